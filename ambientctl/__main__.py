@@ -1,0 +1,5 @@
+"""`python -m ambientctl`."""
+
+from ambientctl.cli import main
+
+main()

@@ -1,0 +1,66 @@
+"""The command line: the root app, and the one place that turns errors into exit codes."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+
+import click
+
+from ambientctl.errors import AmbientctlError, ExitCode
+
+
+def _print_error(text: str) -> None:
+    sys.stderr.write(f"Error: {text}\n")
+    sys.stderr.flush()
+
+
+def run(argv: list[str]) -> int:
+    """Run ambientctl with `argv` and return the exit code; never raises."""
+    from ambientctl.cli.app import app
+
+    debug = "--debug" in argv or os.environ.get("AMBIENTCTL_DEBUG") == "1"
+    try:
+        result = app(args=argv, prog_name="ambientctl", standalone_mode=False)
+        return int(result or 0) if isinstance(result, int) else 0
+    except AmbientctlError as exc:
+        if debug:
+            traceback.print_exc()
+        _print_error(exc.one_line())
+        return int(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.UsageError as exc:
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+        _print_error(f"{exc.format_message()}{hint}")
+        return int(ExitCode.USAGE)
+    except click.ClickException as exc:
+        _print_error(exc.format_message())
+        return int(ExitCode.USAGE)
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt) or isinstance(exc.__context__, KeyboardInterrupt):
+            _print_error("interrupted; re-run the same command to finish or repair")
+            return int(ExitCode.INTERRUPTED)
+        _print_error("aborted")
+        return int(ExitCode.ABORTED)
+    except KeyboardInterrupt:
+        _print_error("interrupted; re-run the same command to finish or repair")
+        return int(ExitCode.INTERRUPTED)
+    except BrokenPipeError:
+        return int(ExitCode.OK)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        if debug:
+            traceback.print_exc()
+        _print_error(f"internal error ({type(exc).__name__}: {str(exc)[:200]}); re-run with --debug and report it")
+        return int(ExitCode.ERROR)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    code = run(sys.argv[1:])
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        pass
+    sys.exit(code)

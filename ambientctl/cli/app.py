@@ -1,0 +1,71 @@
+"""The root Typer app: global flags, and one line per command group."""
+
+from __future__ import annotations
+
+import os
+from typing import Optional
+
+import typer
+
+from ambientctl.cli.common import GlobalFlagsGroup, complete_contexts
+from ambientctl.context import DEFAULT_ISTIO_NAMESPACE, DEFAULT_REQUEST_TIMEOUT, CliContext, GlobalOptions
+
+app = typer.Typer(
+    cls=GlobalFlagsGroup,
+    name="ambientctl",
+    help="Install Istio's ambient mesh, inspect ztunnel certificates and manage waypoints.\n\n"
+    "Global flags (-c, --context, -n, -i, --debug, --no-color, --request-timeout) work "
+    "before or after the command.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    kubeconfig: Optional[str] = typer.Option(
+        None, "--kubeconfig", "-c", help="Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)."
+    ),
+    context: Optional[str] = typer.Option(
+        None, "--context", help="Kubeconfig context to use.", autocompletion=complete_contexts
+    ),
+    namespace: Optional[str] = typer.Option(
+        None, "--namespace", "-n", help="Namespace (default: the context's, else `default`)."
+    ),
+    istio_namespace: str = typer.Option(
+        DEFAULT_ISTIO_NAMESPACE, "--istio-namespace", "-i", help="Namespace of the Istio control plane."
+    ),
+    request_timeout: float = typer.Option(
+        DEFAULT_REQUEST_TIMEOUT, "--request-timeout", min=0.1, help="Seconds to wait for each API request."
+    ),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors."),
+    no_color: bool = typer.Option(False, "--no-color", help="No colours in output."),
+) -> None:
+    """Read the global flags once into the context every command receives."""
+    options = GlobalOptions(
+        kubeconfig=kubeconfig,
+        context=context,
+        namespace=namespace,
+        istio_namespace=istio_namespace,
+        request_timeout=request_timeout,
+        debug=debug,
+        no_color=no_color or bool(os.environ.get("NO_COLOR")),
+    )
+    existing = ctx.obj if isinstance(ctx.obj, CliContext) else None
+    if existing is not None and existing._kube is not None:
+        existing.options = options  # tests may inject a client
+    else:
+        ctx.obj = CliContext(options=options)
+
+
+def _register() -> None:
+    from ambientctl.cli import dataplane, version
+
+    version.register(app)
+    dataplane.register(app)
+
+
+_register()

@@ -1,0 +1,73 @@
+"""`ambientctl dataplane enroll|unenroll|status`: put namespaces in the ambient mesh, without restarts."""
+
+from __future__ import annotations
+
+from typing import List
+
+import typer
+
+from ambientctl import dataplane as dp
+from ambientctl.cli.common import cli_context
+from ambientctl.output import OutputFormat, print_records
+
+app = typer.Typer(help="Enrol namespaces in the ambient data plane (no pod restarts).", no_args_is_help=True)
+
+
+@app.command("enroll")
+def enroll(
+    ctx: typer.Context,
+    namespaces: List[str] = typer.Argument(..., help="Namespaces to enrol."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Validate on the server, change nothing."),
+) -> None:
+    """Label namespaces istio.io/dataplane-mode=ambient: their pods join the mesh without a restart.
+
+    \b
+    Example:
+      ambientctl dataplane enroll default
+    """
+    cli = cli_context(ctx)
+    for name in namespaces:
+        result = dp.enroll(cli.kube, name, dry_run=dry_run)
+        for warning in result.warnings:
+            cli.warn(warning)
+        suffix = " (dry run)" if dry_run else ""
+        if result.changed:
+            cli.out.print(f"namespace/{name} enrolled in ambient: {result.pods} pod(s) captured without restart{suffix}",
+                          markup=False)
+        else:
+            cli.out.print(f"namespace/{name} already enrolled in ambient (no change)", markup=False)
+
+
+@app.command("unenroll")
+def unenroll(
+    ctx: typer.Context,
+    namespaces: List[str] = typer.Argument(..., help="Namespaces to take out of the mesh."),
+    force: bool = typer.Option(False, "--force", help="Unenrol even while waypoints of the namespace are in use."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Validate on the server, change nothing."),
+) -> None:
+    """Remove the ambient label: traffic of these namespaces leaves the mesh (no restart)."""
+    cli = cli_context(ctx)
+    for name in namespaces:
+        changed = dp.unenroll(cli.kube, name, force=force, dry_run=dry_run)
+        suffix = " (dry run)" if dry_run else ""
+        message = f"namespace/{name} unenrolled from ambient{suffix}" if changed else \
+            f"namespace/{name} was not enrolled in ambient (no change)"
+        cli.out.print(message, markup=False)
+
+
+@app.command("status")
+def status(
+    ctx: typer.Context,
+    all_namespaces: bool = typer.Option(False, "--all-namespaces", "-A", help="Every namespace."),
+    output: OutputFormat = typer.Option(OutputFormat.table, "--output", "-o", help="Output format."),
+) -> None:
+    """Per namespace: data-plane mode, pods, and how many pods ztunnel has captured."""
+    cli = cli_context(ctx)
+    rows = dp.status(cli.kube, None if all_namespaces else cli.namespace)
+    headers = ["NAMESPACE", "MODE", "PODS", "CAPTURED", "SIDECARS", "WAYPOINT"]
+    table = [[r["namespace"], r["mode"], r["pods"], r["captured"], r["sidecars"], r["waypoint"] or "-"] for r in rows]
+    print_records(cli, output.value, headers, table, {"namespaces": rows})
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="dataplane")

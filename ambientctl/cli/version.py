@@ -1,0 +1,67 @@
+"""`ambientctl version`: the client, and with a cluster the API server and mesh versions."""
+
+from __future__ import annotations
+
+import platform
+from enum import Enum
+from typing import Any
+
+import typer
+
+from ambientctl.cli.common import cli_context
+from ambientctl.output import print_document, write_stdout
+from ambientctl.versions import ISTIO_VERSION, client_version
+
+
+class VersionOutput(str, Enum):
+    text = "text"
+    json = "json"
+    yaml = "yaml"
+
+
+def client_info() -> dict[str, Any]:
+    return {"version": client_version(), "istioVersion": ISTIO_VERSION, "python": platform.python_version()}
+
+
+def version(
+    ctx: typer.Context,
+    client: bool = typer.Option(False, "--client", help="Only the client version; needs no cluster."),
+    short: bool = typer.Option(False, "--short", "-s", help="Version numbers only."),
+    output: VersionOutput = typer.Option(VersionOutput.text, "--output", "-o", help="Output format."),
+) -> None:
+    """Print the client version, and the cluster's Kubernetes and Istio versions.
+
+    \b
+    Examples:
+      ambientctl version --client
+      ambientctl version -o json
+    """
+    cli = cli_context(ctx)
+    info: dict[str, Any] = {"clientVersion": client_info()}
+    if not client:
+        from ambientctl.mesh import mesh_versions
+
+        server = cli.kube.server_version()
+        info["kubernetesVersion"] = {"gitVersion": server.get("gitVersion"), "platform": server.get("platform")}
+        info["meshVersion"] = mesh_versions(cli.kube, cli.istio_namespace)
+    if output is not VersionOutput.text:
+        print_document(info, output.value)
+        return
+    write_stdout(_format_text(info, short))
+
+
+def _format_text(info: dict[str, Any], short: bool) -> str:
+    client = info["clientVersion"]
+    lines = [client["version"] if short else f"client version: {client['version']} (Istio {client['istioVersion']})"]
+    if "kubernetesVersion" in info:
+        lines.append(f"kubernetes version: {info['kubernetesVersion']['gitVersion']}")
+        mesh = info["meshVersion"]
+        if not mesh:
+            lines.append("control plane version: no running Istio control plane found")
+        for entry in mesh:
+            lines.append(f"{entry['component']} version: {entry['version']} ({entry['pods']} pods, revision {entry['revision']})")
+    return "\n".join(lines) + "\n"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("version")(version)

@@ -1,0 +1,103 @@
+"""The one object every command receives: global flags, consoles, the kube client.
+
+It is built once by the root callback from the global options and stored in
+`typer.Context.obj`. The kube client is created lazily on first use, so
+commands that need no cluster never import the `kubernetes` package.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ambientctl.kube.client import KubeClient
+
+DEFAULT_ISTIO_NAMESPACE = "istio-system"
+DEFAULT_REQUEST_TIMEOUT = 30.0
+
+
+@dataclass
+class GlobalOptions:
+    """The root flags, exactly as the user gave them."""
+
+    kubeconfig: str | None = None
+    context: str | None = None
+    namespace: str | None = None
+    istio_namespace: str = DEFAULT_ISTIO_NAMESPACE
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    debug: bool = False
+    no_color: bool = False
+
+
+@dataclass
+class CliContext:
+    """Per-invocation state shared by every command (istioctl's cli.Context)."""
+
+    options: GlobalOptions = field(default_factory=GlobalOptions)
+    _kube: Any = None
+
+    @cached_property
+    def out(self) -> Console:
+        """Console for data: stdout, never wrapped, colour only on a terminal."""
+        from rich.console import Console
+
+        return Console(
+            file=sys.stdout,
+            no_color=self.options.no_color,
+            highlight=False,
+            soft_wrap=True,
+        )
+
+    @cached_property
+    def err(self) -> Console:
+        """Console for progress, warnings and errors: stderr."""
+        from rich.console import Console
+
+        return Console(
+            file=sys.stderr,
+            no_color=self.options.no_color,
+            highlight=False,
+            soft_wrap=True,
+        )
+
+    @property
+    def interactive(self) -> bool:
+        """True when stderr is a terminal: only then show live progress."""
+        return self.err.is_terminal
+
+    @property
+    def kube(self) -> KubeClient:
+        """The kube client, built on first use from the global flags."""
+        if self._kube is None:
+            from ambientctl.kube.client import KubeClient
+
+            self._kube = KubeClient.from_options(self.options)
+        return self._kube
+
+    @property
+    def namespace(self) -> str:
+        """-n if given, else the kubeconfig context's namespace, else `default`."""
+        if self.options.namespace:
+            return self.options.namespace
+        if self._kube is not None:
+            return self._kube.default_namespace
+        from ambientctl.kube.config import context_namespace
+
+        return context_namespace(self.options.kubeconfig, self.options.context)
+
+    @property
+    def istio_namespace(self) -> str:
+        return self.options.istio_namespace
+
+    def warn(self, message: str) -> None:
+        """A warning on stderr, never on stdout."""
+        self.err.print(f"[yellow]![/yellow] {message}", markup=True)
+
+    def info(self, message: str) -> None:
+        """Progress text on stderr."""
+        self.err.print(message, markup=False)

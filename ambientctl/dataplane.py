@@ -1,0 +1,158 @@
+"""Enrolling namespaces in the ambient data plane (the guide's step 5), and their status.
+
+Enrolment is one namespace label, `istio.io/dataplane-mode=ambient`: ztunnel
+captures the pods that are already running, so nothing restarts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ambientctl.constants import (
+    AMBIENT_MODE,
+    DATAPLANE_MODE_LABEL,
+    GATEWAY_API_VERSION,
+    INJECTION_LABEL,
+    REDIRECTION_ANNOTATION,
+    REVISION_LABEL,
+    SIDECAR_CONTAINER,
+    SIDECAR_STATUS_ANNOTATION,
+    USE_WAYPOINT_LABEL,
+    WAYPOINT_CLASSES,
+)
+from ambientctl.errors import CRDMissingError, UsageError
+
+if TYPE_CHECKING:
+    from ambientctl.kube.client import KubeClient
+
+
+@dataclass
+class EnrollResult:
+    namespace: str
+    changed: bool
+    pods: int
+    warnings: list[str] = field(default_factory=list)
+
+
+def _labels(obj: dict[str, Any]) -> dict[str, str]:
+    return (obj.get("metadata") or {}).get("labels") or {}
+
+
+def has_sidecar(pod: dict[str, Any]) -> bool:
+    """True when the pod runs Istio's sidecar (ambient leaves such pods alone)."""
+    annotations = pod.get("metadata", {}).get("annotations") or {}
+    if SIDECAR_STATUS_ANNOTATION in annotations:
+        return True
+    containers = pod.get("spec", {}).get("containers", []) + pod.get("spec", {}).get("initContainers", [])
+    return any(c.get("name") == SIDECAR_CONTAINER for c in containers)
+
+
+def namespace_mode(namespace: dict[str, Any]) -> str:
+    """`ambient`, `sidecar` (injection on), `none`, or another dataplane-mode value."""
+    labels = _labels(namespace)
+    mode = labels.get(DATAPLANE_MODE_LABEL)
+    if mode:
+        return mode
+    if labels.get(INJECTION_LABEL) == "enabled" or REVISION_LABEL in labels:
+        return "sidecar"
+    return "none"
+
+
+def sidecar_warnings(namespace: dict[str, Any], pods: list[dict[str, Any]]) -> list[str]:
+    """What stops ambient from capturing some of the namespace's pods."""
+    name = namespace["metadata"]["name"]
+    labels = _labels(namespace)
+    warnings = []
+    if labels.get(INJECTION_LABEL) == "enabled" or REVISION_LABEL in labels:
+        warnings.append(
+            f"namespace {name} also has sidecar injection enabled: new pods get sidecars and ambient skips them; "
+            f"remove the label with `kubectl label namespace {name} {INJECTION_LABEL}- {REVISION_LABEL}-`"
+        )
+    with_sidecars = sorted(p["metadata"]["name"] for p in pods if has_sidecar(p))
+    if with_sidecars:
+        shown = ", ".join(with_sidecars[:5]) + (" ..." if len(with_sidecars) > 5 else "")
+        warnings.append(
+            f"{len(with_sidecars)} pod(s) in {name} keep their sidecars and stay out of ambient until restarted "
+            f"without injection: {shown}"
+        )
+    return warnings
+
+
+def enroll(kube: KubeClient, namespace: str, *, dry_run: bool = False) -> EnrollResult:
+    """Label the namespace for ambient; report pods that ambient will skip."""
+    ns = kube.get("v1", "Namespace", namespace)
+    pods = kube.list("v1", "Pod", namespace)
+    warnings = sidecar_warnings(ns, pods)
+    if _labels(ns).get(DATAPLANE_MODE_LABEL) == AMBIENT_MODE:
+        return EnrollResult(namespace, False, len(pods), warnings)
+    kube.merge_patch("v1", "Namespace", namespace, None,
+                     {"metadata": {"labels": {DATAPLANE_MODE_LABEL: AMBIENT_MODE}}}, dry_run=dry_run)
+    return EnrollResult(namespace, True, len(pods), warnings)
+
+
+def waypoint_users(kube: KubeClient, namespace: str) -> list[str]:
+    """Waypoints in the namespace and what uses one: enrolment must not pull the rug from under them."""
+    users = []
+    ns = kube.get("v1", "Namespace", namespace)
+    if USE_WAYPOINT_LABEL in _labels(ns):
+        users.append(f"namespace {namespace} ({USE_WAYPOINT_LABEL}={_labels(ns)[USE_WAYPOINT_LABEL]})")
+    for kind in ("Service", "Pod"):
+        for obj in kube.list("v1", kind, namespace, label_selector=USE_WAYPOINT_LABEL):
+            users.append(f"{kind.lower()} {obj['metadata']['name']} ({USE_WAYPOINT_LABEL}={_labels(obj)[USE_WAYPOINT_LABEL]})")
+    try:
+        gateways = kube.list(GATEWAY_API_VERSION, "Gateway", namespace)
+    except CRDMissingError:
+        gateways = []
+    for gw in gateways:
+        if gw.get("spec", {}).get("gatewayClassName") in WAYPOINT_CLASSES:
+            users.append(f"waypoint {gw['metadata']['name']}")
+    return users
+
+
+def unenroll(kube: KubeClient, namespace: str, *, force: bool = False, dry_run: bool = False) -> bool:
+    """Remove the ambient label; refuses while waypoints are in use unless forced. True if changed."""
+    ns = kube.get("v1", "Namespace", namespace)
+    if _labels(ns).get(DATAPLANE_MODE_LABEL) != AMBIENT_MODE:
+        return False
+    if not force:
+        users = waypoint_users(kube, namespace)
+        if users:
+            raise UsageError(
+                f"namespace {namespace} still uses waypoints: {', '.join(users[:5])}",
+                "delete them first (ambientctl waypoint delete --all) or pass --force",
+            )
+    kube.merge_patch("v1", "Namespace", namespace, None,
+                     {"metadata": {"labels": {DATAPLANE_MODE_LABEL: None}}}, dry_run=dry_run)
+    return True
+
+
+def namespace_status(namespace: dict[str, Any], pods: list[dict[str, Any]]) -> dict[str, Any]:
+    """One row of `dataplane status`: mode, pods, how many ztunnel captured."""
+    running = [p for p in pods if p.get("status", {}).get("phase") in ("Running", "Pending")]
+    captured = sum(
+        1 for p in running if (p["metadata"].get("annotations") or {}).get(REDIRECTION_ANNOTATION) == "enabled"
+    )
+    return {
+        "namespace": namespace["metadata"]["name"],
+        "mode": namespace_mode(namespace),
+        "pods": len(running),
+        "captured": captured,
+        "sidecars": sum(1 for p in running if has_sidecar(p)),
+        "waypoint": _labels(namespace).get(USE_WAYPOINT_LABEL, ""),
+    }
+
+
+def status(kube: KubeClient, namespace: str | None) -> list[dict[str, Any]]:
+    """Status rows for one namespace, or every namespace when `namespace` is None."""
+    if namespace:
+        namespaces = [kube.get("v1", "Namespace", namespace)]
+        pods = kube.list("v1", "Pod", namespace)
+    else:
+        namespaces = kube.list("v1", "Namespace")
+        pods = kube.list("v1", "Pod", all_namespaces=True)
+    by_ns: dict[str, list[dict[str, Any]]] = {}
+    for pod in pods:
+        by_ns.setdefault(pod["metadata"]["namespace"], []).append(pod)
+    rows = [namespace_status(ns, by_ns.get(ns["metadata"]["name"], [])) for ns in namespaces]
+    return sorted(rows, key=lambda r: r["namespace"])

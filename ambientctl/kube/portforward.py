@@ -1,0 +1,105 @@
+"""HTTP GET to a pod's port through the API server's port-forward (no local listener)."""
+
+from __future__ import annotations
+
+import socket
+from typing import TYPE_CHECKING
+
+from kubernetes import client as k8s_client
+from kubernetes.client.exceptions import ApiException
+from kubernetes.stream import portforward
+
+from ambientctl.errors import AmbientctlError, ApiServerError, InvalidInputError
+
+if TYPE_CHECKING:
+    from ambientctl.kube.client import KubeClient
+
+MAX_RESPONSE_BYTES = 256 * 1024 * 1024
+
+
+def http_get(kube: KubeClient, pod: str, namespace: str, port: int, path: str, timeout: float | None = None) -> bytes:
+    """GET `path` on the pod's `port`; returns the body of a 200 answer."""
+    timeout = timeout or kube.timeout
+    core = k8s_client.CoreV1Api(kube.api)
+    kube.request_count += 1
+    try:
+        forward = portforward(
+            core.connect_get_namespaced_pod_portforward, pod, namespace, ports=str(port), _request_timeout=timeout
+        )
+    except ApiException as exc:
+        raise _as_error(kube, exc, pod, namespace) from None
+    except (OSError, Exception) as exc:  # websocket-client raises its own types
+        if isinstance(exc, AmbientctlError):
+            raise
+        status = getattr(exc, "status_code", None)
+        if status:
+            raise kube._http_error("POST", f"/api/v1/namespaces/{namespace}/pods/{pod}/portforward", status,
+                                   b"", f"port-forward to pod {namespace}/{pod}") from None
+        raise kube._transport_error(exc) from None
+    try:
+        sock = forward.socket(port)
+        sock.settimeout(timeout)
+        request = f"GET {path} HTTP/1.1\r\nHost: localhost:{port}\r\nConnection: close\r\n\r\n"
+        sock.sendall(request.encode("ascii"))
+        raw = _read_all(sock)
+        error = forward.error(port)
+    finally:
+        forward.close()
+    if error:
+        raise ApiServerError(
+            f"port-forward to {namespace}/{pod}:{port} failed: {error.strip()}",
+            f"check that the pod listens on port {port}",
+        )
+    return _parse_http_response(raw, f"{namespace}/{pod}:{port}{path}")
+
+
+def _as_error(kube: KubeClient, exc: ApiException, pod: str, namespace: str) -> AmbientctlError:
+    body = exc.body.encode() if isinstance(exc.body, str) else (exc.body or b"")
+    if not exc.status:
+        return kube._transport_error(exc)
+    return kube._http_error("POST", f"/api/v1/namespaces/{namespace}/pods/{pod}/portforward", exc.status, body,
+                            f"port-forward to pod {namespace}/{pod}")
+
+
+def _read_all(sock: socket.socket) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        try:
+            chunk = sock.recv(65536)
+        except socket.timeout:
+            break
+        if not chunk:
+            break
+        size += len(chunk)
+        if size > MAX_RESPONSE_BYTES:
+            raise InvalidInputError(f"response larger than {MAX_RESPONSE_BYTES // (1024 * 1024)} MiB")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _parse_http_response(raw: bytes, where: str) -> bytes:
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    if not sep:
+        raise ApiServerError(f"no HTTP answer from {where}", "check that the pod's admin server is running")
+    lines = head.split(b"\r\n")
+    parts = lines[0].split(b" ", 2)
+    status = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(b":") for line in lines[1:])}
+    if headers.get(b"transfer-encoding", b"").lower() == b"chunked":
+        body = _dechunk(body)
+    if status != 200:
+        raise ApiServerError(f"{where} answered HTTP {status}", "check the pod's admin server")
+    return body
+
+
+def _dechunk(data: bytes) -> bytes:
+    out = bytearray()
+    while data:
+        size_line, _, rest = data.partition(b"\r\n")
+        size = int(size_line.split(b";")[0] or b"0", 16)
+        if size == 0:
+            break
+        out += rest[:size]
+        data = rest[size + 2:]
+    return bytes(out)

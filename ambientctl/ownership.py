@@ -1,0 +1,43 @@
+"""The labels that mark an object as ambientctl's.
+
+ambientctl changes and deletes only objects that carry MANAGED_BY_LABEL; these
+helpers are the one definition of that rule.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+MANAGED_BY_LABEL = "ambientctl.dev/managed-by"
+MANAGED_BY_VALUE = "ambientctl"
+COMPONENT_LABEL = "ambientctl.dev/component"
+REVISION_LABEL = "ambientctl.dev/revision"
+# Istio's own component label, so istioctl and dashboards recognise the objects.
+ISTIO_COMPONENT_LABEL = "operator.istio.io/component"
+# Labels ambientctl adds to objects it does not own (Services, namespaces)
+# record themselves in this annotation so `delete` removes exactly those.
+ADDED_LABELS_ANNOTATION = "ambientctl.dev/added-labels"
+
+OWNED_SELECTOR = f"{MANAGED_BY_LABEL}={MANAGED_BY_VALUE}"
+
+
+def owner_labels(component: str | None = None, revision: str | None = None) -> dict[str, str]:
+    """Labels that make an object ours, optionally for one component/revision."""
+    labels = {MANAGED_BY_LABEL: MANAGED_BY_VALUE}
+    if component:
+        labels[COMPONENT_LABEL] = component
+        labels[ISTIO_COMPONENT_LABEL] = component
+    if revision:
+        labels[REVISION_LABEL] = revision
+    return labels
+
+
+def is_owned(obj: dict[str, Any]) -> bool:
+    """True when the object carries our owner label."""
+    labels = (obj.get("metadata") or {}).get("labels") or {}
+    return labels.get(MANAGED_BY_LABEL) == MANAGED_BY_VALUE
+
+
+def owned_selector(component: str | None = None, revision: str | None = None) -> str:
+    """Label selector for our objects, optionally narrowed to a component/revision."""
+    return ",".join(f"{k}={v}" for k, v in owner_labels(component, revision).items() if k != ISTIO_COMPONENT_LABEL)

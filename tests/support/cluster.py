@@ -1,0 +1,193 @@
+"""pytest plugin: the local kwok-backed Kubernetes control plane (see docs/testing.md).
+
+Enable with ``pytest_plugins = ["tests.support.cluster"]`` in tests/conftest.py.
+
+Fixtures
+--------
+``cluster`` (session)   runs ``tests/cluster up`` once (reuses a running cluster) and returns
+                        a :class:`Cluster`.  FAILS (never skips) with the log tail if the
+                        cluster cannot come up.  Left running at session end unless
+                        ``AMBIENTCTL_CLUSTER_DOWN=1``.
+``standin`` (session)   :class:`StandIns`: stand-in HTTP servers on the local ports the
+                        cluster forwards pod ports 15000/15020 to.
+``namespace`` (function) name of a fresh namespace (deleted afterwards); its ``default``
+                        ServiceAccount exists before the test starts.
+
+Marker ``e2e`` is registered here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass, field
+
+import pytest
+
+from tests.support.standin import StandIn
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CLUSTER_SCRIPT = os.path.join(REPO, "tests", "cluster")
+# First run builds the binaries from source (~15-25 min on 2 cores); warm runs take seconds.
+UP_TIMEOUT = int(os.environ.get("AMBIENTCTL_CLUSTER_UP_TIMEOUT", "3600"))
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "e2e: needs the local kwok-backed Kubernetes control plane (tests/cluster up)")
+
+
+def _tail(text: str, n: int = 40) -> str:
+    return "\n".join(text.splitlines()[-n:])
+
+
+def _log_tails(state_dir: str, n: int = 20) -> str:
+    out = []
+    logs = os.path.join(state_dir, "logs")
+    if os.path.isdir(logs):
+        for name in sorted(os.listdir(logs)):
+            with open(os.path.join(logs, name), errors="replace") as f:
+                out.append(f"---- {name} (last {n} lines) ----\n{_tail(f.read(), n)}")
+    return "\n".join(out)
+
+
+def run_cluster_script(*args: str, timeout: int = UP_TIMEOUT) -> subprocess.CompletedProcess:
+    return subprocess.run([CLUSTER_SCRIPT, *args], capture_output=True, text=True, timeout=timeout, cwd=REPO)
+
+
+@dataclass
+class Cluster:
+    kubeconfig: str                      # admin (system:masters) kubeconfig, absolute path
+    readonly_kubeconfig: str             # user "ambientctl-readonly": view + read nodes/CRDs
+    api_url: str                         # https://127.0.0.1:<port>
+    standin_ports: dict[int, int]        # pod port -> local stand-in port, e.g. {15000: 31500, 15020: 31520}
+    state_dir: str
+    version: str = "v1.36.3"
+    gateway_api: bool = True
+    _clients: dict = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_state(cls, state_dir: str) -> "Cluster":
+        with open(os.path.join(state_dir, "cluster.json")) as f:
+            st = json.load(f)
+        return cls(kubeconfig=st["kubeconfig"], readonly_kubeconfig=st["readonly_kubeconfig"],
+                   api_url=st["api_url"], standin_ports={int(k): v for k, v in st["standin_ports"].items()},
+                   state_dir=st["state_dir"], version=st["version"], gateway_api=st["gateway_api"])
+
+    def api_client(self, readonly: bool = False):
+        """A ``kubernetes.client.ApiClient`` for the admin (or read-only) user (cached)."""
+        from kubernetes import config as kconfig
+
+        key = "ro" if readonly else "admin"
+        if key not in self._clients:
+            self._clients[key] = kconfig.new_client_from_config(
+                config_file=self.readonly_kubeconfig if readonly else self.kubeconfig)
+        return self._clients[key]
+
+    def env(self, readonly: bool = False) -> dict:
+        """``os.environ`` copy with KUBECONFIG pointing at this cluster (for subprocesses)."""
+        return dict(os.environ, KUBECONFIG=self.readonly_kubeconfig if readonly else self.kubeconfig)
+
+    def set_gateway_api(self, installed: bool) -> None:
+        """Install (``tests/cluster up``) or remove (``up --no-gateway-api``) the Gateway API CRDs.
+
+        Cluster-wide: restore it (``set_gateway_api(True)``) when your test is done."""
+        args = ["up"] + ([] if installed else ["--no-gateway-api"])
+        res = run_cluster_script(*args)
+        if res.returncode != 0:
+            pytest.fail(f"tests/cluster {' '.join(args)} failed:\n{_tail(res.stderr)}", pytrace=False)
+        self.gateway_api = installed
+
+
+def _bring_up() -> Cluster:
+    args = ["up"]
+    try:
+        res = run_cluster_script(*args)
+    except subprocess.TimeoutExpired as e:
+        pytest.fail(f"tests/cluster up timed out after {UP_TIMEOUT}s:\n{_tail(str(e.stderr or ''))}", pytrace=False)
+    lines = res.stdout.strip().splitlines()
+    if res.returncode != 0 or not lines or not lines[-1].startswith("KUBECONFIG="):
+        state_dir = os.environ.get("AMBIENTCTL_CLUSTER_STATE") or os.path.join(
+            os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "ambientctl", "cluster", "state")
+        pytest.fail(f"tests/cluster up failed (exit {res.returncode}).\nstderr:\n{_tail(res.stderr)}\n"
+                    f"{_log_tails(state_dir)}", pytrace=False)
+    kubeconfig = lines[-1].split("=", 1)[1]
+    return Cluster.from_state(os.path.dirname(kubeconfig))
+
+
+@pytest.fixture(scope="session")
+def cluster():
+    c = _bring_up()
+    yield c
+    if os.environ.get("AMBIENTCTL_CLUSTER_DOWN") == "1":
+        run_cluster_script("down", timeout=120)
+
+
+class StandIns:
+    """The stand-in servers, keyed by the pod port they impersonate."""
+
+    def __init__(self, servers: dict[int, StandIn]):
+        self.by_pod_port = servers
+
+    @property
+    def admin(self) -> StandIn:
+        """What a port-forward to any pod's 15000 (ztunnel admin: /config_dump) reaches."""
+        return self.by_pod_port[15000]
+
+    @property
+    def stats(self) -> StandIn:
+        """What a port-forward to any pod's 15020 (/stats/prometheus) reaches."""
+        return self.by_pod_port[15020]
+
+    def reset(self) -> None:
+        for s in self.by_pod_port.values():
+            s.reset()
+
+    def stop(self) -> None:
+        for s in self.by_pod_port.values():
+            s.stop()
+
+
+@pytest.fixture(scope="session")
+def standin(cluster):
+    servers = {}
+    try:
+        for pod_port, local_port in sorted(cluster.standin_ports.items()):
+            servers[pod_port] = StandIn(local_port).start()
+    except OSError as e:
+        for s in servers.values():
+            s.stop()
+        pytest.fail(f"cannot start stand-in servers on {cluster.standin_ports} ({e}); another test session "
+                    "may hold them, or set AMBIENTCTL_STANDIN_PORTS before `tests/cluster up`", pytrace=False)
+    s = StandIns(servers)
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def namespace(cluster):
+    from kubernetes import client
+    from kubernetes.client.rest import ApiException
+
+    core = client.CoreV1Api(cluster.api_client())
+    name = f"e2e-{uuid.uuid4().hex[:8]}"
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(
+        name=name, labels={"ambientctl.test/e2e": "true"})))
+    deadline = time.time() + 30
+    while True:
+        try:
+            core.read_namespaced_service_account("default", name)
+            break
+        except ApiException as e:
+            if e.status != 404 or time.time() > deadline:
+                pytest.fail(f"default ServiceAccount never appeared in namespace {name}: {e}", pytrace=False)
+            time.sleep(0.2)
+    yield name
+    try:
+        core.delete_namespace(name)
+    except ApiException as e:
+        if e.status != 404:
+            raise
