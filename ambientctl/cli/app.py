@@ -62,10 +62,11 @@ def root(
 
 
 def _register() -> None:
-    from ambientctl.cli import dataplane, version
+    from ambientctl.cli import dataplane, experimental, version
 
     version.register(app)
     dataplane.register(app)
+    experimental.register(app)
 
 
 _register()
