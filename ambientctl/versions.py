@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from importlib import metadata
-
 # The Istio release whose images `install` deploys by default (istioctl pins its
 # own release the same way). Object shapes in manifests/ follow this release.
 ISTIO_VERSION = "1.31.0"
@@ -17,6 +15,8 @@ GATEWAY_API_VERSION = "v1.6.0"
 
 def client_version() -> str:
     """ambientctl's own version, from the installed package metadata."""
+    from importlib import metadata
+
     try:
         return metadata.version("ambientctl")
     except metadata.PackageNotFoundError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from typing import Callable
 
 import click
 
@@ -20,10 +21,15 @@ def run(argv: list[str]) -> int:
     """Run ambientctl with `argv` and return the exit code; never raises."""
     from ambientctl.cli.app import app
 
+    return int(app(args=argv, prog_name="ambientctl", standalone_mode=False) or 0)
+
+
+def call_mapping_errors(func: Callable[[], object], argv: list[str]) -> int:
+    """Call the parsed command; turn every exception into one stderr line and an exit code."""
     debug = "--debug" in argv or os.environ.get("AMBIENTCTL_DEBUG") == "1"
     try:
-        result = app(args=argv, prog_name="ambientctl", standalone_mode=False)
-        return int(result or 0) if isinstance(result, int) else 0
+        result = func()
+        return result if isinstance(result, int) else 0
     except AmbientctlError as exc:
         if debug:
             traceback.print_exc()

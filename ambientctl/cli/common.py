@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import typer
@@ -53,10 +54,27 @@ def hoist_global_flags(args: list[str]) -> list[str]:
 
 
 class GlobalFlagsGroup(TyperGroup):
-    """The root group: accepts the global flags anywhere on the line."""
+    """The root group: global flags anywhere on the line, and errors mapped to exit codes.
+
+    Overriding `main` makes the console script, `run()` and Typer's CliRunner
+    all go through the same error handling.
+    """
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         return super().parse_args(ctx, hoist_global_flags(list(args)))
+
+    def main(self, args: Any = None, prog_name: Any = None, complete_var: Any = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        from ambientctl.cli import call_mapping_errors
+
+        argv = list(sys.argv[1:] if args is None else args)
+        code = call_mapping_errors(
+            lambda: super(GlobalFlagsGroup, self).main(argv, prog_name, complete_var, standalone_mode=False, **extra),
+            argv,
+        )
+        if standalone_mode:
+            sys.exit(code)
+        return code
 
 
 def cli_context(ctx: typer.Context) -> CliContext:

@@ -9,6 +9,7 @@ errors of `ambientctl.errors`, so no command ever sees an ApiException.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from typing import TYPE_CHECKING, Any, Iterator
 
@@ -87,6 +88,8 @@ class KubeClient:
                     "check its cluster, user and certificate entries",
                 ) from None
         configuration.retries = 1
+        if not options.debug:  # urllib3 logs each retry as a WARNING on stderr
+            logging.getLogger("urllib3").setLevel(logging.ERROR)
         return cls(
             k8s_client.ApiClient(configuration),
             context_name=context_name,
@@ -170,7 +173,8 @@ class KubeClient:
         if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
             text = str(exc.reason)
             exc = exc.reason
-        if isinstance(exc, (urllib3.exceptions.ReadTimeoutError, urllib3.exceptions.ConnectTimeoutError, TimeoutError)):
+        timeouts = (urllib3.exceptions.ReadTimeoutError, urllib3.exceptions.ConnectTimeoutError, TimeoutError)
+        if isinstance(exc, timeouts) and not isinstance(exc, urllib3.exceptions.NewConnectionError):
             return KubeTimeoutError(
                 f"the API server at {self.server} did not answer within {self.timeout:g}s (context {self.context_name})",
                 "check the cluster's health, or raise --request-timeout",
