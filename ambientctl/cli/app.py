@@ -68,6 +68,7 @@ def _register() -> None:
     version.register(app)
     dataplane.register(app)
     experimental.register(app)
+    from ambientctl.cli import waypoint; waypoint.register(app)  # noqa: E702
 
 
 def _plain_help(typer_app: typer.Typer) -> None:

@@ -1,0 +1,241 @@
+"""`ambientctl waypoint generate|apply|list|status|delete`: istioctl's waypoint commands, plus per-service-account waypoints."""
+
+from __future__ import annotations
+
+from typing import List, Optional
+
+import typer
+
+from ambientctl import waypoint as wp
+from ambientctl.cli.common import cli_context
+from ambientctl.context import CliContext
+from ambientctl.errors import KubeTimeoutError, NotFoundError, UsageError
+from ambientctl.output import OutputFormat, check_line, format_yaml, print_records, write_stdout
+
+app = typer.Typer(help="Manage waypoints: the L7 proxies of the ambient mesh.", no_args_is_help=True)
+
+_NAME_HELP = "Name of the waypoint (default: waypoint, or the --service-account's name)."
+_FOR_HELP = f"Traffic the waypoint handles: {', '.join(wp.TRAFFIC_TYPES)} (label istio.io/waypoint-for; default: istiod's, service)."
+_REVISION_HELP = "Control-plane revision to label the waypoint with (istio.io/rev)."
+_SA_HELP = "Make this the waypoint of one service account (the guide's per-account waypoint)."
+_CLASS_HELP = f"GatewayClass of the waypoint (default {wp.WAYPOINT_CLASS})."
+
+
+def _spec(
+    cli: CliContext, *, name: Optional[str], traffic_type: Optional[str], revision: Optional[str],
+    gateway_class: Optional[str], service_account: Optional[str], namespace: Optional[str],
+) -> wp.WaypointSpec:
+    spec, warnings = wp.make_spec(
+        name=name, namespace=namespace, traffic_type=traffic_type, revision=revision,
+        gateway_class=gateway_class, service_account=service_account,
+    )
+    for warning in warnings:
+        cli.warn(warning)
+    return spec
+
+
+@app.command("generate")
+def generate(
+    ctx: typer.Context,
+    name: Optional[str] = typer.Option(None, "--name", help=_NAME_HELP),
+    traffic_type: Optional[str] = typer.Option(None, "--for", help=_FOR_HELP),
+    revision: Optional[str] = typer.Option(None, "--revision", "-r", help=_REVISION_HELP),
+    service_account: Optional[str] = typer.Option(None, "--service-account", help=_SA_HELP),
+    gateway_class: Optional[str] = typer.Option(None, "--gateway-class", help=_CLASS_HELP),
+) -> None:
+    """Print the waypoint Gateway as YAML (needs no cluster).
+
+    \b
+    Examples:
+      ambientctl waypoint generate -n default
+      ambientctl waypoint generate --service-account bookinfo-productpage -n default | kubectl apply -f -
+    """
+    cli = cli_context(ctx)
+    spec = _spec(cli, name=name, traffic_type=traffic_type, revision=revision, gateway_class=gateway_class,
+                 service_account=service_account, namespace=cli.options.namespace)
+    write_stdout(format_yaml(wp.gateway_manifest(spec)))
+
+
+@app.command("apply")
+def apply(
+    ctx: typer.Context,
+    name: Optional[str] = typer.Option(None, "--name", help=_NAME_HELP),
+    traffic_type: Optional[str] = typer.Option(None, "--for", help=_FOR_HELP),
+    revision: Optional[str] = typer.Option(None, "--revision", "-r", help=_REVISION_HELP),
+    service_account: Optional[str] = typer.Option(None, "--service-account", help=_SA_HELP + " Labels the Services "
+                                                  "that front its pods with istio.io/use-waypoint."),
+    gateway_class: Optional[str] = typer.Option(None, "--gateway-class", help=_CLASS_HELP),
+    enroll_namespace: bool = typer.Option(False, "--enroll-namespace", help="Label the namespace istio.io/use-waypoint=NAME."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Repoint a namespace or Service that uses another waypoint."),
+    wait: bool = typer.Option(False, "--wait", "-w", help="Wait until the waypoint is Programmed."),
+    waypoint_timeout: str = typer.Option("90s", "--waypoint-timeout", help="How long --wait waits (e.g. 90s, 2m)."),
+) -> None:
+    """Apply a waypoint to the namespace (server-side apply), and attach it if asked.
+
+    With --service-account the waypoint is named after the account and the
+    Services fronting its pods get istio.io/use-waypoint (current Istio
+    attaches waypoints with that label, not by service account).
+
+    \b
+    Examples:
+      ambientctl waypoint apply -n default --enroll-namespace --wait
+      ambientctl waypoint apply -n default --service-account bookinfo-productpage
+    """
+    cli = cli_context(ctx)
+    spec = _spec(cli, name=name, traffic_type=traffic_type, revision=revision, gateway_class=gateway_class,
+                 service_account=service_account, namespace=None)
+    timeout = wp.parse_duration(waypoint_timeout)
+    namespace = wp.validate_namespace(cli.namespace)
+    spec = wp.WaypointSpec(spec.name, namespace, spec.traffic_type, spec.revision, spec.gateway_class,
+                           spec.service_account)
+    kube = cli.kube
+    if enroll_namespace:
+        for warning in wp.check_namespace_enrollment(kube, namespace, spec.name, overwrite):
+            cli.warn(warning)
+    elif service_account:
+        for warning in wp.ambient_warnings(kube.get("v1", "Namespace", namespace)):
+            cli.warn(warning)
+    _, warnings = wp.apply_gateway(kube, spec)
+    for warning in warnings:
+        cli.warn(warning)
+    _say(cli, check_line(True, f"waypoint {namespace}/{spec.name} applied"))
+    if wait:
+        _wait(cli, spec.name, namespace, timeout)
+    if service_account:
+        result = wp.attach_service_account(kube, namespace, service_account, spec.name, overwrite=overwrite,
+                                           traffic_type=spec.traffic_type)
+        _report_labels(cli, namespace, spec.name, result.changes)
+        for warning in result.warnings:
+            cli.warn(warning)
+    if enroll_namespace:
+        _report_labels(cli, namespace, spec.name, [wp.enroll_namespace(kube, namespace, spec.name, overwrite=overwrite)])
+
+
+def _wait(cli: CliContext, name: str, namespace: str, timeout: float) -> None:
+    from ambientctl.output import progress
+
+    with progress(cli, f"waiting up to {timeout:g}s for waypoint {namespace}/{name} to be programmed") as update:
+        wp.wait_programmed(cli.kube, name, namespace, timeout, on_progress=update)
+    _say(cli, check_line(True, f"waypoint {namespace}/{name} is ready"))
+
+
+def _report_labels(cli: CliContext, namespace: str, waypoint: str, changes: List[wp.LabelChange]) -> None:
+    label = f'"{wp.USE_WAYPOINT_LABEL}: {waypoint}"'
+    for change in changes:
+        target = f"namespace {change.name}" if change.kind == "namespace" else f"{change.kind} {namespace}/{change.name}"
+        if change.outcome == "labeled":
+            _say(cli, check_line(True, f"{target} labeled with {label}"))
+        elif change.outcome == "unchanged":
+            _say(cli, check_line(True, f"{target} already labeled with {label}"))
+
+
+def _say(cli: CliContext, text: str) -> None:
+    write_stdout(text + "\n")
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    all_namespaces: bool = typer.Option(False, "--all-namespaces", "-A", help="Waypoints of every namespace."),
+    output: OutputFormat = typer.Option(OutputFormat.table, "--output", "-o", help="Output format."),
+) -> None:
+    """List the waypoints of the namespace: revision, traffic type, programmed."""
+    cli = cli_context(ctx)
+    namespace = None if all_namespaces else cli.namespace
+    rows = wp.list_rows(wp.list_waypoints(cli.kube, namespace))
+    if not rows and output is OutputFormat.table:
+        cli.info(_none_found(namespace))
+        return
+    headers = ["NAME", "REVISION", "TRAFFIC TYPE", "PROGRAMMED"]
+    table = [[r["name"], r["revision"], r["trafficType"], r["programmed"]] for r in rows]
+    if all_namespaces:
+        headers = ["NAMESPACE", *headers]
+        table = [[r["namespace"], *t] for r, t in zip(rows, table)]
+    print_records(cli, output.value, headers, table, {"waypoints": rows})
+
+
+@app.command("status")
+def status(
+    ctx: typer.Context,
+    name: Optional[str] = typer.Argument(None, help="One waypoint (default: every waypoint of the namespace)."),
+    all_namespaces: bool = typer.Option(False, "--all-namespaces", "-A", help="Waypoints of every namespace."),
+    wait: bool = typer.Option(False, "--wait", "-w", help="Wait until the waypoints are Programmed first."),
+    waypoint_timeout: str = typer.Option("90s", "--waypoint-timeout", help="How long --wait waits (e.g. 90s, 2m)."),
+    output: OutputFormat = typer.Option(OutputFormat.table, "--output", "-o", help="Output format."),
+) -> None:
+    """Show the waypoints' conditions now (no waiting unless --wait, unlike istioctl)."""
+    cli = cli_context(ctx)
+    timeout = wp.parse_duration(waypoint_timeout)
+    if name and all_namespaces:
+        raise UsageError("a waypoint name cannot be combined with --all-namespaces", "drop one of them")
+    namespace = None if all_namespaces else cli.namespace
+    gateways = wp.list_waypoints(cli.kube, namespace)
+    if name:
+        gateways = [g for g in gateways if g["metadata"]["name"] == name]
+        if not gateways:
+            raise NotFoundError(f"waypoint {namespace}/{name} not found", "list them with `ambientctl waypoint list`")
+    timeout_error = None
+    if wait:
+        try:
+            for gw in gateways:
+                wp.wait_programmed(cli.kube, gw["metadata"]["name"], gw["metadata"]["namespace"], timeout)
+        except KubeTimeoutError as exc:
+            timeout_error = exc
+        gateways = wp.list_waypoints(cli.kube, namespace)
+        if name:
+            gateways = [g for g in gateways if g["metadata"]["name"] == name]
+    rows = wp.status_rows(gateways)
+    if not rows and output is OutputFormat.table:
+        cli.info(_none_found(namespace))
+    else:
+        headers = ["NAME", "STATUS", "TYPE", "REASON", "MESSAGE"]
+        table = [[r["name"], r["status"], r["type"], r["reason"], r["message"]] for r in rows]
+        if all_namespaces:
+            headers = ["NAMESPACE", *headers]
+            table = [[r["namespace"], *t] for r, t in zip(rows, table)]
+        print_records(cli, output.value, headers, table, {"conditions": rows})
+    if timeout_error is not None:
+        raise timeout_error
+
+
+@app.command("delete")
+def delete(
+    ctx: typer.Context,
+    names: Optional[List[str]] = typer.Argument(None, help="Waypoints to delete."),
+    delete_all: bool = typer.Option(False, "--all", help="Every waypoint of the namespace."),
+    revision: Optional[str] = typer.Option(None, "--revision", "-r", help="Only the waypoints of this revision."),
+) -> None:
+    """Delete waypoints (never other Gateways), and the use-waypoint labels apply added for them.
+
+    \b
+    Examples:
+      ambientctl waypoint delete waypoint -n default
+      ambientctl waypoint delete --all -n default
+    """
+    cli = cli_context(ctx)
+    names = list(names or [])
+    wp.check_delete_args(names, delete_all, revision)
+    wp.validate_revision(revision)
+    namespace = cli.namespace
+    result = wp.delete_waypoints(cli.kube, namespace, names, delete_all=delete_all, revision=revision)
+    for change in result.unlabeled:
+        target = f"namespace {change.name}" if change.kind == "namespace" else f"{change.kind} {namespace}/{change.name}"
+        _say(cli, f"{target}: removed label {wp.USE_WAYPOINT_LABEL}")
+    for name in result.deleted:
+        _say(cli, f"waypoint {namespace}/{name} deleted")
+    for name in result.not_found:
+        cli.warn(f"waypoint {namespace}/{name} not found")
+    for description in result.not_waypoints:
+        cli.warn(f"gateway {namespace}/{description} is not a waypoint; left alone")
+    for item in result.still_attached:
+        cli.warn(f"{item} (label not set by ambientctl; remove it with kubectl label ... {wp.USE_WAYPOINT_LABEL}-)")
+    if not names and not result.deleted:
+        cli.info(_none_found(namespace))
+
+
+def _none_found(namespace: Optional[str]) -> str:
+    return "No waypoints found." if namespace is None else f"No waypoints found in namespace {namespace}."
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="waypoint")

@@ -1,0 +1,701 @@
+"""`ambientctl install`: apply a rendered Istio installation, component by component.
+
+The `Installer` is istioctl's Installer{Force, DryRun, SkipWait, Kube,
+WaitTimeout, ProgressLogger}: it applies each component's objects with
+server-side apply (field manager `ambientctl`) in dependency order, waits for
+the component's workloads, prints istioctl's `✔ <component> installed`
+lines, and then prunes objects carrying our owner label that the new render
+no longer contains. A lock ConfigMap keeps two installs from interleaving.
+
+Everything that can be decided without a cluster (prune sets, diff
+normalisation, lock staleness, the confirmation decision) is a pure function
+here, so unit tests cover it without one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import datetime as _dt
+import difflib
+import getpass
+import os
+import re
+import socket
+import time
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
+
+import yaml
+
+from ambientctl.errors import (
+    AmbientctlError,
+    ConflictError,
+    CRDMissingError,
+    InvalidInputError,
+    KubeTimeoutError,
+    NotFoundError,
+)
+from ambientctl.kube.resources import object_ref, sort_for_apply
+from ambientctl.kube.wait import WORKLOAD_KINDS, explain_pods, workload_readiness
+from ambientctl.ownership import MANAGED_BY_LABEL, MANAGED_BY_VALUE, is_owned, owned_selector
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ambientctl.kube.client import KubeClient
+    from ambientctl.render import Component, Rendered
+
+DEFAULT_READINESS_TIMEOUT = 300.0
+DEFAULT_LOCK_TIMEOUT = 30.0
+CRD_ESTABLISH_TIMEOUT = 60.0
+LOCK_NAME = "ambientctl-install-lock"
+LOCK_LABEL = "ambientctl.dev/lock"
+# A lock not renewed for the readiness timeout plus this margin belongs to a
+# run that died (the holder renews it before every component's wait).
+LOCK_STALE_MARGIN = 120.0
+
+# Fallback titles when the renderer does not name a component.
+_TITLES = {
+    "Base": "Istio core",
+    "Pilot": "Istiod",
+    "Cni": "CNI",
+    "Ztunnel": "Ztunnel",
+    "IngressGateways": "Ingress gateways",
+    "EgressGateways": "Egress gateways",
+}
+
+
+# ------------------------------------------------------------------ kinds
+
+
+@dataclass(frozen=True)
+class ManagedKind:
+    """A kind install may render: where to list it when pruning, and its RBAC resource."""
+
+    api_version: str
+    kind: str
+    plural: str
+
+    @property
+    def group(self) -> str:
+        return self.api_version.rpartition("/")[0]
+
+
+# Every kind the Istio charts render for an ambient install. Prune and
+# uninstall list exactly these (plus any kind in the current render), so an
+# object of ours whose kind left the render is still found.
+MANAGED_KINDS: tuple[ManagedKind, ...] = (
+    ManagedKind("apiextensions.k8s.io/v1", "CustomResourceDefinition", "customresourcedefinitions"),
+    ManagedKind("v1", "ServiceAccount", "serviceaccounts"),
+    ManagedKind("v1", "Secret", "secrets"),
+    ManagedKind("v1", "ConfigMap", "configmaps"),
+    ManagedKind("v1", "ResourceQuota", "resourcequotas"),
+    ManagedKind("rbac.authorization.k8s.io/v1", "ClusterRole", "clusterroles"),
+    ManagedKind("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "clusterrolebindings"),
+    ManagedKind("rbac.authorization.k8s.io/v1", "Role", "roles"),
+    ManagedKind("rbac.authorization.k8s.io/v1", "RoleBinding", "rolebindings"),
+    ManagedKind("v1", "Service", "services"),
+    ManagedKind("apps/v1", "DaemonSet", "daemonsets"),
+    ManagedKind("apps/v1", "Deployment", "deployments"),
+    ManagedKind("policy/v1", "PodDisruptionBudget", "poddisruptionbudgets"),
+    ManagedKind("autoscaling/v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers"),
+    ManagedKind("networking.k8s.io/v1", "NetworkPolicy", "networkpolicies"),
+    ManagedKind("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicy", "validatingadmissionpolicies"),
+    ManagedKind("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicyBinding",
+                "validatingadmissionpolicybindings"),
+    ManagedKind("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration", "mutatingwebhookconfigurations"),
+    ManagedKind("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration",
+                "validatingwebhookconfigurations"),
+)
+# Never pruned: deleting a CRD deletes every resource of its kind (only
+# `uninstall --purge` does that), and namespaces are handled on their own.
+NEVER_PRUNED = frozenset({"CustomResourceDefinition", "Namespace"})
+
+
+def component_title(component: Component) -> str:
+    """istioctl's name for a component (`Istiod`, `CNI`, ...)."""
+    try:
+        from ambientctl.render import COMPONENT_TITLES
+    except ImportError:  # pragma: no cover - the renderer is always shipped
+        COMPONENT_TITLES = _TITLES
+    return COMPONENT_TITLES.get(component.name, _TITLES.get(component.name, component.name))
+
+
+def revision_label(rendered: Rendered) -> str:
+    """The owner revision label value the renderer put on this render's objects."""
+    return rendered.revision or "default"
+
+
+# ------------------------------------------------------------------ identity, prune
+
+
+ObjectKey = tuple[str, str, str, str]
+
+
+def object_key(obj: dict[str, Any]) -> ObjectKey:
+    """(group, kind, namespace, name): the identity of an object, whatever API version lists it."""
+    meta = obj.get("metadata") or {}
+    group = str(obj.get("apiVersion", "")).rpartition("/")[0]
+    return group, str(obj.get("kind", "")), meta.get("namespace") or "", str(meta.get("name", ""))
+
+
+def prune_kinds(rendered_objects: Iterable[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(apiVersion, kind) pairs to list when looking for objects to prune: MANAGED_KINDS plus rendered kinds."""
+    kinds = [(k.api_version, k.kind) for k in MANAGED_KINDS]
+    for obj in rendered_objects:
+        pair = (obj.get("apiVersion", ""), obj.get("kind", ""))
+        if pair not in kinds:
+            kinds.append(pair)
+    return [k for k in kinds if k[1] not in NEVER_PRUNED]
+
+
+def prune_set(rendered_objects: Iterable[dict[str, Any]], live_owned: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Live objects of ours that the render no longer contains, in delete order.
+
+    Objects without our owner label are never returned, whatever selector
+    found them; CRDs and namespaces are never pruned.
+    """
+    wanted = {object_key(o) for o in rendered_objects}
+    stale = [o for o in live_owned
+             if is_owned(o) and o.get("kind") not in NEVER_PRUNED and object_key(o) not in wanted]
+    return list(reversed(sort_for_apply(stale)))
+
+
+# ------------------------------------------------------------------ diff
+
+
+_VOLATILE_METADATA = ("managedFields", "resourceVersion", "generation", "uid", "creationTimestamp", "selfLink")
+
+
+def normalize_for_diff(obj: dict[str, Any]) -> dict[str, Any]:
+    """The object without what the server changes on its own: status, versions, timestamps, managedFields."""
+    clean = copy.deepcopy(obj)
+    clean.pop("status", None)
+    meta = clean.get("metadata") or {}
+    for key in _VOLATILE_METADATA:
+        meta.pop(key, None)
+    annotations = meta.get("annotations")
+    if isinstance(annotations, dict):
+        annotations.pop("deployment.kubernetes.io/revision", None)
+        if not annotations:
+            meta.pop("annotations", None)
+    return clean
+
+
+def _as_yaml_lines(obj: dict[str, Any] | None) -> list[str]:
+    if obj is None:
+        return []
+    return yaml.safe_dump(obj, sort_keys=True, default_flow_style=False).splitlines(keepends=True)
+
+
+def object_diff(live: dict[str, Any] | None, desired: dict[str, Any] | None, ref: str) -> str:
+    """Unified diff from the live object to what applying would leave; "" when they are the same."""
+    before = _as_yaml_lines(normalize_for_diff(live) if live is not None else None)
+    after = _as_yaml_lines(normalize_for_diff(desired) if desired is not None else None)
+    if before == after:
+        return ""
+    lines = difflib.unified_diff(before, after, fromfile=f"live/{ref}", tofile=f"rendered/{ref}")
+    text = "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+    return text
+
+
+# ------------------------------------------------------------------ apply results
+
+
+class Action(str, Enum):
+    """What happened (or would happen) to one object, in kubectl's words."""
+
+    CREATED = "created"
+    CONFIGURED = "configured"
+    UNCHANGED = "unchanged"
+    PRUNED = "pruned"
+
+
+@dataclass
+class ObjectChange:
+    """One object's fate; `note` says why a dry run could not validate it."""
+
+    ref: str
+    action: Action
+    component: str = ""
+    diff: str = ""
+    note: str = ""
+
+
+def classify(live: dict[str, Any] | None, result: dict[str, Any], dry_run: bool) -> Action:
+    """Created, configured or unchanged, from the object before and the apply result.
+
+    A real apply that changes nothing keeps the resourceVersion; a dry run
+    never bumps it, so there the normalised objects are compared instead.
+    """
+    if live is None:
+        return Action.CREATED
+    if dry_run:
+        return Action.UNCHANGED if normalize_for_diff(live) == normalize_for_diff(result) else Action.CONFIGURED
+    before = (live.get("metadata") or {}).get("resourceVersion")
+    after = (result.get("metadata") or {}).get("resourceVersion")
+    return Action.UNCHANGED if before and before == after else Action.CONFIGURED
+
+
+@dataclass
+class InstallReport:
+    """Everything an install did (or would do)."""
+
+    changes: list[ObjectChange] = field(default_factory=list)
+    completed: list[str] = field(default_factory=list)
+
+    def count(self, action: Action) -> int:
+        return sum(1 for c in self.changes if c.action is action)
+
+    @property
+    def changed(self) -> bool:
+        return any(c.action is not Action.UNCHANGED for c in self.changes)
+
+    def summary(self) -> str:
+        """`3 created, 1 configured, 80 unchanged, 1 pruned`, or the no-op sentence."""
+        if not self.changed:
+            return f"no changes: all {len(self.changes)} objects already match"
+        parts = [f"{self.count(a)} {a.value}" for a in Action if self.count(a)]
+        return ", ".join(parts)
+
+
+# ------------------------------------------------------------------ durations, confirmation
+
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+
+
+def parse_duration(text: str, flag: str = "--readiness-timeout") -> float:
+    """Seconds from `300`, `90s`, `5m`, `1m30s` or `1h` (istioctl takes Go durations)."""
+    value = (text or "").strip()
+    if re.fullmatch(r"\d+(\.\d+)?", value):
+        return float(value)
+    if not value or not re.fullmatch(r"(\d+(\.\d+)?(ms|h|m|s))+", value):
+        raise InvalidInputError(f"invalid duration {text!r} for {flag}", "use seconds or a duration such as 90s, 5m or 1m30s")
+    scale = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+    return sum(float(number) * scale[unit] for number, unit in _DURATION_PART.findall(value))
+
+
+class Confirmation(str, Enum):
+    PROCEED = "proceed"
+    ASK = "ask"
+    REFUSE = "refuse"
+
+
+def confirmation_decision(skip_confirmation: bool, changes_nothing: bool, stdin_is_tty: bool) -> Confirmation:
+    """Ask before changing a cluster, unless -y; without a terminal to ask on, refuse (never assume yes)."""
+    if skip_confirmation or changes_nothing:
+        return Confirmation.PROCEED
+    return Confirmation.ASK if stdin_is_tty else Confirmation.REFUSE
+
+
+def install_summary(rendered: Rendered, context: str, server: str, istio_version: str) -> str:
+    """What is about to happen, for the confirmation prompt (istioctl's `This will install...`)."""
+    titles = [component_title(c) for c in rendered.components]
+    namespaces = sorted({c.namespace for c in rendered.components if c.namespace})
+    count = sum(len(c.objects) for c in rendered.components)
+    revision = rendered.revision or "default"
+    return (
+        f'This will install the Istio {istio_version} "{rendered.profile}" profile (revision {revision}) '
+        f"with components: {', '.join(titles) or 'none'}\n"
+        f"  namespace: {', '.join(namespaces) or '-'}\n"
+        f"  objects:   {count}\n"
+        f"  cluster:   context {context} ({server})"
+    )
+
+
+# ------------------------------------------------------------------ the lock
+
+
+def _now() -> _dt.datetime:
+    return _dt.datetime.now(_dt.timezone.utc)
+
+
+def format_time(moment: _dt.datetime) -> str:
+    return moment.astimezone(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(text: str | None) -> _dt.datetime | None:
+    if not text:
+        return None
+    try:
+        return _dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=_dt.timezone.utc)
+    except ValueError:
+        return None
+
+
+@dataclass
+class LockState:
+    """Who holds the install lock and when they last showed signs of life."""
+
+    holder: str
+    acquired_at: _dt.datetime | None
+    renewed_at: _dt.datetime | None
+    uid: str = ""
+
+    @classmethod
+    def from_configmap(cls, configmap: dict[str, Any]) -> LockState:
+        data = configmap.get("data") or {}
+        meta = configmap.get("metadata") or {}
+        created = parse_time(meta.get("creationTimestamp"))
+        acquired = parse_time(data.get("acquiredAt")) or created
+        return cls(
+            holder=data.get("holder") or "unknown",
+            acquired_at=acquired,
+            renewed_at=parse_time(data.get("renewedAt")) or acquired,
+            uid=meta.get("uid", ""),
+        )
+
+    def idle_seconds(self, now: _dt.datetime) -> float:
+        last = self.renewed_at or self.acquired_at
+        return float("inf") if last is None else max(0.0, (now - last).total_seconds())
+
+    def age_seconds(self, now: _dt.datetime) -> float:
+        return float("inf") if self.acquired_at is None else max(0.0, (now - self.acquired_at).total_seconds())
+
+
+def lock_is_stale(state: LockState, now: _dt.datetime, stale_after: float) -> bool:
+    """A lock whose holder has not renewed it for `stale_after` seconds is abandoned."""
+    return state.idle_seconds(now) > stale_after
+
+
+def lock_holder_identity() -> str:
+    """`user@host pid N`: enough for a person to find the other install."""
+    try:
+        user = getpass.getuser()
+    except Exception:  # noqa: BLE001 - no passwd entry in some containers
+        user = "unknown"
+    return f"{user}@{socket.gethostname()} pid {os.getpid()}"
+
+
+class InstallLock:
+    """A ConfigMap created with `create` (never apply): AlreadyExists means another install holds it."""
+
+    def __init__(
+        self,
+        kube: KubeClient,
+        namespace: str,
+        *,
+        stale_after: float,
+        wait: float,
+        on_wait: Callable[[str], None] | None = None,
+        holder: str | None = None,
+        poll: float = 2.0,
+    ) -> None:
+        self.kube = kube
+        self.namespace = namespace
+        self.stale_after = stale_after
+        self.wait = wait
+        self.on_wait = on_wait
+        self.holder = holder or lock_holder_identity()
+        self.poll = poll
+        self.uid: str | None = None
+
+    def _body(self) -> dict[str, Any]:
+        stamp = format_time(_now())
+        return {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": LOCK_NAME, "namespace": self.namespace, "labels": {LOCK_LABEL: "install"}},
+            "data": {"holder": self.holder, "acquiredAt": stamp, "renewedAt": stamp},
+        }
+
+    def acquire(self) -> None:
+        deadline = time.monotonic() + self.wait
+        announced = False
+        while True:
+            try:
+                created = self.kube.create(self._body())
+                self.uid = created.get("metadata", {}).get("uid")
+                return
+            except ConflictError:
+                pass
+            live = self.kube.get_or_none("v1", "ConfigMap", LOCK_NAME, self.namespace)
+            if live is None:
+                continue  # released between our create and get
+            state = LockState.from_configmap(live)
+            now = _now()
+            if lock_is_stale(state, now, self.stale_after):
+                if self.on_wait:
+                    self.on_wait(f"taking over a stale install lock held by {state.holder} "
+                                 f"(idle for {state.idle_seconds(now):.0f}s)")
+                self.kube.delete("v1", "ConfigMap", LOCK_NAME, self.namespace, uid=state.uid)
+                continue
+            if time.monotonic() >= deadline:
+                raise ConflictError(
+                    f"another install is running: {state.holder} holds the lock configmap "
+                    f"{self.namespace}/{LOCK_NAME} since {state.age_seconds(now):.0f}s ago",
+                    "wait for it to finish and re-run; if that run died, delete the ConfigMap or wait until "
+                    f"it is {self.stale_after:.0f}s idle (it is then taken over), or raise --lock-timeout",
+                )
+            if not announced and self.on_wait:
+                self.on_wait(f"waiting for the install lock held by {state.holder} "
+                             f"(started {state.age_seconds(now):.0f}s ago)")
+                announced = True
+            time.sleep(min(self.poll, max(0.05, deadline - time.monotonic())))
+
+    def renew(self) -> None:
+        """Show we are alive, so no other install takes the lock over."""
+        if self.uid is None:
+            return
+        with contextlib.suppress(NotFoundError):
+            self.kube.merge_patch("v1", "ConfigMap", LOCK_NAME, self.namespace,
+                                  {"data": {"renewedAt": format_time(_now())}})
+
+    def release(self) -> None:
+        if self.uid is None:
+            return
+        with contextlib.suppress(AmbientctlError):
+            self.kube.delete("v1", "ConfigMap", LOCK_NAME, self.namespace, uid=self.uid)
+        self.uid = None
+
+
+# ------------------------------------------------------------------ progress
+
+
+class InstallProgress:
+    """Status lines on stderr; on a terminal also a live spinner per component."""
+
+    def __init__(self, console: Console | None, interactive: bool) -> None:
+        self.console = console
+        self.interactive = interactive and console is not None
+        self.lines: list[str] = []
+
+    def line(self, text: str) -> None:
+        self.lines.append(text)
+        if self.console is not None:
+            self.console.print(text, markup=False, highlight=False)
+
+    @contextlib.contextmanager
+    def step(self, title: str) -> Iterator[Callable[[str], None]]:
+        """Live `title: what is happening` on a terminal; nothing on a pipe."""
+        if not self.interactive:
+            yield lambda _text: None
+            return
+        assert self.console is not None
+        with self.console.status(f"{title}: applying") as status:
+            yield lambda text: status.update(f"{title}: {text}")
+
+
+# ------------------------------------------------------------------ the installer
+
+
+@dataclass
+class InstallOptions:
+    """istioctl's Installer flags."""
+
+    force_conflicts: bool = False
+    dry_run: bool = False
+    skip_wait: bool = False
+    readiness_timeout: float = DEFAULT_READINESS_TIMEOUT
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+
+
+class Installer:
+    """Applies a `Rendered` installation to a cluster, then prunes what it no longer contains."""
+
+    def __init__(self, kube: KubeClient, rendered: Rendered, options: InstallOptions, progress: InstallProgress) -> None:
+        self.kube = kube
+        self.rendered = rendered
+        self.options = options
+        self.progress = progress
+        self.report = InstallReport()
+
+    # ---- what is rendered
+
+    @property
+    def objects(self) -> list[dict[str, Any]]:
+        return [o for c in self.rendered.components for o in c.objects]
+
+    @property
+    def istio_namespace(self) -> str:
+        """Where the lock lives: Istiod's namespace (the control plane's), else the first component's."""
+        for component in self.rendered.components:
+            if component.name == "Pilot" and component.namespace:
+                return component.namespace
+        for component in self.rendered.components:
+            if component.namespace:
+                return component.namespace
+        return "istio-system"
+
+    def namespaces(self) -> list[str]:
+        """Namespaces the render puts objects in, in first-use order."""
+        seen: list[str] = []
+        for component in self.rendered.components:
+            names = [component.namespace] + [(o.get("metadata") or {}).get("namespace") for o in component.objects]
+            for name in names:
+                if name and name not in seen:
+                    seen.append(name)
+        return seen
+
+    # ---- the cluster before
+
+    def live_owned(self) -> dict[ObjectKey, dict[str, Any]]:
+        """Our objects of this revision, by key (one list per kind, not one GET per object)."""
+        selector = owned_selector(revision=revision_label(self.rendered))
+        found: dict[ObjectKey, dict[str, Any]] = {}
+        for api_version, kind in prune_kinds(self.objects):
+            try:
+                items = self.kube.list(api_version, kind, all_namespaces=True, label_selector=selector)
+            except CRDMissingError:
+                continue  # the cluster does not serve this kind: nothing of ours can exist
+            for item in items:
+                found[object_key(item)] = item
+        return found
+
+    def _live(self, obj: dict[str, Any], known: dict[ObjectKey, dict[str, Any]]) -> dict[str, Any] | None:
+        key = object_key(obj)
+        if key in known:
+            return known[key]
+        meta = obj.get("metadata") or {}
+        try:
+            return self.kube.get_or_none(obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace"))
+        except CRDMissingError:
+            return None
+
+    # ---- steps
+
+    def ensure_namespaces(self) -> list[str]:
+        """Create missing namespaces, labelled as ours (so uninstall may delete exactly those)."""
+        created = []
+        for name in self.namespaces():
+            if self.kube.get_or_none("v1", "Namespace", name) is not None:
+                continue
+            body = {"apiVersion": "v1", "kind": "Namespace",
+                    "metadata": {"name": name, "labels": {MANAGED_BY_LABEL: MANAGED_BY_VALUE}}}
+            try:
+                self.kube.create(body)
+                created.append(name)
+            except ConflictError:
+                pass  # another install created it at the same moment
+        return created
+
+    def apply_object(self, obj: dict[str, Any], live: dict[str, Any] | None, component: str) -> ObjectChange:
+        ref = object_ref(obj)
+        try:
+            result = self.kube.apply(obj, force=self.options.force_conflicts, dry_run=self.options.dry_run)
+        except ConflictError as exc:
+            raise ConflictError(f"{ref}: {exc.message}", exc.hint) from None
+        except (CRDMissingError, NotFoundError) as exc:
+            if not self.options.dry_run:
+                raise
+            # A dry run cannot validate objects whose CRD or namespace this install would create first.
+            action = Action.CREATED if live is None else Action.CONFIGURED
+            return ObjectChange(ref, action, component, note=f"not validated: {exc.message}")
+        action = classify(live, result, self.options.dry_run)
+        diff = object_diff(live, result, ref) if self.options.dry_run and action is Action.CONFIGURED else ""
+        return ObjectChange(ref, action, component, diff=diff)
+
+    def apply_component(self, component: Component, known: dict[ObjectKey, dict[str, Any]],
+                        update: Callable[[str], None]) -> None:
+        title = component_title(component)
+        objects = sort_for_apply(component.objects)
+        for index, obj in enumerate(objects, 1):
+            update(f"applying {index}/{len(objects)} {object_ref(obj)}")
+            self.report.changes.append(self.apply_object(obj, self._live(obj, known), title))
+        crds = [o["metadata"]["name"] for o in objects if o.get("kind") == "CustomResourceDefinition"]
+        if crds and not self.options.dry_run:
+            update(f"waiting for {len(crds)} CRDs to be established")
+            self.kube.wait_crds_established(crds, CRD_ESTABLISH_TIMEOUT)
+
+    def wait_component(self, component: Component, update: Callable[[str], None]) -> None:
+        """Wait for the component's workloads; on timeout say which pods are not ready and why."""
+        from ambientctl.kube.wait import wait_ready
+
+        workloads = [o for o in component.objects if o.get("kind") in WORKLOAD_KINDS]
+        if not workloads:
+            return
+        try:
+            wait_ready(self.kube, workloads, self.options.readiness_timeout, on_progress=update)
+        except KubeTimeoutError:
+            raise self.diagnose(component, workloads) from None
+
+    def diagnose(self, component: Component, workloads: Sequence[dict[str, Any]]) -> KubeTimeoutError:
+        """Print ✘ and one line per unready workload and pod (istio#54045: never just "not ready")."""
+        title = component_title(component)
+        timeout = self.options.readiness_timeout
+        self.progress.line(f"✘ {title}: not ready after {timeout:g}s")
+        first_reason = ""
+        for obj in workloads:
+            meta = obj["metadata"]
+            live = self.kube.get_or_none(obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace"))
+            if live is None:
+                self.progress.line(f"    {object_ref(obj)}: missing")
+                first_reason = first_reason or f"{object_ref(obj)} is missing"
+                continue
+            ready, summary = workload_readiness(live)
+            if ready:
+                continue
+            self.progress.line(f"    {object_ref(obj)}: {summary}")
+            labels = live.get("spec", {}).get("selector", {}).get("matchLabels") or {}
+            for reason in explain_pods(self.kube, meta.get("namespace", ""), labels):
+                self.progress.line(f"      {reason}")
+                first_reason = first_reason or reason
+        return KubeTimeoutError(
+            f"{title} not ready after {timeout:g}s: {first_reason or 'see the reasons above'}",
+            "fix the causes above and re-run the same command (it resumes), or raise --readiness-timeout",
+        )
+
+    def prune(self, known: dict[ObjectKey, dict[str, Any]]) -> None:
+        stale = prune_set(self.objects, known.values())
+        for obj in stale:
+            meta = obj["metadata"]
+            ref = object_ref(obj)
+            if not self.options.dry_run:
+                self.kube.delete(obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace"), uid=meta.get("uid"))
+            self.report.changes.append(ObjectChange(ref, Action.PRUNED))
+
+    # ---- the whole run
+
+    def plan(self) -> InstallReport:
+        """Server-side dry run of every apply, plus what would be pruned; changes nothing."""
+        known = self.live_owned()
+        missing_namespaces = [n for n in self.namespaces() if self.kube.get_or_none("v1", "Namespace", n) is None]
+        for name in missing_namespaces:
+            self.report.changes.append(ObjectChange(f"Namespace/{name}", Action.CREATED))
+        for component in self.rendered.components:
+            for obj in sort_for_apply(component.objects):
+                self.report.changes.append(self.apply_object(obj, self._live(obj, known), component_title(component)))
+            self.report.completed.append(component_title(component))
+        self.prune(known)
+        return self.report
+
+    def install(self) -> InstallReport:
+        """Apply component by component, wait for each, prune, print istioctl's lines."""
+        created = self.ensure_namespaces()
+        for name in created:
+            self.report.changes.append(ObjectChange(f"Namespace/{name}", Action.CREATED))
+        lock = InstallLock(
+            self.kube, self.istio_namespace,
+            stale_after=self.options.readiness_timeout + LOCK_STALE_MARGIN,
+            wait=self.options.lock_timeout,
+            on_wait=lambda text: self.progress.line(f"! {text}"),
+        )
+        lock.acquire()
+        try:
+            known = self.live_owned()
+            for component in self.rendered.components:
+                title = component_title(component)
+                lock.renew()
+                with self.progress.step(title) as update:
+                    self.apply_component(component, known, update)
+                    if not self.options.skip_wait:
+                        self.wait_component(component, update)
+                self.report.completed.append(title)
+                self.progress.line(f"✔ {title} installed")
+            self.prune(known)
+            self.progress.line("✔ Installation complete")
+        except KeyboardInterrupt:
+            self.progress.line(self.interrupted_text())
+            raise
+        finally:
+            lock.release()
+        return self.report
+
+    def interrupted_text(self) -> str:
+        done = ", ".join(self.report.completed) or "no component"
+        applied = sum(1 for c in self.report.changes if c.action is not Action.UNCHANGED)
+        return (f"! interrupted: {done} completed, {applied} object(s) changed so far; "
+                "re-running the same command finishes or repairs the installation")

@@ -1,0 +1,58 @@
+"""Built-in profiles: IstioOperator YAML files shipped in the package under `profiles/`."""
+
+from __future__ import annotations
+
+import copy
+from functools import lru_cache
+from importlib.resources import files
+from typing import Any
+
+import yaml
+
+from ambientctl.errors import InvalidInputError
+from ambientctl.versions import ISTIO_HUB, ISTIO_VERSION
+
+BASE_PROFILE = "default"
+PROFILE_SUFFIX = ".yaml"
+
+
+def _profiles_dir() -> Any:
+    return files("ambientctl") / "profiles"
+
+
+def list_profiles() -> list[str]:
+    """Names of the built-in profiles, sorted."""
+    return sorted(
+        entry.name[: -len(PROFILE_SUFFIX)]
+        for entry in _profiles_dir().iterdir()
+        if entry.name.endswith(PROFILE_SUFFIX) and not entry.name.startswith(("_", "."))
+    )
+
+
+@lru_cache(maxsize=None)
+def _read_profile(name: str) -> dict[str, Any]:
+    if name not in list_profiles():
+        raise InvalidInputError(
+            f"unknown profile {name!r}",
+            f"choose one of: {', '.join(list_profiles())}",
+        )
+    text = (_profiles_dir() / f"{name}{PROFILE_SUFFIX}").read_text(encoding="utf-8")
+    doc = yaml.safe_load(text) or {}
+    doc.setdefault("spec", {})
+    return doc
+
+
+def load_profile(name: str) -> dict[str, Any]:
+    """The profile merged over the default profile, with hub/tag filled in: what `profile dump` shows."""
+    from ambientctl.render.overlay import deep_merge
+
+    base = _read_profile(BASE_PROFILE)
+    merged = copy.deepcopy(base) if name == BASE_PROFILE else deep_merge(base, _read_profile(name))
+    spec = merged.setdefault("spec", {})
+    spec.setdefault("hub", ISTIO_HUB)
+    spec.setdefault("tag", ISTIO_VERSION)
+    spec["profile"] = name
+    # Keep the document's key order readable: apiVersion, kind, metadata, spec.
+    ordered = {key: merged[key] for key in ("apiVersion", "kind", "metadata") if key in merged}
+    ordered["spec"] = {"profile": spec.pop("profile"), "hub": spec.pop("hub"), "tag": spec.pop("tag"), **spec}
+    return ordered

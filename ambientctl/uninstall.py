@@ -1,0 +1,214 @@
+"""`ambientctl uninstall`: remove exactly what ambientctl installed, and refuse to strand the mesh.
+
+Objects are found by our owner label (never by name), deleted with uid
+preconditions in reverse apply order, and waited for. Unlike istioctl
+(istio#47334, #54777) we refuse while namespaces are still enrolled in
+ambient or waypoints exist, because removing ztunnel and istiod under them
+breaks their traffic; `--force` overrides.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable
+
+from ambientctl.constants import (
+    AMBIENT_MODE,
+    DATAPLANE_MODE_LABEL,
+    GATEWAY_API_VERSION,
+    REVISION_LABEL,
+    WAYPOINT_CLASSES,
+)
+from ambientctl.errors import ConflictError, CRDMissingError, KubeTimeoutError
+from ambientctl.install import MANAGED_KINDS
+from ambientctl.kube.resources import object_ref, sort_for_delete
+from ambientctl.ownership import OWNED_SELECTOR, REVISION_LABEL as OWNER_REVISION_LABEL
+from ambientctl.ownership import is_owned
+
+if TYPE_CHECKING:
+    from ambientctl.kube.client import KubeClient
+
+DELETE_WAIT_TIMEOUT = 120.0
+
+
+def object_revision(obj: dict[str, Any]) -> str:
+    """The ambientctl revision an object of ours belongs to."""
+    return ((obj.get("metadata") or {}).get("labels") or {}).get(OWNER_REVISION_LABEL, "default")
+
+
+def istio_revision(obj: dict[str, Any]) -> str:
+    """The Istio revision a namespace or waypoint uses (`istio.io/rev`, else default)."""
+    return ((obj.get("metadata") or {}).get("labels") or {}).get(REVISION_LABEL, "default")
+
+
+def select_for_uninstall(owned: list[dict[str, Any]], revision: str, purge: bool) -> list[dict[str, Any]]:
+    """Which of our objects go: everything on --purge, else the revision's objects but not the CRDs.
+
+    CRDs stay without --purge: deleting them deletes every Istio resource in
+    the cluster, which removing one revision must not do.
+    """
+    chosen = []
+    for obj in owned:
+        if not is_owned(obj) or obj.get("kind") == "Namespace":
+            continue
+        if purge:
+            chosen.append(obj)
+        elif object_revision(obj) == revision and obj.get("kind") != "CustomResourceDefinition":
+            chosen.append(obj)
+    return sort_for_delete(chosen)
+
+
+def removable_namespaces(
+    namespaces: list[dict[str, Any]], owned: list[dict[str, Any]], chosen: list[dict[str, Any]], purge: bool
+) -> list[dict[str, Any]]:
+    """Namespaces we created, once nothing of ours (another revision) stays in them."""
+    chosen_uids = {(o.get("metadata") or {}).get("uid") for o in chosen}
+    staying = {(o.get("metadata") or {}).get("namespace") for o in owned
+               if (o.get("metadata") or {}).get("uid") not in chosen_uids and o.get("kind") != "Namespace"}
+    return [ns for ns in namespaces if is_owned(ns) and (purge or ns["metadata"]["name"] not in staying)]
+
+
+def blockers(
+    ambient_namespaces: list[dict[str, Any]],
+    ambient_pods: list[dict[str, Any]],
+    waypoints: list[dict[str, Any]],
+    revision: str,
+    purge: bool,
+) -> list[str]:
+    """What still depends on the mesh being removed: one line each."""
+    def affected(obj: dict[str, Any]) -> bool:
+        return purge or istio_revision(obj) == revision
+
+    lines = [f"namespace {ns['metadata']['name']} is enrolled in ambient ({DATAPLANE_MODE_LABEL}={AMBIENT_MODE})"
+             for ns in ambient_namespaces if affected(ns)]
+    lines += [f"pod {p['metadata'].get('namespace')}/{p['metadata']['name']} is enrolled in ambient"
+              for p in ambient_pods if affected(p)]
+    lines += [f"waypoint {g['metadata'].get('namespace')}/{g['metadata']['name']} "
+              f"(class {g.get('spec', {}).get('gatewayClassName')}) exists"
+              for g in waypoints if affected(g)]
+    return lines
+
+
+@dataclass
+class UninstallPlan:
+    """What uninstall will delete, and what stands in its way."""
+
+    revision: str
+    purge: bool
+    objects: list[dict[str, Any]] = field(default_factory=list)
+    namespaces: list[dict[str, Any]] = field(default_factory=list)
+    blockers: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.objects and not self.namespaces
+
+    def refs(self) -> list[str]:
+        return [object_ref(o) for o in self.objects] + [f"Namespace/{n['metadata']['name']}" for n in self.namespaces]
+
+
+def list_owned(kube: KubeClient) -> list[dict[str, Any]]:
+    """Every object carrying our owner label, across the kinds install renders."""
+    found: list[dict[str, Any]] = []
+    for kind in MANAGED_KINDS:
+        try:
+            found += kube.list(kind.api_version, kind.kind, all_namespaces=True, label_selector=OWNED_SELECTOR)
+        except CRDMissingError:
+            continue
+    return [o for o in found if is_owned(o)]
+
+
+def find_blockers(kube: KubeClient, revision: str, purge: bool) -> list[str]:
+    ambient = f"{DATAPLANE_MODE_LABEL}={AMBIENT_MODE}"
+    namespaces = kube.list("v1", "Namespace", label_selector=ambient)
+    pods = kube.list("v1", "Pod", all_namespaces=True, label_selector=ambient)
+    try:
+        gateways = kube.list(GATEWAY_API_VERSION, "Gateway", all_namespaces=True)
+    except CRDMissingError:
+        gateways = []
+    waypoints = [g for g in gateways if g.get("spec", {}).get("gatewayClassName") in WAYPOINT_CLASSES]
+    return blockers(namespaces, pods, waypoints, revision, purge)
+
+
+def plan_uninstall(kube: KubeClient, revision: str, purge: bool) -> UninstallPlan:
+    owned = list_owned(kube)
+    chosen = select_for_uninstall(owned, revision, purge)
+    candidate_names = {(o.get("metadata") or {}).get("namespace") for o in chosen} - {None, ""}
+    owned_namespaces = [ns for ns in kube.list("v1", "Namespace", label_selector=OWNED_SELECTOR)
+                        if purge or ns["metadata"]["name"] in candidate_names]
+    return UninstallPlan(
+        revision=revision,
+        purge=purge,
+        objects=chosen,
+        namespaces=removable_namespaces(owned_namespaces, owned, chosen, purge),
+        blockers=find_blockers(kube, revision, purge),
+    )
+
+
+def refuse_if_blocked(plan: UninstallPlan, force: bool) -> None:
+    if plan.blockers and not force:
+        first = plan.blockers[0]
+        more = f" and {len(plan.blockers) - 1} more" if len(plan.blockers) > 1 else ""
+        raise ConflictError(
+            f"refusing to uninstall while the mesh is in use: {first}{more}",
+            "unenroll namespaces (ambientctl dataplane unenroll NS), delete waypoints, then retry; "
+            "or pass --force to remove it anyway (their traffic breaks)",
+        )
+
+
+def execute(
+    kube: KubeClient,
+    plan: UninstallPlan,
+    *,
+    dry_run: bool = False,
+    timeout: float = DELETE_WAIT_TIMEOUT,
+    on_progress: Callable[[str], None] | None = None,
+) -> list[str]:
+    """Delete the plan's objects (uid preconditions), wait until gone, then our namespaces; returns refs deleted."""
+    deleted: list[str] = []
+    for obj in plan.objects:
+        meta = obj["metadata"]
+        if on_progress:
+            on_progress(f"deleting {object_ref(obj)}")
+        if kube.delete(obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace"),
+                       uid=meta.get("uid"), dry_run=dry_run):
+            deleted.append(object_ref(obj))
+    if not dry_run:
+        wait_gone(kube, plan.objects, timeout, on_progress)
+    for ns in plan.namespaces:
+        meta = ns["metadata"]
+        if kube.delete("v1", "Namespace", meta["name"], uid=meta.get("uid"), dry_run=dry_run):
+            deleted.append(f"Namespace/{meta['name']}")
+    if not dry_run and plan.namespaces:
+        wait_gone(kube, plan.namespaces, timeout, on_progress)
+    return deleted
+
+
+def wait_gone(kube: KubeClient, objects: list[dict[str, Any]], timeout: float,
+              on_progress: Callable[[str], None] | None = None) -> None:
+    """Poll until no object with these uids exists (a new object of the same name does not count)."""
+    deadline = time.monotonic() + timeout
+    pending = list(objects)
+    while pending:
+        still = []
+        for obj in pending:
+            meta = obj["metadata"]
+            try:
+                live = kube.get_or_none(obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace"))
+            except CRDMissingError:
+                live = None  # its CRD went first: the object went with it
+            if live is not None and live["metadata"].get("uid") == meta.get("uid"):
+                still.append(obj)
+        pending = still
+        if not pending:
+            return
+        if on_progress:
+            on_progress(f"waiting for {len(pending)} object(s) to go, e.g. {object_ref(pending[0])}")
+        if time.monotonic() >= deadline:
+            refs = ", ".join(object_ref(o) for o in pending[:5])
+            raise KubeTimeoutError(
+                f"{len(pending)} object(s) still present {timeout:g}s after deletion: {refs}",
+                "check their finalizers (kubectl get -o yaml), then re-run uninstall",
+            )
+        time.sleep(0.5)

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The whole test suite: set-up, the local test cluster, then every test (unit and e2e).
+# Extra arguments go to pytest (e.g. scripts/test.sh -k waypoint).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+echo "test: starting the local test cluster (first run builds Kubernetes from source)" >&2
+tests/cluster up >/dev/null
+set +e
+.venv/bin/pytest tests "$@"
+code=$?
+set -e
+if [ "$code" -eq 5 ]; then
+  echo "test: pytest collected no tests: failing" >&2
+  exit 1
+fi
+exit "$code"
