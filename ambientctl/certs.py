@@ -39,6 +39,8 @@ def pem_from_field(value: Any) -> bytes:
     if not isinstance(value, str) or not value.strip():
         raise CertificateError("pem is empty" if isinstance(value, str) or value is None else "pem is not a string")
     text = value.strip()
+    if REDACTED in text or REDACTED_B64 in text:
+        raise CertificateError("pem holds private key material (redacted), not a certificate")
     if text.startswith("-----BEGIN"):
         data = text.encode("utf-8", "replace") + b"\n"
     else:

@@ -69,6 +69,7 @@ def _register() -> None:
     dataplane.register(app)
     experimental.register(app)
     from ambientctl.cli import waypoint; waypoint.register(app)  # noqa: E702
+    from ambientctl.cli import install; install.register(app)  # noqa: E702
 
 
 def _plain_help(typer_app: typer.Typer) -> None:

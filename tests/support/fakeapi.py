@@ -35,11 +35,14 @@ class FakeApiServer:
                 server.requests.append((self.command, self.path))
                 status, body = server.responder(self.command, self.path)
                 data = (json.dumps(body) if isinstance(body, dict) else body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (timeout tests)
 
             do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = _answer
 

@@ -1,0 +1,164 @@
+"""`ambientctl verify-install`: is what the render describes in the cluster, ours, unchanged and ready?
+
+One outcome per component (every object present, carrying our labels,
+matching what we would apply, workloads ready), then the shape the guide
+expects: each control-plane Deployment has ready pods and each node-agent
+DaemonSet (istio-cni-node, ztunnel) has a ready pod on every schedulable node.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Iterable
+
+from ambientctl.checks import CheckResult, Outcome
+from ambientctl.errors import ConflictError, CRDMissingError, ForbiddenError
+from ambientctl.install import component_title, normalize_for_diff
+from ambientctl.kube.pods import selector_string
+from ambientctl.kube.resources import object_ref
+from ambientctl.kube.wait import WORKLOAD_KINDS, workload_readiness
+from ambientctl.ownership import owner_labels
+
+if TYPE_CHECKING:
+    from ambientctl.kube.client import KubeClient
+    from ambientctl.render import Component, Rendered
+
+
+# ------------------------------------------------------------------ pure comparisons
+
+
+def missing_labels(rendered: dict[str, Any], live: dict[str, Any]) -> list[str]:
+    """Owner labels the rendered object carries that the live one lacks or has with another value."""
+    want = (rendered.get("metadata") or {}).get("labels") or {}
+    have = (live.get("metadata") or {}).get("labels") or {}
+    owner_keys = owner_labels("x", "x").keys()
+    return [f"{k}={want[k]}" for k in want if k in owner_keys and have.get(k) != want[k]]
+
+
+def container_images(obj: dict[str, Any]) -> dict[str, str]:
+    """`container name → image` of a workload's pod template (init containers included)."""
+    spec = (obj.get("spec") or {}).get("template", {}).get("spec", {}) or {}
+    return {c.get("name", ""): c.get("image", "") for c in (spec.get("initContainers") or []) + (spec.get("containers") or [])}
+
+
+def image_drift(rendered: dict[str, Any], live: dict[str, Any]) -> list[str]:
+    """Containers whose live image is not the rendered one."""
+    want, have = container_images(rendered), container_images(live)
+    return [f"{name}: {have.get(name, 'missing')} (want {image})" for name, image in want.items() if have.get(name) != image]
+
+
+def unready_nodes(nodes: Iterable[dict[str, Any]], pods: Iterable[dict[str, Any]]) -> list[str]:
+    """Schedulable nodes without a ready pod of a node agent."""
+    covered = {p.get("spec", {}).get("nodeName") for p in pods if _pod_ready(p)}
+    schedulable = [n["metadata"]["name"] for n in nodes if not (n.get("spec") or {}).get("unschedulable")]
+    return sorted(name for name in schedulable if name not in covered)
+
+
+def _pod_ready(pod: dict[str, Any]) -> bool:
+    conditions = (pod.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+
+
+def component_result(count: int, missing: list[str], foreign: list[str], drifted: list[str],
+                     unready: list[str]) -> CheckResult:
+    """`N objects, ready`, or what is wrong (first few of each problem as details)."""
+    problems = []
+    details: list[str] = []
+    for label, items in (("missing", missing), ("not managed by ambientctl", foreign),
+                         ("changed since install", drifted), ("not ready", unready)):
+        if items:
+            problems.append(f"{len(items)} {label}")
+            details += [f"{label}: {item}" for item in items[:5]]
+            if len(items) > 5:
+                details.append(f"{label}: ... and {len(items) - 5} more")
+    if not problems:
+        return CheckResult.ok(f"{count} objects, ready")
+    hint = "re-run `ambientctl install` with the same flags to repair"
+    if unready and not (missing or foreign or drifted):
+        hint = "look at the pods' events (kubectl describe pod), fix the cause; install prints the reasons on timeout"
+    return CheckResult.fail(f"{count} objects: " + ", ".join(problems), hint, details)
+
+
+# ------------------------------------------------------------------ cluster checks
+
+
+class Verifier:
+    """Compares one render with the cluster."""
+
+    def __init__(self, kube: KubeClient, rendered: Rendered) -> None:
+        self.kube = kube
+        self.rendered = rendered
+        self.can_dry_run = True
+
+    def matches(self, obj: dict[str, Any], live: dict[str, Any]) -> str:
+        """"" when applying `obj` would change nothing; otherwise what differs (one line)."""
+        if self.can_dry_run:
+            try:
+                result = self.kube.apply(obj, dry_run=True)
+                if normalize_for_diff(result) == normalize_for_diff(live):
+                    return ""
+                return "fields differ from the render"
+            except ForbiddenError:
+                self.can_dry_run = False  # a read-only user: compare images and labels instead
+            except ConflictError as exc:
+                return f"another manager owns fields we set ({exc.message})"
+        drift = image_drift(obj, live)
+        return "; ".join(drift)
+
+    def component(self, component: Component) -> Outcome:
+        missing, foreign, drifted, unready = [], [], [], []
+        for obj in component.objects:
+            meta = obj.get("metadata") or {}
+            ref = object_ref(obj)
+            try:
+                live = self.kube.get_or_none(obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace"))
+            except CRDMissingError:
+                live = None
+            if live is None:
+                missing.append(ref)
+                continue
+            labels = missing_labels(obj, live)
+            if labels:
+                foreign.append(f"{ref} (lacks {', '.join(labels)})")
+                continue
+            difference = self.matches(obj, live)
+            if difference:
+                drifted.append(f"{ref}: {difference}")
+            if obj.get("kind") in WORKLOAD_KINDS:
+                ready, summary = workload_readiness(live)
+                if not ready:
+                    unready.append(f"{ref}: {summary}")
+        title = component_title(component)
+        result = component_result(len(component.objects), missing, foreign, drifted, unready)
+        return Outcome(component.name, title, result)
+
+    def shape(self) -> list[Outcome]:
+        """Control-plane Deployments have ready pods; node agents run on every schedulable node."""
+        outcomes = []
+        nodes: list[dict[str, Any]] | None = None
+        for component in self.rendered.components:
+            for obj in component.objects:
+                if obj.get("kind") not in ("Deployment", "DaemonSet"):
+                    continue
+                meta = obj["metadata"]
+                labels = (obj.get("spec") or {}).get("selector", {}).get("matchLabels") or {}
+                pods = self.kube.list("v1", "Pod", meta.get("namespace"), label_selector=selector_string(labels))
+                name = f"{obj['kind']} {meta.get('namespace')}/{meta['name']}"
+                if obj["kind"] == "Deployment":
+                    ready = sum(1 for p in pods if _pod_ready(p))
+                    result = CheckResult.ok(f"{ready} pod(s) ready") if ready else CheckResult.fail(
+                        f"no ready pod ({len(pods)} pod(s) exist)",
+                        "kubectl describe pods of this Deployment; `ambientctl install` prints why on timeout")
+                else:
+                    if nodes is None:
+                        nodes = self.kube.list("v1", "Node")
+                    lacking = unready_nodes(nodes, pods)
+                    schedulable = sum(1 for n in nodes if not (n.get("spec") or {}).get("unschedulable"))
+                    result = CheckResult.ok(f"a ready pod on each of {schedulable} schedulable node(s)") \
+                        if not lacking else CheckResult.fail(
+                            f"no ready pod on {len(lacking)} of {schedulable} node(s)",
+                            "check the DaemonSet's tolerations and the nodes' taints", lacking)
+                outcomes.append(Outcome(f"shape/{meta['name']}", name, result))
+        return outcomes
+
+    def run(self) -> list[Outcome]:
+        return [self.component(c) for c in self.rendered.components] + self.shape()

@@ -1,0 +1,255 @@
+"""`ambientctl install | uninstall | verify-install | precheck`: the install lifecycle (guide steps 2-3).
+
+Thin: parse flags, render, hand the result to the domain objects in
+`ambientctl.install`, `ambientctl.uninstall` and `ambientctl.checks`, print.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from typing import TYPE_CHECKING, List, Optional
+
+import typer
+
+from ambientctl.cli.common import cli_context
+from ambientctl.context import DEFAULT_ISTIO_NAMESPACE, CliContext
+from ambientctl.errors import AbortedError, UsageError
+from ambientctl.output import print_document, write_stdout
+
+if TYPE_CHECKING:
+    from ambientctl.install import InstallReport
+    from ambientctl.render import Rendered
+
+
+class CheckOutput(str, Enum):
+    text = "text"
+    json = "json"
+    yaml = "yaml"
+
+
+_SET_HELP = "Set a configuration value, as istioctl: --set profile=ambient, --set tag=1.31.0 (repeatable)."
+_FILE_HELP = "IstioOperator overlay file (repeatable; later files win)."
+_REVISION_HELP = "Istio revision to install (default: the default revision)."
+
+
+def _render(cli: CliContext, files: list[str], sets: list[str], revision: Optional[str]) -> Rendered:
+    from ambientctl.render import render
+
+    explicit_namespace = cli.istio_namespace if cli.istio_namespace != DEFAULT_ISTIO_NAMESPACE else None
+    return render(files=files, set_values=sets, revision=revision, istio_namespace=explicit_namespace)
+
+
+def _confirm(cli: CliContext, summary: str, skip: bool, changes_nothing: bool, question: str) -> None:
+    """Show what will happen and ask; without a terminal and without -y, refuse."""
+    import click
+
+    from ambientctl.install import Confirmation, confirmation_decision
+
+    decision = confirmation_decision(skip, changes_nothing, sys.stdin.isatty())
+    if decision is Confirmation.PROCEED:
+        return
+    if decision is Confirmation.REFUSE:
+        raise UsageError("confirmation needed but stdin is not a terminal", "pass -y (--skip-confirmation) to proceed")
+    if summary:
+        cli.err.print(summary, markup=False, highlight=False)
+    if not click.confirm(question, default=False, err=True):
+        raise AbortedError("cancelled; nothing was changed")
+
+
+# ------------------------------------------------------------------ install
+
+
+def install(
+    ctx: typer.Context,
+    set_values: List[str] = typer.Option([], "--set", "-s", help=_SET_HELP),
+    filenames: List[str] = typer.Option([], "--filename", "-f", help=_FILE_HELP),
+    revision: Optional[str] = typer.Option(None, "--revision", "-r", help=_REVISION_HELP),
+    readiness_timeout: str = typer.Option("5m", "--readiness-timeout", help="How long to wait for each component's pods (e.g. 90s, 5m)."),
+    skip_wait: bool = typer.Option(False, "--skip-wait", help="Do not wait for pods to become ready."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Validate every object on the server (server-side dry run); change nothing."),
+    diff: bool = typer.Option(False, "--diff", help="Print what would change (unified diff per object, plus creations and prunes); change nothing."),
+    force_conflicts: bool = typer.Option(False, "--force-conflicts", help="Take ownership of fields another field manager owns."),
+    skip_confirmation: bool = typer.Option(False, "--skip-confirmation", "-y", help="Do not ask for confirmation."),
+    lock_timeout: str = typer.Option("30s", "--lock-timeout", help="How long to wait for another running install to finish."),
+) -> None:
+    """Install (or upgrade in place) Istio's ambient data plane, then prune what the new render dropped.
+
+    \b
+    Examples:
+      ambientctl install --set profile=ambient -y
+      ambientctl install --set profile=ambient --set tag=1.31.1 --diff
+      ambientctl install -f my-overlay.yaml --dry-run
+    """
+    from ambientctl.install import InstallOptions, Installer, InstallProgress, install_summary, parse_duration
+    from ambientctl.versions import ISTIO_VERSION
+
+    cli = cli_context(ctx)
+    options = InstallOptions(
+        force_conflicts=force_conflicts,
+        dry_run=dry_run or diff,
+        skip_wait=skip_wait,
+        readiness_timeout=parse_duration(readiness_timeout),
+        lock_timeout=parse_duration(lock_timeout, "--lock-timeout"),
+    )
+    rendered = _render(cli, filenames, set_values, revision)
+    kube = cli.kube
+    summary = install_summary(rendered, kube.context_name, kube.server, ISTIO_VERSION)
+    _confirm(cli, summary, skip_confirmation, options.dry_run, "Proceed?")
+    installer = Installer(kube, rendered, options, InstallProgress(cli.err, cli.interactive))
+    if diff:
+        _print_diff(cli, installer.plan())
+    elif dry_run:
+        _print_dry_run(cli, installer.plan())
+    else:
+        report = installer.install()
+        cli.info(f"  {report.summary()}")
+
+
+def _print_dry_run(cli: CliContext, report: InstallReport) -> None:
+    lines = []
+    for change in report.changes:
+        suffix = f" ({change.note})" if change.note else " (server dry run)"
+        lines.append(f"{change.ref} {change.action.value}{suffix}\n")
+    write_stdout("".join(lines))
+    cli.info(f"Dry run: {report.summary()}; nothing was changed")
+
+
+def _print_diff(cli: CliContext, report: InstallReport) -> None:
+    from ambientctl.install import Action
+
+    parts = []
+    for change in report.changes:
+        if change.action is Action.CREATED:
+            parts.append(f"+ {change.ref} (new)\n")
+        elif change.action is Action.PRUNED:
+            parts.append(f"- {change.ref} (pruned: no longer rendered)\n")
+        elif change.action is Action.CONFIGURED:
+            parts.append(change.diff or f"~ {change.ref} (changes managed fields only)\n")
+    write_stdout("".join(parts))
+    if report.changed:
+        cli.info(f"Diff: {report.summary()}; nothing was changed")
+    else:
+        cli.info(f"No differences: the cluster matches the render ({len(report.changes)} objects)")
+
+
+# ------------------------------------------------------------------ uninstall
+
+
+def uninstall(
+    ctx: typer.Context,
+    purge: bool = typer.Option(False, "--purge", help="Remove everything ambientctl installed, all revisions and the CRDs."),
+    revision: Optional[str] = typer.Option(None, "--revision", "-r", help="Revision to remove (default: the default revision)."),
+    force: bool = typer.Option(False, "--force", help="Remove even while namespaces are enrolled in ambient or waypoints exist."),
+    skip_confirmation: bool = typer.Option(False, "--skip-confirmation", "-y", help="Do not ask for confirmation."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="List and validate the deletions on the server; change nothing."),
+) -> None:
+    """Remove what `ambientctl install` created (only objects carrying its owner label).
+
+    \b
+    Examples:
+      ambientctl uninstall -y
+      ambientctl uninstall --revision canary
+      ambientctl uninstall --purge --dry-run
+    """
+    from ambientctl.output import progress
+    from ambientctl.uninstall import execute, plan_uninstall, refuse_if_blocked
+
+    if purge and revision:
+        raise UsageError("--purge removes every revision; it cannot be combined with --revision",
+                         "drop one of the two flags")
+    cli = cli_context(ctx)
+    rev = revision or "default"
+    plan = plan_uninstall(cli.kube, rev, purge)
+    scope = "everything ambientctl installed, CRDs included" if purge else f"revision {rev}"
+    if plan.empty:
+        cli.info(f"Nothing to uninstall: no object managed by ambientctl ({scope})")
+        return
+    if dry_run:
+        for line in plan.blockers:
+            cli.warn(f"{line} (uninstall would refuse without --force)")
+    else:
+        refuse_if_blocked(plan, force)
+        for line in plan.blockers:
+            cli.warn(f"{line}: its traffic breaks (--force)")
+    refs = plan.refs()
+    write_stdout(f"Objects to remove ({scope}): {len(refs)}\n" + "".join(f"  {ref}\n" for ref in refs))
+    _confirm(cli, "", skip_confirmation, dry_run, f"Remove these {len(refs)} objects?")
+    with progress(cli, "Removing Istio" + (" (dry run)" if dry_run else "")) as update:
+        deleted = execute(cli.kube, plan, dry_run=dry_run, on_progress=update)
+    if dry_run:
+        cli.info(f"Dry run: {len(deleted)} object(s) would be removed; nothing was changed")
+        return
+    cli.info(f"✔ Removed {len(deleted)} object(s)")
+    cli.info("✔ Uninstall complete")
+
+
+# ------------------------------------------------------------------ verify-install
+
+
+def verify_install(
+    ctx: typer.Context,
+    set_values: List[str] = typer.Option([], "--set", "-s", help=_SET_HELP),
+    filenames: List[str] = typer.Option([], "--filename", "-f", help=_FILE_HELP),
+    revision: Optional[str] = typer.Option(None, "--revision", "-r", help=_REVISION_HELP),
+    output: CheckOutput = typer.Option(CheckOutput.text, "--output", "-o", help="Output format."),
+) -> None:
+    """Check that the installation matches its render: objects present, ours, unchanged and ready.
+
+    Pass the same --set/-f/--revision as to install. Exit 3 when something is wrong.
+    """
+    from ambientctl.checks import Status, count, format_outcome, outcomes_document, raise_if_failed
+    from ambientctl.checks.verify import Verifier
+
+    cli = cli_context(ctx)
+    rendered = _render(cli, filenames, set_values, revision)
+    outcomes = Verifier(cli.kube, rendered).run()
+    if output is not CheckOutput.text:
+        print_document(outcomes_document(outcomes), output.value)
+    else:
+        write_stdout("".join(format_outcome(o) for o in outcomes))
+        objects = len(rendered.all_objects())
+        if not count(outcomes, Status.FAIL):
+            write_stdout(f"✔ Istio is installed and verified: {objects} objects in "
+                         f"{len(rendered.components)} components (profile {rendered.profile}, "
+                         f"revision {rendered.revision or 'default'})\n")
+    raise_if_failed(outcomes, "verify-install", "see the ✘ lines; re-running install with the same flags repairs drift")
+
+
+# ------------------------------------------------------------------ precheck
+
+
+def precheck(
+    ctx: typer.Context,
+    output: CheckOutput = typer.Option(CheckOutput.text, "--output", "-o", help="Output format."),
+) -> None:
+    """Check that the cluster can take Istio's ambient mode before installing. Exit 3 on a ✘.
+
+    \b
+    Checks: Kubernetes version, install permissions, Gateway API CRDs,
+    an existing Istio installation, sidecar-injected namespaces.
+    """
+    from ambientctl.checks import Status, count, format_outcome, outcomes_document, raise_if_failed, run_checks
+    from ambientctl.checks.precheck import PRECHECKS
+
+    cli = cli_context(ctx)
+    outcomes = run_checks(cli.kube, PRECHECKS)
+    if output is not CheckOutput.text:
+        print_document(outcomes_document(outcomes), output.value)
+    else:
+        write_stdout("".join(format_outcome(o) for o in outcomes))
+        if not count(outcomes, Status.FAIL):
+            warnings = count(outcomes, Status.WARN)
+            tail = f" ({warnings} warning(s) above)" if warnings else ""
+            write_stdout(f"✔ No issues found when checking the cluster. Istio is safe to install or upgrade!{tail}\n")
+    raise_if_failed(outcomes, "precheck", "fix the ✘ items above, then re-run `ambientctl precheck`")
+
+
+def register(root: typer.Typer) -> None:
+    from ambientctl.cli.experimental import x_app
+
+    root.command("install")(install)
+    root.command("uninstall")(uninstall)
+    root.command("verify-install")(verify_install)
+    root.command("precheck")(precheck)
+    x_app.command("precheck")(precheck)

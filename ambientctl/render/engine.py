@@ -1,0 +1,307 @@
+"""Turn a merged IstioOperator into Kubernetes objects: Jinja templates per component, CRDs from Python.
+
+Templates live in the package's `manifests/<folder>/*.yaml.j2` and are read
+through importlib.resources. Every interpolated string goes through the `q`
+filter (a JSON string is a valid YAML scalar) and every structure through
+`json` (JSON flow style is valid YAML), so values can never break the YAML.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib.resources import files
+from typing import Any
+
+import yaml
+
+from ambientctl.errors import InvalidInputError
+from ambientctl.kube.resources import sort_for_apply
+from ambientctl.ownership import owner_labels
+from ambientctl.versions import ISTIO_VERSION
+
+TEMPLATE_SUFFIX = ".yaml.j2"
+FOLDERS = {"Base": "base", "Pilot": "pilot", "Cni": "cni", "Ztunnel": "ztunnel"}
+SPEC_KEYS = {"Base": "base", "Pilot": "pilot", "Cni": "cni", "Ztunnel": "ztunnel"}
+GATEWAY_KEYS = {"IngressGateways": "ingressGateways", "EgressGateways": "egressGateways"}
+# Which workload of a component receives components.<name>.k8s settings.
+MAIN_WORKLOADS = {"Pilot": ("Deployment", "istiod"), "Cni": ("DaemonSet", "istio-cni-node"), "Ztunnel": ("DaemonSet", None)}
+
+try:  # libyaml when available: rendering is on the hot path of `manifest generate`
+    _Loader: Any = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - pure-Python PyYAML
+    _Loader = yaml.SafeLoader
+
+
+def go_string(value: Any) -> str:
+    """A value as Helm prints it: lower-case booleans, whole floats without `.0`, empty for None."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return str(value)
+
+
+def _quote(value: Any) -> str:
+    return json.dumps(go_string(value), ensure_ascii=False)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def _manifests_dir() -> Any:
+    return files("ambientctl") / "manifests"
+
+
+def _load_template(name: str) -> tuple[str, None, Any]:
+    node = _manifests_dir()
+    for part in name.split("/"):
+        node = node / part
+    return node.read_text(encoding="utf-8"), None, lambda: True
+
+
+@lru_cache(maxsize=1)
+def environment() -> Any:
+    """The Jinja environment: templates from the package, undefined names are errors."""
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FunctionLoader(_load_template),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.filters["q"] = _quote
+    env.filters["json"] = _json
+    env.filters["gostr"] = go_string
+    return env
+
+
+def templates_in(folder: str) -> list[str]:
+    """The template names of one folder, sorted (their order inside a component)."""
+    return sorted(
+        f"{folder}/{entry.name}" for entry in (_manifests_dir() / folder).iterdir() if entry.name.endswith(TEMPLATE_SUFFIX)
+    )
+
+
+def render_template(name: str, context: dict[str, Any]) -> list[dict[str, Any]]:
+    """Render one template into objects (empty documents dropped)."""
+    import jinja2
+
+    try:
+        text = environment().get_template(name).render(**context)
+    except jinja2.UndefinedError as exc:
+        raise InvalidInputError(
+            f"cannot render {name}: {exc.message}",
+            "a values.* key the templates need was removed or has the wrong type; compare with `ambientctl profile dump`",
+        ) from None
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise InvalidInputError(
+            f"cannot render {name}: {exc}",
+            "a values.* setting has the wrong type; compare with `ambientctl profile dump`",
+        ) from None
+    try:
+        return [doc for doc in yaml.load_all(text, Loader=_Loader) if doc]
+    except yaml.YAMLError as exc:  # a template bug or a value that slipped past the filters
+        raise InvalidInputError(f"rendering {name} produced invalid YAML: {str(exc).splitlines()[0]}", "check --set values") from None
+
+
+# ------------------------------------------------------------------------------------------ context
+
+
+def _component_spec(spec: dict[str, Any], key: str) -> dict[str, Any]:
+    value = (spec.get("components") or {}).get(key) or {}
+    if not isinstance(value, dict):
+        raise InvalidInputError(f"spec.components.{key} must be a map", "fix the -f file or --set flags")
+    return value
+
+
+def _image_for(spec: dict[str, Any], component: dict[str, Any]) -> tuple[str, str]:
+    hub = go_string(component.get("hub") or spec.get("hub")).rstrip("/")
+    tag = go_string(component.get("tag") or spec.get("tag"))
+    return hub, tag
+
+
+def mesh_config(spec: dict[str, Any], namespace: str, rev_suffix: str) -> dict[str, Any]:
+    """The mesh config istiod reads: Istio's computed defaults under the user's spec.meshConfig."""
+    from ambientctl.render.overlay import deep_merge
+
+    glob = spec["values"].get("global") or {}
+    defaults: dict[str, Any] = {
+        "rootNamespace": namespace,
+        "defaultConfig": {"discoveryAddress": f"istiod{rev_suffix}.{namespace}.svc:15012"},
+    }
+    if glob.get("meshID"):
+        defaults["defaultConfig"]["meshId"] = glob["meshID"]
+    return deep_merge(defaults, spec.get("meshConfig") or {})
+
+
+def base_context(config: dict[str, Any], revision: str | None) -> dict[str, Any]:
+    from ambientctl.render import istio_namespace_of
+
+    spec = config["spec"]
+    if not isinstance(spec.get("values"), dict):
+        raise InvalidInputError("spec.values must be a map", "fix the -f file or --set flags")
+    namespace = istio_namespace_of(config)
+    rev_suffix = f"-{revision}" if revision else ""
+    mesh = mesh_config(spec, namespace, rev_suffix)
+    return {
+        "spec": spec,
+        "values": spec["values"],
+        "mesh": mesh,
+        "mesh_yaml": yaml.safe_dump(mesh, sort_keys=True, default_flow_style=False).rstrip("\n"),
+        "revision": revision or "",
+        "rev_suffix": rev_suffix,
+        "rev_label": revision or "default",
+        "istio_namespace": namespace,
+        "istio_version": ISTIO_VERSION,
+        "profile": spec.get("profile", ""),
+    }
+
+
+# ------------------------------------------------------------------------------------------ components
+
+
+def render_components(config: dict[str, Any], revision: str | None) -> list[Any]:
+    """Every enabled component, in COMPONENT_ORDER."""
+    from ambientctl.render import COMPONENT_ORDER, Component
+
+    ctx = base_context(config, revision)
+    spec = config["spec"]
+    out: list[Component] = []
+    for name in COMPONENT_ORDER:
+        if name in GATEWAY_KEYS:
+            objects, namespace = _render_gateways(name, spec, ctx)
+            if not objects:
+                continue
+        else:
+            settings = _component_spec(spec, SPEC_KEYS[name])
+            if settings.get("enabled") is not True:
+                continue
+            namespace = go_string(settings.get("namespace") or ctx["istio_namespace"])
+            hub, tag = _image_for(spec, settings)
+            context = {**ctx, "namespace": namespace, "hub": hub, "tag": tag, "component": name}
+            objects = []
+            if name == "Base":
+                from ambientctl.render.crds import istio_crds
+
+                objects.extend(istio_crds())
+            for template in templates_in(FOLDERS[name]):
+                objects.extend(render_template(template, context))
+            _apply_k8s_settings(name, objects, settings.get("k8s") or {})
+        labels = owner_labels(name, revision or "default")
+        for obj in objects:
+            meta = obj.setdefault("metadata", {})
+            meta["labels"] = {**(meta.get("labels") or {}), **labels}
+        out.append(Component(name=name, namespace=namespace, objects=sort_for_apply(objects)))
+    return out
+
+
+def _render_gateways(name: str, spec: dict[str, Any], ctx: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
+    from ambientctl.render.overlay import deep_merge
+
+    key = GATEWAY_KEYS[name]
+    gateways = (spec.get("components") or {}).get(key) or []
+    if not isinstance(gateways, list):
+        raise InvalidInputError(f"spec.components.{key} must be a list", "fix the -f file or --set flags")
+    ingress = name == "IngressGateways"
+    default_name = "istio-ingressgateway" if ingress else "istio-egressgateway"
+    all_values = ctx["values"].get("gateways") or {}
+    objects: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    namespace = ctx["istio_namespace"]
+    for index, gateway in enumerate(gateways):
+        if not isinstance(gateway, dict) or gateway.get("enabled") is not True:
+            continue
+        gw_name = go_string(gateway.get("name") or "")
+        if not gw_name or not _is_dns_name(gw_name):
+            raise InvalidInputError(
+                f"spec.components.{key}[{index}] needs a valid name (got {gw_name!r})",
+                f"e.g. --set components.{key}[{index}].name={default_name}",
+            )
+        if gw_name in seen:
+            raise InvalidInputError(f"two {key} are named {gw_name!r}", "give each gateway its own name")
+        seen.add(gw_name)
+        values = deep_merge(all_values.get(default_name) or {}, all_values.get(gw_name) or {})
+        labels = _gateway_labels(gw_name, default_name, ingress, values, gateway.get("label") or {})
+        gw_namespace = go_string(gateway.get("namespace") or ctx["istio_namespace"])
+        if index == 0 or not objects:
+            namespace = gw_namespace
+        hub, tag = _image_for(spec, gateway)
+        context = {
+            **ctx,
+            "namespace": gw_namespace,
+            "hub": hub,
+            "tag": tag,
+            "component": name,
+            "gateway": {"name": gw_name, "labels": labels, "ingress": ingress, **values, "name_": gw_name},
+        }
+        rendered: list[dict[str, Any]] = []
+        for template in templates_in("gateways"):
+            rendered.extend(render_template(template, context))
+        _apply_k8s_settings(name, rendered, gateway.get("k8s") or {}, workload=gw_name)
+        objects.extend(rendered)
+    return objects, namespace
+
+
+def _gateway_labels(
+    name: str, default_name: str, ingress: bool, values: dict[str, Any], label: dict[str, Any]
+) -> dict[str, str]:
+    if name == default_name:
+        labels = {"app": name, "istio": "ingressgateway" if ingress else "egressgateway"}
+    else:
+        labels = {"app": name, "istio": name.removeprefix("istio-")}
+    labels.update({str(k): go_string(v) for k, v in (values.get("labels") or {}).items()})
+    labels.update({str(k): go_string(v) for k, v in label.items()})
+    return labels
+
+
+def _is_dns_name(name: str) -> bool:
+    from ambientctl.render import _DNS_LABEL
+
+    return bool(_DNS_LABEL.match(name))
+
+
+def _apply_k8s_settings(
+    component: str, objects: list[dict[str, Any]], k8s: dict[str, Any], workload: str | None = None
+) -> None:
+    """istioctl's components.<name>.k8s: replicas, resources, env, scheduling, pod annotations."""
+    if not k8s:
+        return
+    kind, name = MAIN_WORKLOADS.get(component, ("Deployment", workload))
+    for obj in objects:
+        if obj.get("kind") != kind or (name and not obj["metadata"]["name"].startswith(name)):
+            continue
+        pod = obj["spec"]["template"]
+        container = pod["spec"]["containers"][0]
+        if "replicaCount" in k8s and kind == "Deployment":
+            obj["spec"]["replicas"] = k8s["replicaCount"]
+        if "resources" in k8s:
+            container["resources"] = k8s["resources"]
+        if "env" in k8s:
+            container.setdefault("env", []).extend(k8s["env"] or [])
+        if "imagePullPolicy" in k8s:
+            container["imagePullPolicy"] = k8s["imagePullPolicy"]
+        if "readinessProbe" in k8s:
+            container["readinessProbe"] = k8s["readinessProbe"]
+        for key in ("nodeSelector", "tolerations", "affinity", "priorityClassName", "securityContext"):
+            if key in k8s:
+                pod["spec"][key] = k8s[key]
+        if "podAnnotations" in k8s:
+            pod["metadata"]["annotations"] = {**(pod["metadata"].get("annotations") or {}), **k8s["podAnnotations"]}
+        if "strategy" in k8s and kind == "Deployment":
+            obj["spec"]["strategy"] = k8s["strategy"]
+    for obj in objects:
+        if obj.get("kind") == "Service" and "serviceAnnotations" in k8s:
+            obj["metadata"]["annotations"] = {**(obj["metadata"].get("annotations") or {}), **k8s["serviceAnnotations"]}
+        if obj.get("kind") == "HorizontalPodAutoscaler" and "hpaSpec" in k8s:
+            obj["spec"].update(k8s["hpaSpec"])
+        if obj.get("kind") == "PodDisruptionBudget" and "podDisruptionBudget" in k8s:
+            obj["spec"].update(k8s["podDisruptionBudget"])
