@@ -12,7 +12,7 @@ import base64
 import binascii
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -84,6 +84,11 @@ def _only_certificates(data: bytes) -> bytes:
 
 def split_pem_chain(data: bytes) -> list[bytes]:
     """Each `CERTIFICATE` block of a PEM bundle, in order (Envoy puts a whole chain in one field)."""
+    if data.count(b"-----BEGIN CERTIFICATE-----") == 1 and data.count(b"-----END CERTIFICATE-----") == 1 \
+            and data.index(b"-----BEGIN CERTIFICATE-----") < data.index(b"-----END CERTIFICATE-----"):
+        start = data.index(b"-----BEGIN CERTIFICATE-----")
+        end = data.index(b"-----END CERTIFICATE-----") + len(b"-----END CERTIFICATE-----")
+        return [data[start:end] + b"\n"]
     blocks = [m.group(0).strip() + b"\n" for m in _PEM_CERT_RE.finditer(data)]
     if not blocks:
         raise CertificateError("no complete PEM CERTIFICATE block")
@@ -93,28 +98,35 @@ def split_pem_chain(data: bytes) -> list[bytes]:
 # -- decoding ------------------------------------------------------------------------------
 
 
-@dataclass
 class CertInfo:
-    """What users read off `openssl x509 -text`, decoded once per distinct PEM."""
+    """What users read off `openssl x509 -text`; each field decoded only when a printer asks for it.
 
-    cert: Any = field(repr=False)  # cryptography.x509.Certificate
-    pem: bytes = field(repr=False)
-    subject: str
-    issuer: str
-    serial: int
-    not_before: dt.datetime
-    not_after: dt.datetime
-    san_uris: list[str]
-    san_dns: list[str]
-    is_ca: bool
-    key_type: str
-    key_bits: int
-    signature_algorithm: str
-    fingerprint_sha256: str
+    The table view needs the validity dates and the serial; only `-o detail`
+    pays for names, SANs, key and fingerprint.
+    """
+
+    def __init__(self, cert: x509.Certificate, pem: bytes) -> None:
+        self.cert = cert
+        self.pem = pem
+
+    def __repr__(self) -> str:
+        return f"CertInfo(serial={self.serial_hex})"
+
+    @cached_property
+    def serial(self) -> int:
+        return self.cert.serial_number
 
     @property
     def serial_hex(self) -> str:
         return format(self.serial, "x")
+
+    @cached_property
+    def not_before(self) -> dt.datetime:
+        return self.cert.not_valid_before_utc
+
+    @cached_property
+    def not_after(self) -> dt.datetime:
+        return self.cert.not_valid_after_utc
 
     @property
     def lifetime(self) -> dt.timedelta:
@@ -123,63 +135,86 @@ class CertInfo:
     def valid_at(self, now: dt.datetime) -> bool:
         return self.not_before <= now < self.not_after
 
+    @cached_property
+    def subject(self) -> str:
+        return _name(self.cert.subject)
+
+    @cached_property
+    def issuer(self) -> str:
+        return _name(self.cert.issuer)
+
+    @cached_property
+    def _sans(self) -> tuple[list[str], list[str]]:
+        from cryptography import x509
+
+        try:
+            sans = self.cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        except x509.ExtensionNotFound:
+            return [], []
+        except ValueError:
+            return [], []
+        return (list(sans.get_values_for_type(x509.UniformResourceIdentifier)),
+                list(sans.get_values_for_type(x509.DNSName)))
+
+    @property
+    def san_uris(self) -> list[str]:
+        return self._sans[0]
+
+    @property
+    def san_dns(self) -> list[str]:
+        return self._sans[1]
+
+    @cached_property
+    def is_ca(self) -> bool:
+        from cryptography import x509
+
+        try:
+            return bool(self.cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
+        except x509.ExtensionNotFound:
+            return self.cert.issuer == self.cert.subject
+        except ValueError:
+            return False
+
+    @cached_property
+    def _key(self) -> tuple[str, int]:
+        return _key_description(self.cert)
+
+    @property
+    def key_type(self) -> str:
+        return self._key[0]
+
+    @property
+    def key_bits(self) -> int:
+        return self._key[1]
+
+    @cached_property
+    def signature_algorithm(self) -> str:
+        oid = self.cert.signature_algorithm_oid
+        name = getattr(oid, "_name", None)
+        return name if name and name != "Unknown OID" else oid.dotted_string
+
+    @cached_property
+    def fingerprint_sha256(self) -> str:
+        from cryptography.hazmat.primitives import hashes
+
+        return self.cert.fingerprint(hashes.SHA256()).hex(":").upper()
+
 
 def load_certificate(pem: bytes) -> x509.Certificate:
     """Parse one PEM certificate; raise CertificateError (never a library exception)."""
     from cryptography import x509
 
     try:
-        return x509.load_pem_x509_certificate(pem)
+        cert = x509.load_pem_x509_certificate(pem)
+        cert.not_valid_after_utc  # noqa: B018 - reject undecodable validity now, not while printing
     except ValueError as exc:
         raise CertificateError(f"is not a valid X.509 certificate ({_short(exc)})") from None
+    return cert
 
 
 def decode(pem: bytes) -> CertInfo:
-    """Decode a single-certificate PEM into the fields the printers show."""
-    cert = load_certificate(pem)
-    return describe(cert, pem)
-
-
-def describe(cert: x509.Certificate, pem: bytes) -> CertInfo:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes
-
-    try:
-        sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-        uris = sans.get_values_for_type(x509.UniformResourceIdentifier)
-        dns = sans.get_values_for_type(x509.DNSName)
-    except x509.ExtensionNotFound:
-        uris, dns = [], []
-    except ValueError as exc:
-        raise CertificateError(f"has an unreadable SubjectAlternativeName ({_short(exc)})") from None
-    try:
-        is_ca = cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
-    except x509.ExtensionNotFound:
-        is_ca = cert.issuer == cert.subject
-    except ValueError:
-        is_ca = False
-    key_type, key_bits = _key_description(cert)
-    try:
-        sig = cert.signature_hash_algorithm
-        sig_name = _signature_name(cert, sig.name if sig else None)
-    except Exception:  # noqa: BLE001 - unknown algorithms are shown, not fatal
-        sig_name = cert.signature_algorithm_oid.dotted_string
-    return CertInfo(
-        cert=cert,
-        pem=pem,
-        subject=_name(cert.subject),
-        issuer=_name(cert.issuer),
-        serial=cert.serial_number,
-        not_before=cert.not_valid_before_utc,
-        not_after=cert.not_valid_after_utc,
-        san_uris=list(uris),
-        san_dns=list(dns),
-        is_ca=bool(is_ca),
-        key_type=key_type,
-        key_bits=key_bits,
-        signature_algorithm=sig_name,
-        fingerprint_sha256=cert.fingerprint(hashes.SHA256()).hex(":").upper(),
-    )
+    """Parse a single-certificate PEM; the fields the printers show are decoded on demand."""
+    return CertInfo(load_certificate(pem), pem)
 
 
 def _name(name: Any) -> str:
@@ -210,12 +245,6 @@ def _key_description(cert: x509.Certificate) -> tuple[str, int]:
     if isinstance(key, dsa.DSAPublicKey):
         return "DSA", key.key_size
     return type(key).__name__, 0
-
-
-def _signature_name(cert: x509.Certificate, hash_name: str | None) -> str:
-    oid = cert.signature_algorithm_oid
-    name = getattr(oid, "_name", None) or oid.dotted_string
-    return name if name != "Unknown OID" else (f"{oid.dotted_string} ({hash_name})" if hash_name else oid.dotted_string)
 
 
 # -- validity and chain checks ------------------------------------------------------------------
@@ -321,6 +350,7 @@ def rfc3339(t: dt.datetime) -> str:
     return t.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+@lru_cache(maxsize=4096)
 def parse_rfc3339(value: Any) -> dt.datetime | None:
     """A dump timestamp (`2026-09-01T12:00:00Z`, fractions or offsets allowed); None if unusable."""
     if not isinstance(value, str) or not value:

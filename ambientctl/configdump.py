@@ -182,7 +182,8 @@ def fetch_dump(kube: KubeClient, pod: str, namespace: str) -> bytes:
 def parse(data: bytes, source: str) -> ConfigDump:
     """Parse, redact and normalise a dump; a one-line InvalidInputError for anything unusable."""
     doc = load_json(data, source)
-    redact(doc)
+    if may_hold_private_keys(data):
+        redact(doc)
     if isinstance(doc.get("configs"), list):
         return _parse_envoy(doc, source)
     if any(key in doc for key in _ZTUNNEL_KEYS):
@@ -198,12 +199,15 @@ def load_json(data: bytes, source: str) -> dict[str, Any]:
     if not data.strip():
         raise InvalidInputError(f"{source} is empty", "the dump was not saved; fetch it again")
     try:
-        doc = json.loads(data)
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidInputError(f"{source} is not text (binary data, not a JSON config dump)",
                                 "pass the JSON file saved from /config_dump") from None
+    try:
+        doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        where = "ends early: the dump is truncated" if exc.pos >= len(data.rstrip()) else \
+        truncated = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
+        where = "ends early: the dump is truncated" if truncated else \
             f"line {exc.lineno} column {exc.colno}: {exc.msg}"
         raise InvalidInputError(f"{source} is not valid JSON ({where})", "fetch the dump again") from None
     if not isinstance(doc, dict):
@@ -264,19 +268,31 @@ def _ztunnel_identity(item: dict[str, Any], index: int) -> tuple[Identity, bool]
 def _ztunnel_cert(raw: Any, where: str) -> CertEntry:
     if not isinstance(raw, dict):
         return CertEntry(where=where, pem=None, error="is not an object")
-    entry = CertEntry(
+    pem, error = _pem_of(raw.get("pem"))
+    return CertEntry(
         where=where,
-        pem=None,
+        pem=pem,
         serial=_str_or_none(raw.get("serialNumber")),
         valid_from=_str_or_none(raw.get("validFrom")),
         expiration=_str_or_none(raw.get("expirationTime")),
+        error=error,
     )
+
+
+_PEM_FIELD_CACHE: dict[str, tuple[bytes | None, str | None]] = {}
+
+
+def _pem_of(value: Any) -> tuple[bytes | None, str | None]:
+    """(first certificate's PEM, None) or (None, why not); ztunnel repeats the root for every identity."""
+    if isinstance(value, str) and value in _PEM_FIELD_CACHE:
+        return _PEM_FIELD_CACHE[value]
     try:
-        blocks = certs.split_pem_chain(certs.pem_from_field(raw.get("pem")))
-        entry.pem = blocks[0]
+        result: tuple[bytes | None, str | None] = (certs.split_pem_chain(certs.pem_from_field(value))[0], None)
     except certs.CertificateError as exc:
-        entry.error = f"pem {exc}" if not str(exc).startswith("pem") else str(exc)
-    return entry
+        result = (None, str(exc) if str(exc).startswith("pem") else f"pem {exc}")
+    if isinstance(value, str):
+        _PEM_FIELD_CACHE[value] = result
+    return result
 
 
 def _str_or_none(value: Any) -> str | None:
@@ -389,16 +405,19 @@ def parse_identity_filter(text: str) -> IdentityFilter:
 
 
 def select(dump: ConfigDump, wanted: IdentityFilter | None) -> list[Identity]:
+    """The identities the user asked for; an Envoy trust bundle (ROOTCA) stays with the chains it verifies."""
     if wanted is None:
         return list(dump.identities)
-    return [ident for ident in dump.identities if wanted.matches(ident.name)]
+    chosen = [ident for ident in dump.identities if wanted.matches(ident.name)]
+    if chosen:
+        chosen += [ident for ident in dump.identities if ident.trust_bundle and ident not in chosen]
+    return chosen
 
 
 # -- redaction ---------------------------------------------------------------------------------------
 
 _PRIVATE_KEY_NAME = re.compile(r"private[_\-]?key", re.I)
 _PEM_KEY_BLOCK = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\Z)", re.S)
-_B64_PEM_PREFIX = "LS0tLS1CRUdJT"  # base64 of "-----BEGIN"
 
 
 def redact(node: Any) -> Any:
@@ -443,16 +462,64 @@ def _redacted_value(value: Any) -> Any:
     return certs.REDACTED
 
 
+_KEY_NAMES = (b"privatekey", b"private_key", b"private-key")
+
+
+def _aligned_b64(pattern: bytes) -> tuple[bytes, ...]:
+    """The base64 characters `pattern` always encodes to, at each of the three byte alignments."""
+    out = []
+    for shift in range(3):
+        encoded = base64.b64encode(b"\0" * shift + pattern)
+        first = -(-8 * shift // 6)                      # first char made only of pattern bits
+        last = (8 * (shift + len(pattern))) // 6        # chars before this are complete
+        out.append(encoded[first:last])
+    return tuple(out)
+
+
+_KEY_IN_B64 = _aligned_b64(b"PRIVATE KEY")
+_B64_JSON_STRING = re.compile(rb'"([A-Za-z0-9+/=\\]{64,})"')
+_B64_TEXT = re.compile(r"[A-Za-z0-9+/=\s]{64,}")
+_JSON_ESCAPE = re.compile(rb"\\.")
+_NOT_B64 = re.compile(rb"[^A-Za-z0-9+/]")
+
+
+def _b64_holds_key(text: bytes) -> bool:
+    """Decode leniently (wrapped, unpadded, truncated): a damaged encoding must not hide a key."""
+    clean = _NOT_B64.sub(b"", text)
+    clean = clean[: len(clean) // 4 * 4]
+    try:
+        return b"PRIVATE KEY" in base64.b64decode(clean)
+    except (binascii.Error, ValueError):
+        return False
+
+
+def may_hold_private_keys(data: bytes) -> bool:
+    """A fast scan of the raw JSON: False only when no string could hold a key, so the walk can be skipped.
+
+    Escapes that could hide a key from a byte scan (\\u, \\/, \\") always mean True.
+    """
+    if b"\\u" in data or b"\\/" in data or b'\\"' in data:
+        return True
+    if b"PRIVATE KEY" in data:
+        return True
+    lowered = data.lower()
+    if any(name in lowered for name in _KEY_NAMES):
+        return True
+    for match in _B64_JSON_STRING.finditer(data):
+        text = match.group(1)
+        if b"\\" in text:  # wrapped base64 (\\n escapes): decode it
+            if _b64_holds_key(_JSON_ESCAPE.sub(b"", text)):
+                return True
+        elif any(encoded in text for encoded in _KEY_IN_B64):
+            return True
+    return False
+
+
 def redact_string(text: str) -> str:
     if "PRIVATE KEY" in text:
         return _PEM_KEY_BLOCK.sub(certs.REDACTED, text)
-    if text.startswith(_B64_PEM_PREFIX) and len(text) < 1 << 22:
-        try:
-            decoded = base64.b64decode(text, validate=True)
-        except (binascii.Error, ValueError):
-            return text
-        if b"PRIVATE KEY" in decoded:
-            return certs.REDACTED_B64
+    if len(text) >= 64 and _B64_TEXT.fullmatch(text) and _b64_holds_key(text.encode("ascii")):
+        return certs.REDACTED_B64
     return text
 
 

@@ -167,6 +167,8 @@ def prune_set(rendered_objects: Iterable[dict[str, Any]], live_owned: Iterable[d
 
 
 _VOLATILE_METADATA = ("managedFields", "resourceVersion", "generation", "uid", "creationTimestamp", "selfLink")
+# Annotations controllers write on their own (revision counters).
+_VOLATILE_ANNOTATIONS = ("deployment.kubernetes.io/revision", "deprecated.daemonset.template.generation")
 
 
 def normalize_for_diff(obj: dict[str, Any]) -> dict[str, Any]:
@@ -178,7 +180,8 @@ def normalize_for_diff(obj: dict[str, Any]) -> dict[str, Any]:
         meta.pop(key, None)
     annotations = meta.get("annotations")
     if isinstance(annotations, dict):
-        annotations.pop("deployment.kubernetes.io/revision", None)
+        for key in _VOLATILE_ANNOTATIONS:
+            annotations.pop(key, None)
         if not annotations:
             meta.pop("annotations", None)
     return clean

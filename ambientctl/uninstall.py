@@ -30,6 +30,12 @@ if TYPE_CHECKING:
     from ambientctl.kube.client import KubeClient
 
 DELETE_WAIT_TIMEOUT = 120.0
+# Kinds looked at before deleting a namespace we created: if it holds objects
+# of these kinds that we did not create, the namespace stays.
+_CONTENT_KINDS = (("v1", "ConfigMap"), ("v1", "Secret"), ("v1", "Service"), ("apps/v1", "Deployment"),
+                  ("apps/v1", "DaemonSet"), ("apps/v1", "StatefulSet"))
+# Objects Kubernetes and istiod create by themselves in the Istio namespace.
+_AUTOMATIC_NAMES = frozenset({"kube-root-ca.crt", "istio-ca-root-cert", "istio-ca-secret"})
 
 
 def object_revision(obj: dict[str, Any]) -> str:
@@ -90,6 +96,22 @@ def blockers(
     return lines
 
 
+def foreign_content(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Objects in a namespace that neither we nor a controller nor Kubernetes created."""
+    from ambientctl.install import LOCK_NAME
+
+    foreign = []
+    for obj in objects:
+        meta = obj.get("metadata") or {}
+        name = meta.get("name", "")
+        if is_owned(obj) or meta.get("ownerReferences") or name in _AUTOMATIC_NAMES or name == LOCK_NAME:
+            continue
+        if name.endswith("-leader") or "leader-election" in name:
+            continue  # leader-election records of istiod's controllers
+        foreign.append(obj)
+    return foreign
+
+
 @dataclass
 class UninstallPlan:
     """What uninstall will delete, and what stands in its way."""
@@ -99,6 +121,7 @@ class UninstallPlan:
     objects: list[dict[str, Any]] = field(default_factory=list)
     namespaces: list[dict[str, Any]] = field(default_factory=list)
     blockers: list[str] = field(default_factory=list)
+    kept_namespaces: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -137,13 +160,29 @@ def plan_uninstall(kube: KubeClient, revision: str, purge: bool) -> UninstallPla
     candidate_names = {(o.get("metadata") or {}).get("namespace") for o in chosen} - {None, ""}
     owned_namespaces = [ns for ns in kube.list("v1", "Namespace", label_selector=OWNED_SELECTOR)
                         if purge or ns["metadata"]["name"] in candidate_names]
+    namespaces, kept = [], {}
+    for ns in removable_namespaces(owned_namespaces, owned, chosen, purge):
+        others = namespace_foreign_content(kube, ns["metadata"]["name"])
+        if others:
+            kept[ns["metadata"]["name"]] = others
+        else:
+            namespaces.append(ns)
     return UninstallPlan(
         revision=revision,
         purge=purge,
         objects=chosen,
-        namespaces=removable_namespaces(owned_namespaces, owned, chosen, purge),
+        namespaces=namespaces,
         blockers=find_blockers(kube, revision, purge),
+        kept_namespaces=kept,
     )
+
+
+def namespace_foreign_content(kube: KubeClient, namespace: str) -> list[str]:
+    """Refs of objects in `namespace` that we did not create (deleting the namespace would delete them)."""
+    found: list[dict[str, Any]] = []
+    for api_version, kind in _CONTENT_KINDS:
+        found += kube.list(api_version, kind, namespace)
+    return [object_ref(o) for o in foreign_content(found)]
 
 
 def refuse_if_blocked(plan: UninstallPlan, force: bool) -> None:
@@ -165,22 +204,27 @@ def execute(
     timeout: float = DELETE_WAIT_TIMEOUT,
     on_progress: Callable[[str], None] | None = None,
 ) -> list[str]:
-    """Delete the plan's objects (uid preconditions), wait until gone, then our namespaces; returns refs deleted."""
+    """Delete the plan's objects (uid preconditions), wait until gone, then our namespaces; returns refs deleted.
+
+    A dry run sends no DELETE at all: the API server reads DeleteOptions from
+    the body when there is one, so a `?dryRun=All` next to a precondition body
+    would really delete.
+    """
+    if dry_run:
+        return plan.refs()
     deleted: list[str] = []
     for obj in plan.objects:
         meta = obj["metadata"]
         if on_progress:
             on_progress(f"deleting {object_ref(obj)}")
-        if kube.delete(obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace"),
-                       uid=meta.get("uid"), dry_run=dry_run):
+        if kube.delete(obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace"), uid=meta.get("uid")):
             deleted.append(object_ref(obj))
-    if not dry_run:
-        wait_gone(kube, plan.objects, timeout, on_progress)
+    wait_gone(kube, plan.objects, timeout, on_progress)
     for ns in plan.namespaces:
         meta = ns["metadata"]
-        if kube.delete("v1", "Namespace", meta["name"], uid=meta.get("uid"), dry_run=dry_run):
+        if kube.delete("v1", "Namespace", meta["name"], uid=meta.get("uid")):
             deleted.append(f"Namespace/{meta['name']}")
-    if not dry_run and plan.namespaces:
+    if plan.namespaces:
         wait_gone(kube, plan.namespaces, timeout, on_progress)
     return deleted
 

@@ -477,12 +477,53 @@ def apply_gateway(kube: KubeClient, spec: WaypointSpec) -> tuple[dict[str, Any],
         )
     if existing is not None and not is_owned(existing):
         warnings.append(f"waypoint {spec.namespace}/{spec.name} was created by another tool; ambientctl now co-manages it")
+    desired = owned_gateway_manifest(spec)
+    if existing is not None and already_applied(existing, desired, getattr(kube, "field_manager", "ambientctl")):
+        return existing, warnings
     try:
-        live = _gateway_api(lambda: kube.apply(owned_gateway_manifest(spec)))
+        live = _gateway_api(lambda: kube.apply(desired))
     except ConflictError as exc:
         raise ConflictError(exc.message, "another tool manages these fields; change them with that tool, "
                             "or delete the waypoint and apply it again") from None
     return live, warnings
+
+
+def _owned_keys(fields: dict[str, Any], *path: str) -> set[str]:
+    for step in path:
+        fields = fields.get(step) or {}
+    return {key[2:] if key.startswith("f:") else key for key in fields if key != "."}
+
+
+def already_applied(live: dict[str, Any], desired: dict[str, Any], manager: str) -> bool:
+    """True when applying `desired` would change nothing: same values, and our manager owns exactly these fields.
+
+    Skipping the request keeps a re-run from writing at all (the API server
+    would otherwise persist defaulted fields on the first update after create).
+    """
+    entry = next((m for m in (live["metadata"].get("managedFields") or [])
+                  if m.get("manager") == manager and m.get("operation") == "Apply"), None)
+    if entry is None:
+        return False
+    owned = entry.get("fieldsV1") or {}
+    for field_name in ("labels", "annotations"):
+        wanted = desired["metadata"].get(field_name) or {}
+        have = live["metadata"].get(field_name) or {}
+        if _owned_keys(owned, "f:metadata", f"f:{field_name}") != set(wanted):
+            return False
+        if any(have.get(key) != value for key, value in wanted.items()):
+            return False
+    live_spec, wanted_spec = live.get("spec") or {}, desired["spec"]
+    if live_spec.get("gatewayClassName") != wanted_spec["gatewayClassName"]:
+        return False
+    wanted_listeners = {item["name"]: item for item in wanted_spec["listeners"]}
+    owned_listeners = _owned_keys(owned, "f:spec", "f:listeners")
+    if owned_listeners != {"k:" + json.dumps({"name": n}, separators=(",", ":")) for n in wanted_listeners}:
+        return False
+    live_listeners = {item.get("name"): item for item in live_spec.get("listeners") or []}
+    return all(
+        all(live_listeners.get(name, {}).get(key) == value for key, value in listener.items())
+        for name, listener in wanted_listeners.items()
+    )
 
 
 def wait_programmed(

@@ -70,6 +70,8 @@ def _register() -> None:
     experimental.register(app)
     from ambientctl.cli import waypoint; waypoint.register(app)  # noqa: E702
     from ambientctl.cli import install; install.register(app)  # noqa: E702
+    from ambientctl.cli import manifest; manifest.register(app)  # noqa: E702
+    from ambientctl.cli import proxyconfig, ztunnelconfig; proxyconfig.register(app); ztunnelconfig.register(app)  # noqa: E702
 
 
 def _plain_help(typer_app: typer.Typer) -> None:

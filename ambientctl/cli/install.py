@@ -162,6 +162,10 @@ def uninstall(
     rev = revision or "default"
     plan = plan_uninstall(cli.kube, rev, purge)
     scope = "everything ambientctl installed, CRDs included" if purge else f"revision {rev}"
+    for name, others in plan.kept_namespaces.items():
+        more = f" and {len(others) - 3} more" if len(others) > 3 else ""
+        cli.warn(f"namespace {name} will be kept: it holds objects ambientctl did not create "
+                 f"({', '.join(others[:3])}{more})")
     if plan.empty:
         cli.info(f"Nothing to uninstall: no object managed by ambientctl ({scope})")
         return

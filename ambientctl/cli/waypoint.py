@@ -2,29 +2,37 @@
 
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 import typer
 
-from ambientctl import waypoint as wp
 from ambientctl.cli.common import cli_context
+from ambientctl.constants import USE_WAYPOINT_LABEL, WAYPOINT_CLASS
 from ambientctl.context import CliContext
 from ambientctl.errors import KubeTimeoutError, NotFoundError, UsageError
-from ambientctl.output import OutputFormat, check_line, format_yaml, print_records, write_stdout
+from ambientctl.output import OutputFormat, check_line, print_records, write_stdout
+
+if TYPE_CHECKING:
+    from ambientctl.waypoint import LabelChange, WaypointSpec
+
+# The domain module (ambientctl.waypoint) is imported inside each command, so
+# loading the CLI for any other command does not pay for it.
 
 app = typer.Typer(help="Manage waypoints: the L7 proxies of the ambient mesh.", no_args_is_help=True)
 
 _NAME_HELP = "Name of the waypoint (default: waypoint, or the --service-account's name)."
-_FOR_HELP = f"Traffic the waypoint handles: {', '.join(wp.TRAFFIC_TYPES)} (label istio.io/waypoint-for; default: istiod's, service)."
+_FOR_HELP = "Traffic the waypoint handles: all, none, service, workload (label istio.io/waypoint-for; default: istiod's, service)."
 _REVISION_HELP = "Control-plane revision to label the waypoint with (istio.io/rev)."
 _SA_HELP = "Make this the waypoint of one service account (the guide's per-account waypoint)."
-_CLASS_HELP = f"GatewayClass of the waypoint (default {wp.WAYPOINT_CLASS})."
+_CLASS_HELP = f"GatewayClass of the waypoint (default {WAYPOINT_CLASS})."
 
 
 def _spec(
     cli: CliContext, *, name: Optional[str], traffic_type: Optional[str], revision: Optional[str],
     gateway_class: Optional[str], service_account: Optional[str], namespace: Optional[str],
-) -> wp.WaypointSpec:
+) -> WaypointSpec:
+    from ambientctl import waypoint as wp
+
     spec, warnings = wp.make_spec(
         name=name, namespace=namespace, traffic_type=traffic_type, revision=revision,
         gateway_class=gateway_class, service_account=service_account,
@@ -50,6 +58,9 @@ def generate(
       ambientctl waypoint generate -n default
       ambientctl waypoint generate --service-account bookinfo-productpage -n default | kubectl apply -f -
     """
+    from ambientctl import waypoint as wp
+    from ambientctl.output import format_yaml
+
     cli = cli_context(ctx)
     spec = _spec(cli, name=name, traffic_type=traffic_type, revision=revision, gateway_class=gateway_class,
                  service_account=service_account, namespace=cli.options.namespace)
@@ -81,6 +92,8 @@ def apply(
       ambientctl waypoint apply -n default --enroll-namespace --wait
       ambientctl waypoint apply -n default --service-account bookinfo-productpage
     """
+    from ambientctl import waypoint as wp
+
     cli = cli_context(ctx)
     spec = _spec(cli, name=name, traffic_type=traffic_type, revision=revision, gateway_class=gateway_class,
                  service_account=service_account, namespace=None)
@@ -112,6 +125,7 @@ def apply(
 
 
 def _wait(cli: CliContext, name: str, namespace: str, timeout: float) -> None:
+    from ambientctl import waypoint as wp
     from ambientctl.output import progress
 
     with progress(cli, f"waiting up to {timeout:g}s for waypoint {namespace}/{name} to be programmed") as update:
@@ -119,8 +133,8 @@ def _wait(cli: CliContext, name: str, namespace: str, timeout: float) -> None:
     _say(cli, check_line(True, f"waypoint {namespace}/{name} is ready"))
 
 
-def _report_labels(cli: CliContext, namespace: str, waypoint: str, changes: List[wp.LabelChange]) -> None:
-    label = f'"{wp.USE_WAYPOINT_LABEL}: {waypoint}"'
+def _report_labels(cli: CliContext, namespace: str, waypoint: str, changes: List[LabelChange]) -> None:
+    label = f'"{USE_WAYPOINT_LABEL}: {waypoint}"'
     for change in changes:
         target = f"namespace {change.name}" if change.kind == "namespace" else f"{change.kind} {namespace}/{change.name}"
         if change.outcome == "labeled":
@@ -140,6 +154,8 @@ def list_(
     output: OutputFormat = typer.Option(OutputFormat.table, "--output", "-o", help="Output format."),
 ) -> None:
     """List the waypoints of the namespace: revision, traffic type, programmed."""
+    from ambientctl import waypoint as wp
+
     cli = cli_context(ctx)
     namespace = None if all_namespaces else cli.namespace
     rows = wp.list_rows(wp.list_waypoints(cli.kube, namespace))
@@ -164,6 +180,8 @@ def status(
     output: OutputFormat = typer.Option(OutputFormat.table, "--output", "-o", help="Output format."),
 ) -> None:
     """Show the waypoints' conditions now (no waiting unless --wait, unlike istioctl)."""
+    from ambientctl import waypoint as wp
+
     cli = cli_context(ctx)
     timeout = wp.parse_duration(waypoint_timeout)
     if name and all_namespaces:
@@ -212,6 +230,8 @@ def delete(
       ambientctl waypoint delete waypoint -n default
       ambientctl waypoint delete --all -n default
     """
+    from ambientctl import waypoint as wp
+
     cli = cli_context(ctx)
     names = list(names or [])
     wp.check_delete_args(names, delete_all, revision)
@@ -220,7 +240,7 @@ def delete(
     result = wp.delete_waypoints(cli.kube, namespace, names, delete_all=delete_all, revision=revision)
     for change in result.unlabeled:
         target = f"namespace {change.name}" if change.kind == "namespace" else f"{change.kind} {namespace}/{change.name}"
-        _say(cli, f"{target}: removed label {wp.USE_WAYPOINT_LABEL}")
+        _say(cli, f"{target}: removed label {USE_WAYPOINT_LABEL}")
     for name in result.deleted:
         _say(cli, f"waypoint {namespace}/{name} deleted")
     for name in result.not_found:
@@ -228,7 +248,7 @@ def delete(
     for description in result.not_waypoints:
         cli.warn(f"gateway {namespace}/{description} is not a waypoint; left alone")
     for item in result.still_attached:
-        cli.warn(f"{item} (label not set by ambientctl; remove it with kubectl label ... {wp.USE_WAYPOINT_LABEL}-)")
+        cli.warn(f"{item} (label not set by ambientctl; remove it with kubectl label ... {USE_WAYPOINT_LABEL}-)")
     if not names and not result.deleted:
         cli.info(_none_found(namespace))
 

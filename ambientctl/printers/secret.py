@@ -77,11 +77,13 @@ def _info_time(entry: CertEntry, which: str) -> str:
 
 def format_detail(identities: Iterable[Identity], now: dt.datetime) -> str:
     """Everything `openssl x509 -text` would tell, per identity, plus what is wrong with it."""
-    blocks = [_identity_detail(ident, now) for ident in identities]
-    return "\n".join(blocks)
+    identities = list(identities)
+    # Envoy keeps the roots in a separate ROOTCA secret: chains verify against it.
+    bundle = [e.info for ident in identities if ident.trust_bundle for e in ident.roots if e.info is not None]
+    return "\n".join(_identity_detail(ident, now, bundle) for ident in identities)
 
 
-def _identity_detail(ident: Identity, now: dt.datetime) -> str:
+def _identity_detail(ident: Identity, now: dt.datetime, bundle: list[certs.CertInfo]) -> str:
     lines = [f"IDENTITY  {ident.name}", f"STATE     {ident.state or '(none)'}"]
     warnings: list[str] = []
     if not ident.chain and not ident.roots:
@@ -94,7 +96,7 @@ def _identity_detail(ident: Identity, now: dt.datetime) -> str:
     elif len(decoded_chain) != len(ident.chain):
         lines.append("CHAIN     ✘ cannot verify: a certificate of the chain does not decode")
     else:
-        ok, why = certs.verify_chain(decoded_chain, decoded_roots)
+        ok, why = certs.verify_chain(decoded_chain, decoded_roots or bundle)
         lines.append(f"CHAIN     {'✔ verifies' if ok else '✘ does not verify'}: {why}")
         if not ok:
             warnings.append(f"chain does not verify: {why}")

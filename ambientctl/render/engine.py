@@ -81,6 +81,10 @@ def environment() -> Any:
     env.filters["q"] = _quote
     env.filters["json"] = _json
     env.filters["gostr"] = go_string
+    env.filters["merge"] = _merge
+    env.filters["secret_refs"] = _secret_refs
+    env.filters["yaml_text"] = _yaml_text
+    env.filters["stringify_values"] = _stringify_values
     return env
 
 
@@ -114,6 +118,36 @@ def render_template(name: str, context: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 # ------------------------------------------------------------------------------------------ context
+
+
+def _common_labels(tag: str) -> dict[str, str]:
+    """Labels Istio's charts put on everything they install."""
+    return {"app.kubernetes.io/part-of": "istio", "app.kubernetes.io/version": tag}
+
+
+def _image_function(hub: str, tag: str) -> Any:
+    def image(name: Any, default: str) -> str:
+        """`{hub}/{name}:{tag}`; a name with a `/` is already a full image reference."""
+        text = go_string(name) or default
+        return text if "/" in text else f"{hub}/{text}:{tag}"
+
+    return image
+
+
+def _merge(base: Any, extra: Any) -> dict[str, Any]:
+    return {**(base or {}), **(extra or {})}
+
+
+def _secret_refs(names: Any) -> list[dict[str, str]]:
+    return [{"name": go_string(n)} for n in names or []]
+
+
+def _yaml_text(value: Any) -> str:
+    return yaml.safe_dump(value, sort_keys=True, default_flow_style=False).rstrip("\n")
+
+
+def _stringify_values(mapping: Any) -> dict[str, str]:
+    return {str(k): go_string(v) for k, v in (mapping or {}).items()}
 
 
 def _component_spec(spec: dict[str, Any], key: str) -> dict[str, Any]:
@@ -152,9 +186,11 @@ def base_context(config: dict[str, Any], revision: str | None) -> dict[str, Any]
     namespace = istio_namespace_of(config)
     rev_suffix = f"-{revision}" if revision else ""
     mesh = mesh_config(spec, namespace, rev_suffix)
+    ztunnel = _component_spec(spec, "ztunnel")
     return {
         "spec": spec,
         "values": spec["values"],
+        "ztunnel_namespace": go_string(ztunnel.get("namespace") or namespace),
         "mesh": mesh,
         "mesh_yaml": yaml.safe_dump(mesh, sort_keys=True, default_flow_style=False).rstrip("\n"),
         "revision": revision or "",
@@ -187,7 +223,15 @@ def render_components(config: dict[str, Any], revision: str | None) -> list[Any]
                 continue
             namespace = go_string(settings.get("namespace") or ctx["istio_namespace"])
             hub, tag = _image_for(spec, settings)
-            context = {**ctx, "namespace": namespace, "hub": hub, "tag": tag, "component": name}
+            context = {
+                **ctx,
+                "namespace": namespace,
+                "hub": hub,
+                "tag": tag,
+                "component": name,
+                "common_labels": _common_labels(tag),
+                "image": _image_function(hub, tag),
+            }
             objects = []
             if name == "Base":
                 from ambientctl.render.crds import istio_crds
@@ -200,6 +244,9 @@ def render_components(config: dict[str, Any], revision: str | None) -> list[Any]
         for obj in objects:
             meta = obj.setdefault("metadata", {})
             meta["labels"] = {**(meta.get("labels") or {}), **labels}
+        # A JSON round trip gives every object its own plain tree (no sub-objects shared with the
+        # config or each other, which YAML would print as &anchors).
+        objects = json.loads(json.dumps(objects))
         out.append(Component(name=name, namespace=namespace, objects=sort_for_apply(objects)))
     return out
 
@@ -241,7 +288,9 @@ def _render_gateways(name: str, spec: dict[str, Any], ctx: dict[str, Any]) -> tu
             "hub": hub,
             "tag": tag,
             "component": name,
-            "gateway": {"name": gw_name, "labels": labels, "ingress": ingress, **values, "name_": gw_name},
+            "common_labels": _common_labels(tag),
+            "image": _image_function(hub, tag),
+            "gateway": {**values, "name": gw_name, "labels": labels, "ingress": ingress},
         }
         rendered: list[dict[str, Any]] = []
         for template in templates_in("gateways"):

@@ -6,7 +6,6 @@ Uses only the official Python ``kubernetes`` client (no kubectl).
 from __future__ import annotations
 
 import json
-import socket
 import time
 
 import pytest
@@ -197,3 +196,48 @@ def test_port_forward_reaches_standin(cluster, standin, namespace, ztunnel_like_
         pf.close()
     assert status == 200
     assert b'istio_requests_total{response_code="200"} 7' in body
+
+
+def _get_via_port_forward(core, namespace, pod, port, path):
+    pf = portforward(core.connect_get_namespaced_pod_portforward, pod, namespace, ports=str(port))
+    try:
+        return _http_get_over(pf.socket(port), path)
+    finally:
+        pf.close()
+
+
+def test_per_pod_forward_override(cluster, standin, namespace, ztunnel_like_pod):
+    from tests.support.standin import StandIn
+
+    core = client.CoreV1Api(cluster.api_client())
+    default_dump = dumpgen.generate_dump([("default", "sleep")], with_workloads=False)
+    special_dump = dumpgen.generate_dump([(namespace, "special")], states={(namespace, "special"): "Initializing"})
+    standin.admin.set_config_dump(default_dump)
+    with StandIn(0) as special:
+        special.set_config_dump(special_dump)
+        cluster.forward_pod(namespace, ztunnel_like_pod, {15000: special.port})
+
+        def overridden():
+            try:
+                status, body = _get_via_port_forward(core, namespace, ztunnel_like_pod, 15000, "/config_dump")
+            except Exception:  # noqa: BLE001 - kwok may not have seen the PortForward yet
+                return None
+            return status == 200 and json.loads(body) == special_dump
+
+        wait_until("per-pod PortForward to take effect", overridden, timeout=15)
+        cluster.unforward_pod(namespace, ztunnel_like_pod)
+
+        def back_to_default():
+            try:
+                status, body = _get_via_port_forward(core, namespace, ztunnel_like_pod, 15000, "/config_dump")
+            except Exception:  # noqa: BLE001
+                return None
+            return status == 200 and json.loads(body) == default_dump
+
+        wait_until("pod to fall back to the cluster-wide stand-in", back_to_default, timeout=15)
+
+
+def test_pod_logs_are_served(cluster, namespace, ztunnel_like_pod):
+    core = client.CoreV1Api(cluster.api_client())
+    text = core.read_namespaced_pod_log(ztunnel_like_pod, namespace, container="istio-proxy")
+    assert "simulated container log" in text

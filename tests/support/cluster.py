@@ -91,6 +91,42 @@ class Cluster:
         """``os.environ`` copy with KUBECONFIG pointing at this cluster (for subprocesses)."""
         return dict(os.environ, KUBECONFIG=self.readonly_kubeconfig if readonly else self.kubeconfig)
 
+    def forward_pod(self, namespace: str, pod: str, ports: dict[int, int], address: str = "127.0.0.1") -> None:
+        """Route port-forwards to ONE pod elsewhere (e.g. a second :class:`StandIn` on port 0).
+
+        Creates/replaces a kwok ``PortForward`` named like the pod.  It replaces the cluster-wide
+        15000/15020 forwards for that pod entirely, so list every pod port you need.  kwok picks
+        it up asynchronously (well under a second): retry the first port-forward briefly.
+        """
+        from kubernetes import client
+        from kubernetes.client.rest import ApiException
+
+        api = client.CustomObjectsApi(self.api_client())
+        body = {"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "PortForward",
+                "metadata": {"name": pod, "namespace": namespace},
+                "spec": {"forwards": [{"ports": [int(pp)], "target": {"address": address, "port": int(lp)}}
+                                      for pp, lp in sorted(ports.items())]}}
+        try:
+            api.create_namespaced_custom_object("kwok.x-k8s.io", "v1alpha1", namespace, "portforwards", body)
+        except ApiException as e:
+            if e.status != 409:
+                raise
+            cur = api.get_namespaced_custom_object("kwok.x-k8s.io", "v1alpha1", namespace, "portforwards", pod)
+            body["metadata"]["resourceVersion"] = cur["metadata"]["resourceVersion"]
+            api.replace_namespaced_custom_object("kwok.x-k8s.io", "v1alpha1", namespace, "portforwards", pod, body)
+
+    def unforward_pod(self, namespace: str, pod: str) -> None:
+        """Drop a :meth:`forward_pod` override (the pod falls back to the cluster-wide stand-ins)."""
+        from kubernetes import client
+        from kubernetes.client.rest import ApiException
+
+        try:
+            client.CustomObjectsApi(self.api_client()).delete_namespaced_custom_object(
+                "kwok.x-k8s.io", "v1alpha1", namespace, "portforwards", pod)
+        except ApiException as e:
+            if e.status != 404:
+                raise
+
     def set_gateway_api(self, installed: bool) -> None:
         """Install (``tests/cluster up``) or remove (``up --no-gateway-api``) the Gateway API CRDs.
 

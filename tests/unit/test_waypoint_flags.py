@@ -115,3 +115,18 @@ def test_status_name_with_all_namespaces_refused(tmp_path):
     result = invoke("waypoint", "status", "waypoint", "-A")
     assert result.exit_code == ExitCode.USAGE
     one_error_line(result)
+
+
+def test_help_lists_every_traffic_type():
+    result = invoke("waypoint", "apply", "--help")
+    assert result.exit_code == 0
+    assert all(choice in result.stdout for choice in wp.TRAFFIC_TYPES)
+
+
+def test_loading_the_cli_does_not_load_the_waypoint_domain():
+    """Other commands' startup must not pay for ambientctl.waypoint (it loads when a waypoint command runs)."""
+    import subprocess
+    import sys
+
+    code = "import sys, ambientctl.cli.app; assert 'ambientctl.waypoint' not in sys.modules"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0

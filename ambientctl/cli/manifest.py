@@ -1,0 +1,180 @@
+"""`ambientctl manifest generate` and `ambientctl profile list|dump|diff`: rendering without a cluster.
+
+These commands never touch the cluster, so they import neither `kubernetes`
+nor the kube client; the render package is imported inside each command.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from enum import Enum
+from typing import Any, List, Optional
+
+import typer
+
+from ambientctl.cli.common import cli_context
+from ambientctl.context import DEFAULT_ISTIO_NAMESPACE, CliContext
+from ambientctl.errors import InvalidInputError
+from ambientctl.output import format_json, write_stdout
+
+manifest_app = typer.Typer(help="Render Istio's manifests without a cluster (istioctl manifest).", no_args_is_help=True)
+profile_app = typer.Typer(help="List, show and compare configuration profiles (istioctl profile).",
+                          no_args_is_help=True)
+
+
+class DocumentFormat(str, Enum):
+    yaml = "yaml"
+    json = "json"
+
+
+SET_HELP = "Override an IstioOperator value, e.g. --set components.cni.enabled=true (repeatable)."
+FILE_HELP = "IstioOperator overlay file, merged in order (repeatable)."
+
+
+def _istio_namespace(cli: CliContext) -> Optional[str]:
+    """-i only when the user changed it, so files and --set can still set the namespace."""
+    namespace = cli.istio_namespace
+    return namespace if namespace and namespace != DEFAULT_ISTIO_NAMESPACE else None
+
+
+@manifest_app.command("generate")
+def generate(
+    ctx: typer.Context,
+    set_values: List[str] = typer.Option([], "--set", "-s", help=SET_HELP),
+    filenames: List[str] = typer.Option([], "--filename", "-f", help=FILE_HELP),
+    revision: Optional[str] = typer.Option(None, "--revision", "-r", help="Control plane revision (istiod-<rev>)."),
+    output_dir: Optional[str] = typer.Option(
+        None, "--output", "-o", help="Write one file per component (DIR/Base.yaml, ...) instead of stdout."
+    ),
+) -> None:
+    """Print the Kubernetes objects `install` would apply, as one YAML stream in apply order.
+
+    \b
+    Examples:
+      ambientctl manifest generate --set profile=ambient
+      ambientctl manifest generate --set profile=ambient -f overlay.yaml --set values.pilot.env.PILOT_TRACE_SAMPLING=10
+      ambientctl manifest generate --set profile=ambient -o ./out
+    """
+    from ambientctl.kube.resources import sort_for_apply
+    from ambientctl.render import render
+    from ambientctl.render.yamlout import dump_stream
+
+    cli = cli_context(ctx)
+    rendered = render(
+        files=filenames, set_values=set_values, revision=revision, istio_namespace=_istio_namespace(cli)
+    )
+    if output_dir is None:
+        write_stdout(dump_stream(sort_for_apply(rendered.all_objects())))
+        return
+    _write_component_files(cli, output_dir, [(c.name, dump_stream(c.objects)) for c in rendered.components])
+
+
+def _write_component_files(cli: CliContext, directory: str, files: list[tuple[str, str]]) -> None:
+    if os.path.exists(directory) and not os.path.isdir(directory):
+        raise InvalidInputError(f"-o {directory}: exists and is not a directory", "choose a directory path")
+    try:
+        os.makedirs(directory, exist_ok=True)
+        for name, text in files:
+            path = os.path.join(directory, f"{name}.yaml")
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            cli.info(f"wrote {path}")
+    except OSError as exc:
+        raise InvalidInputError(f"-o {directory}: cannot write ({exc.strerror})", "check the directory's permissions") from None
+
+
+@profile_app.command("list")
+def list_command(
+    output: Optional[DocumentFormat] = typer.Option(None, "--output", "-o", help="json or yaml instead of text."),
+) -> None:
+    """List the built-in configuration profiles.
+
+    \b
+    Example:
+      ambientctl profile list
+    """
+    from ambientctl.render import list_profiles
+    from ambientctl.render.yamlout import dump_yaml
+
+    names = list_profiles()
+    if output is DocumentFormat.json:
+        write_stdout(format_json(names))
+    elif output is DocumentFormat.yaml:
+        write_stdout(dump_yaml(names))
+    else:
+        write_stdout("Istio configuration profiles:\n" + "".join(f"    {name}\n" for name in names))
+
+
+@profile_app.command("dump")
+def dump(
+    ctx: typer.Context,
+    name: Optional[str] = typer.Argument(None, help="Profile to show (default: default, or --set profile=)."),
+    config_path: Optional[str] = typer.Option(
+        None, "--config-path", "-p", help="Show only this subtree, e.g. spec.components or spec.values.pilot."
+    ),
+    set_values: List[str] = typer.Option([], "--set", "-s", help=SET_HELP),
+    filenames: List[str] = typer.Option([], "--filename", "-f", help=FILE_HELP),
+    output: DocumentFormat = typer.Option(DocumentFormat.yaml, "--output", "-o", help="yaml or json."),
+) -> None:
+    """Print a profile merged over the default profile: every value `manifest generate` reads.
+
+    \b
+    Examples:
+      ambientctl profile dump ambient
+      ambientctl profile dump ambient --config-path spec.components -o json
+    """
+    from ambientctl.render import build_config
+
+    cli = cli_context(ctx)
+    config, _, _ = build_config(name, filenames, set_values, istio_namespace=_istio_namespace(cli))
+    data = _subtree(config, config_path) if config_path else config
+    _print(data, output)
+
+
+@profile_app.command("diff")
+def diff(
+    first: str = typer.Argument(..., help="A profile name."),
+    second: str = typer.Argument(..., help="Another profile name."),
+) -> None:
+    """Show how two profiles differ, as a unified diff of their dumps (exits 0 either way, like istioctl).
+
+    \b
+    Example:
+      ambientctl profile diff default ambient
+    """
+    from ambientctl.render import load_profile
+    from ambientctl.render.yamlout import dump_yaml
+
+    texts = [dump_yaml(load_profile(name)).splitlines(keepends=True) for name in (first, second)]
+    lines = list(difflib.unified_diff(texts[0], texts[1], fromfile=first, tofile=second))
+    if not lines:
+        write_stdout(f"Profiles {first} and {second} are identical\n")
+        return
+    write_stdout("".join(line if line.endswith("\n") else line + "\n" for line in lines))
+
+
+def _subtree(config: dict[str, Any], path: str) -> Any:
+    from ambientctl.render.setflags import Key, get_path, parse_path
+
+    segments = parse_path(path)
+    if segments and isinstance(segments[0], Key) and segments[0].name not in config and "spec" in config:
+        segments = [Key("spec"), *segments]
+    try:
+        return get_path(config, segments)
+    except InvalidInputError:
+        raise InvalidInputError(
+            f"--config-path {path}: no such path in the profile",
+            "try spec.components, spec.values or spec.meshConfig",
+        ) from None
+
+
+def _print(data: Any, output: DocumentFormat) -> None:
+    from ambientctl.render.yamlout import dump_yaml
+
+    write_stdout(format_json(data) if output is DocumentFormat.json else dump_yaml(data))
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(manifest_app, name="manifest")
+    app.add_typer(profile_app, name="profile")

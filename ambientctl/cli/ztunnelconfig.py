@@ -1,0 +1,196 @@
+"""`ambientctl ztunnel-config` (alias `zc`): ztunnel's workloads, services, policies, certificates, connections."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Callable, Optional
+
+import typer
+
+from ambientctl.cli.common import cli_context
+from ambientctl.cli.proxyconfig import LoadedDump, load_dump, now_utc, print_certificates
+from ambientctl.errors import UsageError
+
+app = typer.Typer(
+    help="Inspect a ztunnel's configuration from its admin /config_dump (istioctl ztunnel-config; alias: zc).",
+    no_args_is_help=True,
+)
+
+
+class ZcFormat(str, Enum):
+    short = "short"
+    json = "json"
+    yaml = "yaml"
+
+
+_POD_HELP = ("ztunnel pod: ds/ztunnel (default, in -n or the Istio namespace), pod/NAME, NAME[.NAMESPACE]; "
+             "a plain workload pod means the ztunnel on its node.")
+_NODE_HELP = "Read the ztunnel on this node."
+_FILE_HELP = "Read a saved /config_dump instead of a pod ('-' for stdin); no cluster."
+_OUTPUT_HELP = "short (istioctl's table), json or yaml."
+
+
+def _load(ctx: typer.Context, pod_ref: Optional[str], node: Optional[str], file: Optional[str]) -> LoadedDump:
+    from ambientctl import configdump
+
+    loaded = load_dump(cli_context(ctx), pod_ref, node, file)
+    configdump.require_ztunnel(loaded.dump, loaded.source)
+    return loaded
+
+
+def _emit(fmt: ZcFormat, document: object, table: Callable[[], str]) -> None:
+    from ambientctl.output import print_document, write_stdout
+
+    if fmt in (ZcFormat.json, ZcFormat.yaml):
+        print_document(document, fmt.value)
+    else:
+        write_stdout(table())
+
+
+@app.command("workload")
+def workload(
+    ctx: typer.Context,
+    pod_ref: Optional[str] = typer.Argument(None, metavar="[POD_REF]", help=_POD_HELP),
+    node: Optional[str] = typer.Option(None, "--node", help=_NODE_HELP),
+    file: Optional[str] = typer.Option(None, "--file", "-f", help=_FILE_HELP),
+    output: ZcFormat = typer.Option(ZcFormat.short, "--output", "-o", help=_OUTPUT_HELP),
+    workload_namespace: str = typer.Option("", "--workload-namespace", help="Only workloads in this namespace."),
+    workload_node: str = typer.Option("", "--workload-node", help="Only workloads on this node."),
+    address: str = typer.Option("", "--address", help="Only the workload with this IP address."),
+) -> None:
+    """Workloads ztunnel knows (the whole mesh): namespace, pod, address, node, waypoint, protocol.
+
+    \b
+    Examples:
+      ambientctl zc workload
+      ambientctl zc workload --workload-namespace default --workload-node ambient-worker
+      ambientctl zc workload --file config_dump.json --address 10.244.1.5 -o json
+    """
+    from ambientctl.printers import ztunnel as zp
+
+    loaded = _load(ctx, pod_ref, node, file)
+    flt = zp.WorkloadFilter(namespace=workload_namespace, node=workload_node, address=address,
+                            name=_target_pod_name(ctx, pod_ref, loaded))
+    _emit(output, zp.select_workloads(loaded.dump, flt), lambda: zp.format_workloads(loaded.dump, flt))
+
+
+def _target_pod_name(ctx: typer.Context, pod_ref: Optional[str], loaded: LoadedDump) -> str:
+    """The workload pod's name when POD_REF named a workload (not a proxy)."""
+    if not loaded.workload_identity or not pod_ref:
+        return ""
+    from ambientctl.kube.pods import parse_pod_ref
+
+    _, name, _ = parse_pod_ref(pod_ref, cli_context(ctx).namespace)
+    return name
+
+
+@app.command("service")
+def service(
+    ctx: typer.Context,
+    pod_ref: Optional[str] = typer.Argument(None, metavar="[POD_REF]", help=_POD_HELP),
+    node: Optional[str] = typer.Option(None, "--node", help=_NODE_HELP),
+    file: Optional[str] = typer.Option(None, "--file", "-f", help=_FILE_HELP),
+    output: ZcFormat = typer.Option(ZcFormat.short, "--output", "-o", help=_OUTPUT_HELP),
+    service_namespace: str = typer.Option("", "--service-namespace", help="Only services in this namespace."),
+) -> None:
+    """Services ztunnel knows: VIPs, waypoint, healthy/total endpoints."""
+    from ambientctl.printers import ztunnel as zp
+
+    loaded = _load(ctx, pod_ref, node, file)
+    _emit(output, zp.select_services(loaded.dump, service_namespace),
+          lambda: zp.format_services(loaded.dump, service_namespace))
+
+
+@app.command("policy")
+def policy(
+    ctx: typer.Context,
+    pod_ref: Optional[str] = typer.Argument(None, metavar="[POD_REF]", help=_POD_HELP),
+    node: Optional[str] = typer.Option(None, "--node", help=_NODE_HELP),
+    file: Optional[str] = typer.Option(None, "--file", "-f", help=_FILE_HELP),
+    output: ZcFormat = typer.Option(ZcFormat.short, "--output", "-o", help=_OUTPUT_HELP),
+    policy_namespace: str = typer.Option("", "--policy-namespace", help="Only policies in this namespace."),
+) -> None:
+    """Authorization policies ztunnel enforces: namespace, name, action, scope."""
+    from ambientctl.printers import ztunnel as zp
+
+    loaded = _load(ctx, pod_ref, node, file)
+    _emit(output, zp.select_policies(loaded.dump, policy_namespace),
+          lambda: zp.format_policies(loaded.dump, policy_namespace))
+
+
+@app.command("certificate")
+def certificate(
+    ctx: typer.Context,
+    pod_ref: Optional[str] = typer.Argument(None, metavar="[POD_REF]", help=_POD_HELP),
+    node: Optional[str] = typer.Option(None, "--node", help=_NODE_HELP),
+    file: Optional[str] = typer.Option(None, "--file", "-f", help=_FILE_HELP),
+    output: ZcFormat = typer.Option(ZcFormat.short, "--output", "-o", help=_OUTPUT_HELP),
+    identity: Optional[str] = typer.Option(
+        None, "--identity", "--service-account",
+        help="Only this identity: NAMESPACE/SERVICEACCOUNT or spiffe://TRUST_DOMAIN/ns/NS/sa/SA."),
+) -> None:
+    """Certificates of the workloads on this ztunnel's node (same table as `pc secret`).
+
+    -o json/yaml print ztunnel's own certificate list, as istioctl does; `pc secret -o json`
+    prints the Envoy-style document instead.
+    """
+    loaded = _load(ctx, pod_ref, node, file)
+    print_certificates(cli_context(ctx), loaded, identity, output.value, ztunnel_json=True)
+
+
+@app.command("connections")
+def connections(
+    ctx: typer.Context,
+    pod_ref: Optional[str] = typer.Argument(None, metavar="[POD_REF]", help=_POD_HELP),
+    node: Optional[str] = typer.Option(None, "--node", help=_NODE_HELP),
+    file: Optional[str] = typer.Option(None, "--file", "-f", help=_FILE_HELP),
+    output: ZcFormat = typer.Option(ZcFormat.short, "--output", "-o", help=_OUTPUT_HELP),
+    workload_namespace: str = typer.Option("", "--workload-namespace", help="Only workloads in this namespace."),
+    direction: str = typer.Option("", "--direction", help="inbound or outbound only."),
+    raw: bool = typer.Option(False, "--raw", help="Show IP addresses instead of names."),
+) -> None:
+    """Open connections of the workloads on this ztunnel's node."""
+    from ambientctl.printers import ztunnel as zp
+
+    if direction not in ("", "inbound", "outbound"):
+        raise UsageError(f"invalid --direction {direction!r}", "use inbound or outbound")
+    loaded = _load(ctx, pod_ref, node, file)
+    flt = zp.ConnectionFilter(namespace=workload_namespace, direction=direction, raw=raw,
+                              workload=_target_pod_name(ctx, pod_ref, loaded))
+    _emit(output, zp.select_connections(loaded.dump, flt), lambda: zp.format_connections(loaded.dump, flt))
+
+
+@app.command("all")
+def all_config(
+    ctx: typer.Context,
+    pod_ref: Optional[str] = typer.Argument(None, metavar="[POD_REF]", help=_POD_HELP),
+    node: Optional[str] = typer.Option(None, "--node", help=_NODE_HELP),
+    file: Optional[str] = typer.Option(None, "--file", "-f", help=_FILE_HELP),
+    output: ZcFormat = typer.Option(ZcFormat.short, "--output", "-o", help=_OUTPUT_HELP),
+    with_headers: bool = typer.Option(False, "--with-headers", help="Title each section."),
+) -> None:
+    """Every summary (workloads, services, policies, certificates, connections), or the whole dump."""
+    from ambientctl import configdump
+    from ambientctl.cli.proxyconfig import raise_for_bad_certificates
+    from ambientctl.printers import ztunnel as zp
+
+    loaded = _load(ctx, pod_ref, node, file)
+    if output in (ZcFormat.json, ZcFormat.yaml):
+        _emit(output, loaded.dump.raw, str)
+        return
+    configdump.decode_all(loaded.dump)
+    _emit(output, None, lambda: zp.format_all(loaded.dump, loaded.dump.identities, now_utc(), with_headers))
+    raise_for_bad_certificates(loaded.dump.identities, loaded.source)
+
+
+# istioctl's aliases, hidden from the help list
+for _name, _fn in (("workloads", workload), ("w", workload), ("services", service), ("svc", service),
+                   ("s", service), ("policies", policy), ("pol", policy), ("p", policy),
+                   ("certificates", certificate), ("certs", certificate), ("cert", certificate),
+                   ("cons", connections)):
+    app.command(_name, hidden=True)(_fn)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="ztunnel-config")
+    root.add_typer(app, name="zc", hidden=True)

@@ -1,0 +1,144 @@
+"""The comparison machinery itself (no binaries, no cluster): it must catch what it claims to."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from tests.parity.compare import (
+    MISSING, Difference, KnownDifference, classify, diff_objects, facets, load_known_differences,
+    parse_manifest,
+)
+from tests.parity.tools import parse_table
+from tests.support.countingproxy import Request, _is_discovery_path
+
+
+def _deployment(image="docker.io/istio/pilot:1.31.0", env=("PILOT_ENABLE_AMBIENT",), labels=None):
+    return {
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "istiod", "namespace": "istio-system", "labels": labels or {"app": "istiod"}},
+        "spec": {"template": {"spec": {"containers": [{
+            "name": "discovery", "image": image, "env": [{"name": n, "value": "x"} for n in env],
+            "ports": [{"containerPort": 15010, "protocol": "TCP"}]}]}}},
+    }
+
+
+def test_identical_objects_have_no_differences():
+    assert diff_objects([_deployment()], [_deployment()]) == []
+
+
+def test_image_env_and_label_changes_are_each_reported():
+    ours = _deployment(image="example/pilot:1", env=("A",), labels={"app": "istiod", "extra": "1"})
+    theirs = _deployment(env=("B",))
+    keys = {d.key: d for d in diff_objects([ours], [theirs])}
+    assert keys["image.containers.discovery"].ours == "example/pilot:1"
+    assert keys["env.containers.discovery.A"].theirs == MISSING
+    assert keys["env.containers.discovery.B"].ours == MISSING
+    assert keys["label.extra"].ours == "1"
+    assert len(keys) == 4
+
+
+def test_missing_objects_on_either_side():
+    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "istio", "namespace": "istio-system"}}
+    differences = diff_objects([cm], [_deployment()])
+    assert Difference("ConfigMap/istio-system/istio", "object", "present", MISSING) in differences
+    assert Difference("Deployment/istio-system/istiod", "object", MISSING, "present") in differences
+
+
+def test_rbac_rules_compare_as_triples_not_rule_layout():
+    split = {"kind": "ClusterRole", "metadata": {"name": "r"}, "rules": [
+        {"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]},
+        {"apiGroups": [""], "resources": ["pods"], "verbs": ["list"]}]}
+    joined = {"kind": "ClusterRole", "metadata": {"name": "r"}, "rules": [
+        {"apiGroups": [""], "resources": ["pods"], "verbs": ["list", "get"]}]}
+    assert diff_objects([split], [joined]) == []
+    wider = {"kind": "ClusterRole", "metadata": {"name": "r"}, "rules": [
+        {"apiGroups": [""], "resources": ["pods"], "verbs": ["list", "get", "delete"]}]}
+    assert [d.key for d in diff_objects([wider], [joined])] == ["rule.core/pods.delete"]
+
+
+def test_webhook_settings_are_compared():
+    def hook(policy):
+        return {"kind": "MutatingWebhookConfiguration", "metadata": {"name": "istio-sidecar-injector"},
+                "webhooks": [{"name": "rev.namespace.sidecar-injector.istio.io", "failurePolicy": policy,
+                              "clientConfig": {"service": {"name": "istiod", "namespace": "istio-system",
+                                                           "path": "/inject"}}}]}
+    [d] = diff_objects([hook("Ignore")], [hook("Fail")])
+    assert d.key == "webhook.rev.namespace.sidecar-injector.istio.io.failurePolicy"
+    assert facets(hook("Fail"))["webhook.rev.namespace.sidecar-injector.istio.io.service"] == \
+        "istio-system/istiod:443/inject"
+
+
+def test_ignored_labels_are_not_compared():
+    ours = _deployment(labels={"app": "istiod", "app.kubernetes.io/managed-by": "ambientctl"})
+    assert diff_objects([ours], [_deployment()], ignore_labels=["app.kubernetes.io/*"]) == []
+
+
+def test_classify_separates_unlisted_explained_and_stale():
+    explained = Difference("Deployment/istio-system/istiod", "label.ambientctl.io/owner", "x", MISSING)
+    unlisted = Difference("Service/istio-system/istiod", "servicePort.grpc", "1->1/TCP", MISSING)
+    known = [KnownDifference("owner", "a", "*", "label.ambientctl.io/*", "our owner label"),
+             KnownDifference("gone", "a", "Job/*", "object", "no longer happens")]
+    verdict = classify([explained, unlisted], known)
+    assert verdict.unlisted == [unlisted]
+    assert [k.id for k in verdict.stale] == ["gone"]
+    assert not verdict.ok
+    assert "servicePort.grpc" in verdict.report() and "gone" in verdict.report()
+
+
+def test_known_differences_file_is_complete_and_well_formed():
+    """Every entry has a reason; ids are unique (load raises on a missing field)."""
+    import yaml
+
+    from tests.parity.compare import KNOWN_DIFFERENCES
+
+    entries = yaml.safe_load(KNOWN_DIFFERENCES.read_text())["differences"]
+    ids = [e["id"] for e in entries]
+    assert len(ids) == len(set(ids))
+    for area in {e["area"] for e in entries}:
+        assert all(len(k.reason) > 20 for k in load_known_differences(area))
+
+
+def test_parse_manifest_skips_empty_documents_and_expands_lists():
+    text = "---\n# only a comment\n---\napiVersion: v1\nkind: List\nitems:\n- {kind: A, metadata: {name: a}}\n"
+    assert parse_manifest(text) == [{"kind": "A", "metadata": {"name": "a"}}]
+
+
+def test_parse_table_keeps_multiword_headers_and_empty_cells():
+    text = textwrap.dedent("""\
+        CERTIFICATE NAME                          TYPE     STATUS       VALID CERT
+        spiffe://cluster.local/ns/a/sa/b          Leaf     Available    true
+        spiffe://cluster.local/ns/a/sa/c          NA       Initializing false
+        """)
+    rows = parse_table(text)
+    assert rows[0] == {"CERTIFICATE NAME": "spiffe://cluster.local/ns/a/sa/b", "TYPE": "Leaf",
+                       "STATUS": "Available", "VALID CERT": "true"}
+    assert rows[1]["STATUS"] == "Initializing" and rows[1]["VALID CERT"] == "false"
+
+
+@pytest.mark.parametrize("method,query,verb", [
+    ("GET", "", "get"), ("GET", "watch=true&resourceVersion=1", "watch"), ("PATCH", "fieldManager=x", "patch"),
+    ("POST", "", "create"), ("DELETE", "", "delete"),
+])
+def test_counting_proxy_verbs(method, query, verb):
+    assert Request(method, "/api/v1/namespaces", query, "ua", 200).verb == verb
+
+
+def test_discovery_paths():
+    assert _is_discovery_path("/apis/apps/v1") and _is_discovery_path("/api")
+    assert not _is_discovery_path("/apis/apps/v1/namespaces/x/deployments")
+
+
+def test_diff_tables_reports_cells_missing_rows_columns_and_order():
+    from tests.parity.compare import diff_tables
+
+    theirs = [{"NAME": "a", "STATUS": "ok"}, {"NAME": "b", "STATUS": "ok"}, {"NAME": "c", "STATUS": "ok"}]
+    ours = [{"NAME": "b", "STATUS": "bad"}, {"NAME": "a", "STATUS": "ok"}, {"NAME": "d", "STATUS": "ok"}]
+    found = {(d.object, d.key): d for d in diff_tables("zc x", ours, theirs, ("NAME",))}
+    assert found[("zc x/b", "STATUS")].ours == "bad"
+    assert found[("zc x/c", "row")].ours == MISSING
+    assert found[("zc x/d", "row")].theirs == MISSING
+    assert ("zc x", "order") in found
+    assert len(found) == 4
+    assert diff_tables("zc x", theirs, theirs, ("NAME",)) == []

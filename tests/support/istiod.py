@@ -1,0 +1,171 @@
+"""The real istiod (pilot-discovery built from Istio's Go module) as a LOCAL process.
+
+Why: `waypoint apply --wait` and `waypoint status` are only honest if the
+Gateway is programmed by Istio's own controller.  The test cluster simulates
+pods (kwok), so the in-cluster istiod Deployment never runs; instead we run
+pilot-discovery on this machine, out of cluster, with the admin kubeconfig.
+It reads its mesh config and injection templates from the cluster's ConfigMaps
+(``istio``, ``istio-sidecar-injector``: an install must have created them),
+wins the leader elections (the simulated pods hold no leases), and its gateway
+deployment controller creates the waypoint's Deployment/Service/ServiceAccount;
+kwok makes the waypoint pods Ready and istiod writes the Gateway's conditions.
+
+All listeners bind to 127.0.0.1 on free ports; all files go to a temp working
+directory (istiod resolves ./var/lib/istio/inject, ./etc/istio/config/mesh and
+./var/run/secrets/istio-dns relative to it, finds none, and uses the cluster).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+START_TIMEOUT = float(os.environ.get("AMBIENTCTL_ISTIOD_START_TIMEOUT", "120"))
+
+
+def _free_ports(n: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(n)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
+@dataclass
+class LocalIstiod:
+    process: subprocess.Popen
+    workdir: Path
+    log_path: Path
+    http_port: int
+    monitoring_port: int
+
+    def ready(self) -> bool:
+        """istiod's own readiness endpoint (what the Deployment's probe uses)."""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.http_port}/ready", timeout=2) as response:
+                return response.status == 200
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def log_contains(self, text: str) -> bool:
+        try:
+            return text in self.log_path.read_text(errors="replace")
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+def istiod_env(kubeconfig: str, namespace: str, revision: str) -> dict[str, str]:
+    """The environment the istiod Deployment gives pilot-discovery, minus what needs a pod."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": os.environ.get("HOME", "/root"),
+        "KUBECONFIG": kubeconfig,
+        "POD_NAME": f"istiod-local-{os.getpid()}",
+        "POD_NAMESPACE": namespace,
+        "REVISION": revision,
+        "PILOT_ENABLE_AMBIENT": "true",
+        "PILOT_ENABLE_GATEWAY_API_DEPLOYMENT_CONTROLLER": "true",
+        "PILOT_ENABLE_GATEWAY_API_STATUS": "true",
+        "ENABLE_CA_SERVER": "true",
+        "CLUSTER_ID": "Kubernetes",
+        # The webhook config patchers would point the cluster's webhooks at this process's
+        # self-signed cert; the API server cannot reach 127.0.0.1 of this host anyway.
+        "INJECTION_WEBHOOK_CONFIG_NAME": "",
+        "VALIDATION_WEBHOOK_CONFIG_NAME": "",
+        "ISTIOD_CUSTOM_HOST": "istiod.istio-system.svc",
+        "JWT_POLICY": "third-party-jwt",
+        "GOMAXPROCS": "2",
+    }
+
+
+def start_istiod(binary: Path, kubeconfig: str, namespace: str = "istio-system",
+                 revision: str = "default", timeout: float = START_TIMEOUT) -> LocalIstiod:
+    """Start pilot-discovery against the cluster and wait until /ready answers 200.
+
+    Raises RuntimeError (with the log tail) if it exits or does not get ready in time."""
+    workdir = Path(tempfile.mkdtemp(prefix="istiod-local-"))
+    log_path = workdir / "istiod.log"
+    http, https, grpc, secure_grpc, monitoring = _free_ports(5)
+    argv = [
+        str(binary), "discovery",
+        "--kubeconfig", kubeconfig,
+        "--namespace", namespace,
+        "--httpAddr", f"127.0.0.1:{http}",
+        "--httpsAddr", f"127.0.0.1:{https}",
+        "--grpcAddr", f"127.0.0.1:{grpc}",
+        "--secureGRPCAddr", f"127.0.0.1:{secure_grpc}",
+        "--monitoringAddr", f"127.0.0.1:{monitoring}",
+        "--domain", "cluster.local",
+        "--log_output_level", "default:info",
+    ]
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(argv, cwd=workdir, env=istiod_env(kubeconfig, namespace, revision),
+                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    istiod = LocalIstiod(process, workdir, log_path, http, monitoring)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"pilot-discovery exited with {process.returncode}:\n{istiod.log_tail()}")
+        if istiod.ready():
+            return istiod
+        time.sleep(1)
+    istiod.stop()
+    raise RuntimeError(f"pilot-discovery not ready after {timeout:.0f}s:\n{istiod.log_tail()}")
+
+
+# ------------------------------------------------------------------------------------------ fixture
+
+
+def _control_plane_configmaps_exist(kubeconfig: str, namespace: str) -> bool:
+    from kubernetes import client, config
+
+    core = client.CoreV1Api(config.new_client_from_config(config_file=kubeconfig))
+    names = {cm.metadata.name for cm in core.list_namespaced_config_map(namespace).items}
+    return {"istio", "istio-sidecar-injector"} <= names
+
+
+@pytest.fixture(scope="module")
+def local_istiod(pilot_discovery_bin, istioctl_bin, parity_cluster):
+    """istiod running locally against ``parity_cluster`` (Istio installed first if it is not)."""
+    kubeconfig = parity_cluster.kubeconfig
+    if not _control_plane_configmaps_exist(kubeconfig, "istio-system"):
+        home = tempfile.mkdtemp(prefix="istioctl-home-")
+        installed = subprocess.run([str(istioctl_bin), "install", "--set", "profile=ambient", "-y"],
+                                   capture_output=True, text=True, timeout=900,
+                                   env={"HOME": home, "PATH": os.environ.get("PATH", ""), "KUBECONFIG": kubeconfig})
+        if installed.returncode != 0:
+            pytest.fail(f"could not install Istio for the local istiod:\n{installed.stderr[-3000:]}", pytrace=False)
+    try:
+        istiod = start_istiod(pilot_discovery_bin, kubeconfig)
+    except RuntimeError as e:
+        pytest.fail(f"the real istiod could not run out of cluster: {e}", pytrace=False)
+    yield istiod
+    istiod.stop()

@@ -1,0 +1,436 @@
+"""The Installer and Uninstall flow against an in-memory API server (no cluster).
+
+FakeKube keeps objects by (group, kind, namespace, name), bumps
+resourceVersion only when an apply changes something (as the API server
+does), and can be told to keep a workload unready or to refuse a field.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from typing import Any
+
+import pytest
+
+from ambientctl.errors import ConflictError, CRDMissingError, KubeTimeoutError, NotFoundError
+from ambientctl.install import (
+    LOCK_NAME,
+    Action,
+    InstallLock,
+    InstallOptions,
+    Installer,
+    InstallProgress,
+    normalize_for_diff,
+    object_key,
+)
+from ambientctl.ownership import MANAGED_BY_LABEL, owner_labels
+from ambientctl.render import Component, Rendered
+from ambientctl.uninstall import execute, plan_uninstall, refuse_if_blocked
+
+NS = "istio-system"
+
+
+class FakeKube:
+    """Just enough of KubeClient for the installer: apply/get/list/create/delete/merge_patch."""
+
+    context_name = "fake"
+    server = "https://fake"
+
+    def __init__(self) -> None:
+        self.store: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+        self.rv = itertools.count(100)
+        self.uids = itertools.count(1)
+        self.calls: list[tuple[str, str]] = []
+        self.unready: set[str] = set()
+        self.conflicting: set[str] = set()
+        self.crds_waited: list[str] = []
+        self.served_groups = {"", "apps", "rbac.authorization.k8s.io", "apiextensions.k8s.io",
+                              "admissionregistration.k8s.io", "policy", "autoscaling", "networking.k8s.io"}
+
+    # -- helpers
+    def _check_served(self, api_version: str, kind: str) -> None:
+        group = api_version.rpartition("/")[0]
+        if group in self.served_groups:
+            return
+        crds = [o for o in self.store.values() if o["kind"] == "CustomResourceDefinition"
+                and o.get("spec", {}).get("group") == group]
+        if not crds:
+            raise CRDMissingError(f"the cluster does not serve {api_version}")
+
+    def _key(self, api_version, kind, name, namespace):
+        return api_version.rpartition("/")[0], kind, namespace or "", name
+
+    def _with_status(self, obj: dict[str, Any]) -> None:
+        meta = obj["metadata"]
+        if obj["kind"] in ("Deployment", "DaemonSet"):
+            unready = meta["name"] in self.unready
+            n = 0 if unready else 1
+            obj["status"] = {"observedGeneration": meta["generation"], "replicas": 1, "updatedReplicas": 1,
+                             "readyReplicas": n, "desiredNumberScheduled": 1, "updatedNumberScheduled": 1,
+                             "numberReady": n}
+
+    # -- verbs
+    def get(self, api_version, kind, name, namespace=None):
+        self._check_served(api_version, kind)
+        key = self._key(api_version, kind, name, namespace)
+        if key not in self.store:
+            raise NotFoundError(f"{kind} {name} not found")
+        return copy.deepcopy(self.store[key])
+
+    def get_or_none(self, api_version, kind, name, namespace=None):
+        try:
+            return self.get(api_version, kind, name, namespace)
+        except NotFoundError:
+            return None
+
+    def list(self, api_version, kind, namespace=None, *, all_namespaces=False, label_selector=None, field_selector=None):
+        self._check_served(api_version, kind)
+        self.calls.append(("list", kind))
+        wanted = dict(part.split("=", 1) for part in label_selector.split(",")) if label_selector else {}
+        group = api_version.rpartition("/")[0]
+        out = []
+        for (g, k, ns, _), o in self.store.items():
+            if g != group or k != kind or (namespace and not all_namespaces and ns != namespace):
+                continue
+            labels = o["metadata"].get("labels") or {}
+            if all(labels.get(a) == b for a, b in wanted.items()):
+                out.append(copy.deepcopy(o))
+        return out
+
+    def apply(self, obj, *, force=False, dry_run=False):
+        self._check_served(obj["apiVersion"], obj["kind"])
+        meta = obj["metadata"]
+        if meta.get("namespace") and not self.get_or_none("v1", "Namespace", meta["namespace"]):
+            raise NotFoundError(f'namespaces "{meta["namespace"]}" not found')
+        self.calls.append(("apply-dry" if dry_run else "apply", meta["name"]))
+        if meta["name"] in self.conflicting and not force:
+            raise ConflictError('apply conflict: .spec.replicas (conflict with "kubectl")', "re-run with --force-conflicts")
+        key = object_key(obj)
+        live = self.store.get(key)
+        new = copy.deepcopy(obj)
+        if live is not None:
+            new["metadata"] = {**live["metadata"], **copy.deepcopy(meta)}
+            if normalize_for_diff(live) == normalize_for_diff({**new, "status": live.get("status")}):
+                return copy.deepcopy(live)
+            new["metadata"]["generation"] = live["metadata"]["generation"] + 1
+        else:
+            new["metadata"]["uid"] = f"uid-{next(self.uids)}"
+            new["metadata"]["generation"] = 1
+        if dry_run:
+            new["metadata"]["resourceVersion"] = (live or {}).get("metadata", {}).get("resourceVersion", "")
+            return new
+        new["metadata"]["resourceVersion"] = str(next(self.rv))
+        self._with_status(new)
+        self.store[key] = new
+        return copy.deepcopy(new)
+
+    def create(self, obj, *, dry_run=False):
+        key = object_key(obj)
+        self.calls.append(("create", obj["metadata"]["name"]))
+        if key in self.store:
+            raise ConflictError(f'{obj["kind"]} "{obj["metadata"]["name"]}" already exists')
+        new = copy.deepcopy(obj)
+        new["metadata"].update(uid=f"uid-{next(self.uids)}", resourceVersion=str(next(self.rv)), generation=1)
+        if not dry_run:
+            self.store[key] = new
+        return copy.deepcopy(new)
+
+    def merge_patch(self, api_version, kind, name, namespace, patch, *, dry_run=False):
+        live = self.store[self._key(api_version, kind, name, namespace)]
+        live.setdefault("data", {}).update(patch.get("data", {}))
+        return copy.deepcopy(live)
+
+    def delete(self, api_version, kind, name, namespace=None, *, uid=None, dry_run=False):
+        assert not dry_run, "the real API server ignores ?dryRun=All when DeleteOptions come in the body"
+        key = self._key(api_version, kind, name, namespace)
+        live = self.store.get(key)
+        if live is None or (uid and live["metadata"].get("uid") != uid):
+            return False
+        self.calls.append(("delete-dry" if dry_run else "delete", name))
+        if not dry_run:
+            del self.store[key]
+        return True
+
+    def wait_crds_established(self, names, timeout):
+        self.crds_waited += names
+
+    def names(self, kind):
+        return sorted(k[3] for k in self.store if k[1] == kind)
+
+
+def _labelled(component: str, objects: list[dict[str, Any]], revision: str = "default") -> list[dict[str, Any]]:
+    for o in objects:
+        o["metadata"].setdefault("labels", {}).update(owner_labels(component, revision))
+    return objects
+
+
+def _deployment(name: str, image: str) -> dict[str, Any]:
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": NS},
+            "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}},
+                     "template": {"metadata": {"labels": {"app": name}},
+                                  "spec": {"containers": [{"name": "main", "image": image}]}}}}
+
+
+def make_render(tag: str = "1.31.0", extra_configmap: bool = True, revision: str | None = None) -> Rendered:
+    rev = revision or "default"
+    base = _labelled("Base", [
+        {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+         "metadata": {"name": "wasmplugins.extensions.istio.io"}, "spec": {"group": "extensions.istio.io"}},
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "istio-reader-service-account", "namespace": NS}},
+    ], rev)
+    pilot_objects = [
+        {"apiVersion": "admissionregistration.k8s.io/v1", "kind": "MutatingWebhookConfiguration",
+         "metadata": {"name": "istio-sidecar-injector"}, "webhooks": []},
+        _deployment("istiod", f"docker.io/istio/pilot:{tag}"),
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "istiod", "namespace": NS}},
+    ]
+    if extra_configmap:
+        pilot_objects.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "istio", "namespace": NS},
+                              "data": {"mesh": "{}"}})
+    pilot = _labelled("Pilot", pilot_objects, rev)
+    ztunnel = _labelled("Ztunnel", [
+        {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "ztunnel", "namespace": NS},
+         "spec": {"selector": {"matchLabels": {"app": "ztunnel"}},
+                  "template": {"spec": {"containers": [{"name": "istio-proxy", "image": f"docker.io/istio/ztunnel:{tag}"}]}}}},
+    ], rev)
+    return Rendered("ambient", revision, {}, [Component("Base", NS, base), Component("Pilot", NS, pilot),
+                                             Component("Ztunnel", NS, ztunnel)])
+
+
+def run_install(kube, rendered, **options) -> tuple[Any, InstallProgress]:
+    progress = InstallProgress(None, interactive=False)
+    opts = InstallOptions(**{"readiness_timeout": 2, "lock_timeout": 0, **options})
+    installer = Installer(kube, rendered, opts, progress)
+    return installer, progress
+
+
+def test_install_prints_istioctl_lines_in_component_order():
+    kube = FakeKube()
+    installer, progress = run_install(kube, make_render())
+    report = installer.install()
+    assert progress.lines == ["✔ Istio core installed", "✔ Istiod installed", "✔ Ztunnel installed",
+                              "✔ Installation complete"]
+    assert report.count(Action.CREATED) == 8  # 7 objects + the namespace
+    assert kube.crds_waited == ["wasmplugins.extensions.istio.io"]
+
+
+def test_install_creates_namespace_with_owner_label_and_releases_the_lock():
+    kube = FakeKube()
+    run_install(kube, make_render())[0].install()
+    ns = kube.get("v1", "Namespace", NS)
+    assert ns["metadata"]["labels"] == {MANAGED_BY_LABEL: "ambientctl"}
+    assert kube.get_or_none("v1", "ConfigMap", LOCK_NAME, NS) is None
+    assert ("create", LOCK_NAME) in kube.calls
+
+
+def test_existing_namespace_is_not_labelled():
+    kube = FakeKube()
+    kube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS, "labels": {"team": "mesh"}}})
+    run_install(kube, make_render())[0].install()
+    assert kube.get("v1", "Namespace", NS)["metadata"]["labels"] == {"team": "mesh"}
+
+
+def test_objects_are_applied_component_by_component_in_kind_order():
+    kube = FakeKube()
+    run_install(kube, make_render())[0].install()
+    applied = [name for verb, name in kube.calls if verb == "apply"]
+    assert applied == ["wasmplugins.extensions.istio.io", "istio-reader-service-account",
+                       "istiod", "istio", "istiod", "istio-sidecar-injector",  # SA, ConfigMap, Deployment, webhook last
+                       "ztunnel"]
+
+
+def test_second_install_changes_nothing_and_says_so():
+    kube = FakeKube()
+    run_install(kube, make_render())[0].install()
+    before = {k: v["metadata"]["resourceVersion"] for k, v in kube.store.items()}
+    installer, progress = run_install(kube, make_render())
+    report = installer.install()
+    after = {k: v["metadata"]["resourceVersion"] for k, v in kube.store.items()}
+    assert before == after
+    assert not report.changed
+    assert report.summary() == "no changes: all 7 objects already match"
+
+
+def test_upgrade_changes_images_in_place():
+    kube = FakeKube()
+    run_install(kube, make_render())[0].install()
+    report = run_install(kube, make_render(tag="1.31.1"))[0].install()
+    image = kube.get("apps/v1", "Deployment", "istiod", NS)["spec"]["template"]["spec"]["containers"][0]["image"]
+    assert image == "docker.io/istio/pilot:1.31.1"
+    assert report.count(Action.CONFIGURED) == 2 and report.count(Action.CREATED) == 0
+
+
+def test_objects_dropped_from_the_render_are_pruned_by_uid_and_lookalikes_survive():
+    kube = FakeKube()
+    run_install(kube, make_render())[0].install()
+    kube.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "istio-lookalike", "namespace": NS}})
+    report = run_install(kube, make_render(extra_configmap=False))[0].install()
+    assert kube.names("ConfigMap") == ["istio-lookalike"]
+    assert [c.ref for c in report.changes if c.action is Action.PRUNED] == ["ConfigMap/istio-system/istio"]
+
+
+def test_prune_leaves_other_revisions_alone():
+    kube = FakeKube()
+    run_install(kube, make_render())[0].install()
+    canary = make_render(revision="canary")
+    for component in canary.components:
+        for o in component.objects:
+            o["metadata"]["name"] += "-canary"
+    run_install(kube, canary)[0].install()
+    assert "istiod" in kube.names("Deployment") and "istiod-canary" in kube.names("Deployment")
+
+
+def test_dry_run_changes_nothing_and_reports_what_would_happen():
+    kube = FakeKube()
+    installer, progress = run_install(kube, make_render(), dry_run=True)
+    report = installer.plan()
+    assert kube.store == {}
+    assert progress.lines == []
+    created = [c for c in report.changes if c.action is Action.CREATED]
+    assert created[0].ref == f"Namespace/{NS}"
+    # without the namespace the server cannot validate namespaced objects: say so
+    assert any("not validated" in c.note for c in created)
+
+
+def test_diff_against_an_installed_cluster_shows_only_the_change():
+    kube = FakeKube()
+    run_install(kube, make_render())[0].install()
+    rvs = {k: v["metadata"]["resourceVersion"] for k, v in kube.store.items()}
+    report = run_install(kube, make_render(tag="1.31.1", extra_configmap=False), dry_run=True)[0].plan()
+    assert {k: v["metadata"]["resourceVersion"] for k, v in kube.store.items()} == rvs
+    by_action = {a: [c.ref for c in report.changes if c.action is a] for a in Action}
+    assert by_action[Action.CONFIGURED] == ["Deployment/istio-system/istiod", "DaemonSet/istio-system/ztunnel"]
+    assert by_action[Action.PRUNED] == ["ConfigMap/istio-system/istio"]
+    diff = next(c.diff for c in report.changes if c.ref == "Deployment/istio-system/istiod")
+    assert "+      - image: docker.io/istio/pilot:1.31.1" in diff
+
+
+def test_readiness_timeout_names_the_workload_and_the_pod_reason():
+    kube = FakeKube()
+    kube.unready.add("istiod")
+    kube.store[("", "Pod", NS, "istiod-abc")] = {
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "istiod-abc", "namespace": NS, "labels": {"app": "istiod"}},
+        "status": {"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False",
+                                                       "message": "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector."}]},
+    }
+    installer, progress = run_install(kube, make_render(), readiness_timeout=0)
+    with pytest.raises(KubeTimeoutError) as exc:
+        installer.install()
+    assert "unschedulable: 0/3 nodes are available" in exc.value.message
+    assert progress.lines[:2] == ["✔ Istio core installed", "✘ Istiod: not ready after 0s"]
+    assert "    Deployment/istio-system/istiod: 0/1 ready, 1/1 updated" in progress.lines
+    assert any(line.strip().startswith("pod istio-system/istiod-abc: unschedulable") for line in progress.lines)
+    assert kube.get_or_none("v1", "ConfigMap", LOCK_NAME, NS) is None  # lock released on error
+
+
+def test_skip_wait_does_not_wait():
+    kube = FakeKube()
+    kube.unready.add("istiod")
+    installer, progress = run_install(kube, make_render(), skip_wait=True)
+    installer.install()
+    assert progress.lines[-1] == "✔ Installation complete"
+
+
+def test_conflict_names_the_object_and_force_takes_over():
+    kube = FakeKube()
+    kube.conflicting.add("istiod")
+    with pytest.raises(ConflictError, match=r"^ServiceAccount/istio-system/istiod: apply conflict: .spec.replicas"):
+        run_install(kube, make_render())[0].install()
+    kube2 = FakeKube()
+    kube2.conflicting.add("istiod")
+    run_install(kube2, make_render(), force_conflicts=True)[0].install()
+    assert "istiod" in kube2.names("Deployment")
+
+
+def test_ctrl_c_reports_progress_releases_the_lock_and_reraises():
+    kube = FakeKube()
+    installer, progress = run_install(kube, make_render())
+    original = installer.wait_component
+
+    def boom(component, update):
+        if component.name == "Pilot":
+            raise KeyboardInterrupt
+        return original(component, update)
+
+    installer.wait_component = boom
+    with pytest.raises(KeyboardInterrupt):
+        installer.install()
+    assert progress.lines[0] == "✔ Istio core installed"
+    assert progress.lines[-1].startswith("! interrupted: Istio core completed")
+    assert "re-running the same command finishes or repairs" in progress.lines[-1]
+    assert kube.get_or_none("v1", "ConfigMap", LOCK_NAME, NS) is None
+
+
+def test_a_held_lock_stops_a_second_install_with_holder_and_age():
+    kube = FakeKube()
+    kube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
+    InstallLock(kube, NS, stale_after=400, wait=0, holder="bob@ci pid 7").acquire()
+    with pytest.raises(ConflictError, match=r"another install is running: bob@ci pid 7 holds the lock .* since \d+s ago"):
+        run_install(kube, make_render())[0].install()
+    assert kube.names("Deployment") == []
+    assert kube.get("v1", "ConfigMap", LOCK_NAME, NS)["data"]["holder"] == "bob@ci pid 7"  # not released by the loser
+
+
+def test_a_stale_lock_is_taken_over():
+    kube = FakeKube()
+    kube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
+    kube.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": LOCK_NAME, "namespace": NS},
+                 "data": {"holder": "dead@host pid 1", "acquiredAt": "2020-01-01T00:00:00Z"}})
+    installer, progress = run_install(kube, make_render())
+    installer.install()
+    assert progress.lines[0].startswith("! taking over a stale install lock held by dead@host pid 1")
+    assert kube.get_or_none("v1", "ConfigMap", LOCK_NAME, NS) is None
+
+
+# ------------------------------------------------------------------ uninstall
+
+
+def _enrol(kube, name):
+    kube.create({"apiVersion": "v1", "kind": "Namespace",
+                 "metadata": {"name": name, "labels": {"istio.io/dataplane-mode": "ambient"}}})
+
+
+def test_uninstall_refuses_while_namespaces_are_enrolled():
+    kube = FakeKube()
+    kube.served_groups.add("gateway.networking.k8s.io")
+    run_install(kube, make_render())[0].install()
+    _enrol(kube, "bookinfo")
+    plan = plan_uninstall(kube, "default", purge=True)
+    with pytest.raises(ConflictError, match="refusing to uninstall while the mesh is in use: namespace bookinfo"):
+        refuse_if_blocked(plan, force=False)
+    refuse_if_blocked(plan, force=True)
+
+
+def test_uninstall_purge_removes_only_ours_crds_last_and_our_namespace():
+    kube = FakeKube()
+    run_install(kube, make_render())[0].install()
+    kube.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "istio", "namespace": "default"}})
+    plan = plan_uninstall(kube, "default", purge=True)
+    assert plan.refs()[-2:] == ["CustomResourceDefinition/wasmplugins.extensions.istio.io", f"Namespace/{NS}"]
+    execute(kube, plan, timeout=1)
+    remaining = sorted(f"{k[1]}/{k[2]}/{k[3]}" for k in kube.store)
+    assert remaining == ["ConfigMap/default/istio"]
+
+
+def test_uninstall_without_purge_keeps_crds_and_dry_run_keeps_everything():
+    kube = FakeKube()
+    run_install(kube, make_render())[0].install()
+    plan = plan_uninstall(kube, "default", purge=False)
+    snapshot = copy.deepcopy(kube.store)
+    execute(kube, plan, dry_run=True)
+    assert kube.store == snapshot
+    execute(kube, plan, timeout=1)
+    assert kube.names("CustomResourceDefinition") == ["wasmplugins.extensions.istio.io"]
+    assert kube.names("Deployment") == []
+
+
+def test_purge_keeps_our_namespace_while_it_holds_objects_we_did_not_create():
+    kube = FakeKube()
+    run_install(kube, make_render())[0].install()
+    kube.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "user-config", "namespace": NS}})
+    plan = plan_uninstall(kube, "default", purge=True)
+    assert plan.kept_namespaces == {NS: ["ConfigMap/istio-system/user-config"]}
+    execute(kube, plan, timeout=1)
+    assert kube.get_or_none("v1", "Namespace", NS) is not None
+    assert kube.names("ConfigMap") == ["user-config"]

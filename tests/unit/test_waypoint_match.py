@@ -1,0 +1,256 @@
+"""Service-account → Services matching, and the pure status/list/added-labels helpers."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ambientctl import waypoint as wp
+from ambientctl.ownership import ADDED_LABELS_ANNOTATION
+
+
+def pod(name, sa, labels, phase="Running", deleting=False):
+    meta = {"name": name, "labels": labels}
+    if deleting:
+        meta["deletionTimestamp"] = "2026-01-01T00:00:00Z"
+    spec = {"serviceAccountName": sa} if sa else {}
+    return {"metadata": meta, "spec": spec, "status": {"phase": phase}}
+
+
+def service(name, selector):
+    return {"metadata": {"name": name}, "spec": {"selector": selector} if selector is not None else {}}
+
+
+BOOKINFO_PODS = [
+    pod("productpage-v1-a", "bookinfo-productpage", {"app": "productpage", "version": "v1"}),
+    pod("reviews-v1-a", "bookinfo-reviews", {"app": "reviews", "version": "v1"}),
+    pod("reviews-v2-a", "bookinfo-reviews", {"app": "reviews", "version": "v2"}),
+    pod("ratings-v1-a", "bookinfo-ratings", {"app": "ratings", "version": "v1"}),
+]
+BOOKINFO_SERVICES = [
+    service("productpage", {"app": "productpage"}),
+    service("reviews", {"app": "reviews"}),
+    service("reviews-v2", {"app": "reviews", "version": "v2"}),
+    service("ratings", {"app": "ratings"}),
+    service("external", None),
+]
+
+
+def test_productpage_account_matches_only_its_service():
+    match = wp.match_service_account("bookinfo-productpage", BOOKINFO_SERVICES, BOOKINFO_PODS)
+    assert match.exclusive == ["productpage"]
+    assert match.shared == {} and match.unfronted_pods == [] and match.pods == 1
+
+
+def test_reviews_account_matches_every_service_of_its_pods():
+    match = wp.match_service_account("bookinfo-reviews", BOOKINFO_SERVICES, BOOKINFO_PODS)
+    assert match.exclusive == ["reviews", "reviews-v2"]
+    assert match.pods == 2
+
+
+def test_service_fronting_two_accounts_is_shared_not_exclusive():
+    pods = BOOKINFO_PODS + [pod("reviews-v3-a", "other-sa", {"app": "reviews", "version": "v3"})]
+    match = wp.match_service_account("bookinfo-reviews", BOOKINFO_SERVICES, pods)
+    assert match.exclusive == ["reviews-v2"]
+    assert match.shared == {"reviews": ["other-sa"]}
+
+
+def test_pods_without_a_service_are_reported():
+    pods = BOOKINFO_PODS + [pod("batch-1", "bookinfo-productpage", {"app": "batch"})]
+    match = wp.match_service_account("bookinfo-productpage", BOOKINFO_SERVICES, pods)
+    assert match.exclusive == ["productpage"]
+    assert match.unfronted_pods == ["batch-1"]
+
+
+def test_no_pods_no_match():
+    match = wp.match_service_account("nobody", BOOKINFO_SERVICES, BOOKINFO_PODS)
+    assert (match.exclusive, match.shared, match.unfronted_pods, match.pods) == ([], {}, [], 0)
+
+
+def test_empty_selector_selects_nothing():
+    match = wp.match_service_account("bookinfo-ratings", [service("all", {})], BOOKINFO_PODS)
+    assert match.exclusive == [] and match.unfronted_pods == ["ratings-v1-a"]
+
+
+def test_finished_and_terminating_pods_are_ignored():
+    pods = [
+        pod("done", "sa", {"app": "x"}, phase="Succeeded"),
+        pod("going", "sa", {"app": "x"}, deleting=True),
+        pod("other", "other", {"app": "x"}, phase="Failed"),
+    ]
+    match = wp.match_service_account("sa", [service("x", {"app": "x"})], pods)
+    assert match.exclusive == [] and match.pods == 0
+
+
+def test_pod_without_service_account_runs_as_default():
+    pods = [pod("p", None, {"app": "x"})]
+    assert wp.match_service_account("default", [service("x", {"app": "x"})], pods).exclusive == ["x"]
+
+
+def test_selector_must_match_every_key():
+    assert wp.selector_matches({"app": "a", "v": "1"}, {"app": "a", "v": "1", "extra": "y"})
+    assert not wp.selector_matches({"app": "a", "v": "1"}, {"app": "a"})
+    assert not wp.selector_matches({}, {"app": "a"})
+    assert not wp.selector_matches(None, {"app": "a"})
+
+
+def with_annotation(value):
+    return {"metadata": {"labels": {"istio.io/use-waypoint": "wp", "team": "a"},
+                         "annotations": {ADDED_LABELS_ANNOTATION: value}}}
+
+
+@pytest.mark.parametrize("value,expected", [
+    ('{"istio.io/use-waypoint":"wp"}', {"istio.io/use-waypoint": "wp"}),
+    ('["istio.io/use-waypoint"]', {"istio.io/use-waypoint": "wp"}),
+    ("istio.io/use-waypoint=wp,team", {"istio.io/use-waypoint": "wp", "team": "a"}),
+    ("", {}),
+    ("42", {}),
+])
+def test_read_added_labels_formats(value, expected):
+    assert wp.read_added_labels(with_annotation(value)) == expected
+
+
+def test_encode_added_labels_round_trips_and_empties_to_none():
+    encoded = wp.encode_added_labels({"b": "2", "a": "1"})
+    assert json.loads(encoded) == {"a": "1", "b": "2"}
+    assert wp.encode_added_labels({}) is None
+
+
+def gateway(name, ns="default", conditions=None, labels=None, generation=1, klass="istio-waypoint"):
+    gw = {"metadata": {"name": name, "namespace": ns, "generation": generation, "labels": labels or {}},
+          "spec": {"gatewayClassName": klass}}
+    if conditions is not None:
+        gw["status"] = {"conditions": conditions}
+    return gw
+
+
+API_DEFAULT = [
+    {"type": "Accepted", "status": "Unknown", "reason": "Pending", "message": "Waiting for controller",
+     "lastTransitionTime": "1970-01-01T00:00:00Z"},
+    {"type": "Programmed", "status": "Unknown", "reason": "Pending", "message": "Waiting for controller",
+     "lastTransitionTime": "1970-01-01T00:00:00Z"},
+]
+PROGRAMMED = [
+    {"type": "Accepted", "status": "True", "reason": "Accepted", "message": "ok", "observedGeneration": 1,
+     "lastTransitionTime": "2026-01-01T00:00:00Z"},
+    {"type": "Programmed", "status": "True", "reason": "Programmed", "message": "Resources programmed",
+     "observedGeneration": 1, "lastTransitionTime": "2026-01-01T00:00:00Z"},
+]
+NOT_READY = [
+    {"type": "Accepted", "status": "True", "reason": "Accepted", "message": "ok", "observedGeneration": 1,
+     "lastTransitionTime": "2026-01-01T00:00:00Z"},
+    {"type": "Programmed", "status": "False", "reason": "NoResources", "message": "Deployment waypoint\n not ready",
+     "observedGeneration": 1, "lastTransitionTime": "2026-01-01T00:00:00Z"},
+]
+
+
+def test_api_server_default_status_means_no_controller():
+    for conditions in (None, [], API_DEFAULT):
+        gw = gateway("w", conditions=conditions)
+        assert wp.untouched_by_controller(gw)
+        assert wp.not_programmed_reasons(gw) == [wp.NO_CONTROLLER]
+        assert not wp.is_programmed(gw)
+
+
+def test_programmed_needs_current_generation():
+    assert wp.is_programmed(gateway("w", conditions=PROGRAMMED))
+    assert not wp.is_programmed(gateway("w", conditions=PROGRAMMED, generation=2))
+    reasons = wp.not_programmed_reasons(gateway("w", conditions=PROGRAMMED, generation=2))
+    assert "older generation" in reasons[0]
+
+
+def test_not_programmed_reasons_quote_the_condition():
+    reasons = wp.not_programmed_reasons(gateway("w", conditions=NOT_READY))
+    assert reasons == ["Programmed=False (NoResources: Deployment waypoint not ready)"]
+
+
+def test_list_rows_use_istioctl_defaults():
+    rows = wp.list_rows([
+        gateway("b", conditions=PROGRAMMED, labels={"istio.io/rev": "canary", "istio.io/waypoint-for": "all"}),
+        gateway("a"),
+        gateway("c", ns="aaa", conditions=NOT_READY),
+    ])
+    assert [(r["namespace"], r["name"], r["revision"], r["trafficType"], r["programmed"]) for r in rows] == [
+        ("aaa", "c", "default", "none", "False"),
+        ("default", "a", "default", "none", "False"),
+        ("default", "b", "canary", "all", "True"),
+    ]
+
+
+def test_status_rows_one_per_condition_or_no_controller():
+    rows = wp.status_rows([gateway("a", conditions=API_DEFAULT), gateway("b", conditions=NOT_READY)])
+    assert [(r["name"], r["type"], r["status"]) for r in rows] == [
+        ("a", "Programmed", "Unknown"), ("b", "Accepted", "True"), ("b", "Programmed", "False")]
+    assert rows[0]["message"] == wp.NO_CONTROLLER
+    assert rows[2]["message"] == "Deployment waypoint not ready"
+
+
+def test_is_waypoint_by_class_or_our_component_label():
+    assert wp.is_waypoint(gateway("a"))
+    assert wp.is_waypoint(gateway("a", klass="istio-mesh"))
+    assert not wp.is_waypoint(gateway("a", klass="istio"))
+    ours = gateway("a", klass="custom", labels={"ambientctl.dev/managed-by": "ambientctl",
+                                               "ambientctl.dev/component": "waypoint"})
+    assert wp.is_waypoint(ours)
+    assert not wp.is_waypoint(gateway("a", klass="custom", labels={"ambientctl.dev/component": "waypoint"}))
+
+
+def test_owned_manifest_adds_owner_labels_to_the_generated_gateway():
+    spec, _ = wp.make_spec(namespace="default", revision="canary")
+    owned = wp.owned_gateway_manifest(spec)
+    plain = wp.gateway_manifest(spec)
+    assert owned["spec"] == plain["spec"]
+    assert owned["metadata"]["labels"]["ambientctl.dev/managed-by"] == "ambientctl"
+    assert owned["metadata"]["labels"]["istio.io/rev"] == "canary"
+    assert wp.is_waypoint(owned)
+
+
+def applied_gateway(labels, annotations=None, owned_labels=None, owned_listener='k:{"name":"mesh"}'):
+    """A Gateway as the API server returns it after our apply (defaults and managedFields included)."""
+    owned_labels = list(labels) if owned_labels is None else owned_labels
+    meta_fields = {"f:labels": {f"f:{k}": {} for k in owned_labels}}
+    if annotations:
+        meta_fields["f:annotations"] = {f"f:{k}": {} for k in annotations}
+    return {
+        "metadata": {
+            "name": "waypoint", "namespace": "default", "labels": dict(labels),
+            **({"annotations": dict(annotations)} if annotations else {}),
+            "managedFields": [{"manager": "ambientctl", "operation": "Apply", "fieldsV1": {
+                "f:metadata": meta_fields,
+                "f:spec": {"f:gatewayClassName": {}, "f:listeners": {
+                    owned_listener: {".": {}, "f:name": {}, "f:port": {}, "f:protocol": {}}}},
+            }}],
+        },
+        "spec": {"gatewayClassName": "istio-waypoint", "listeners": [
+            {"name": "mesh", "port": 15008, "protocol": "HBONE", "allowedRoutes": {"namespaces": {"from": "Same"}}}]},
+    }
+
+
+def test_already_applied_detects_a_no_op():
+    spec, _ = wp.make_spec(namespace="default", service_account=None)
+    desired = wp.owned_gateway_manifest(spec)
+    live = applied_gateway(desired["metadata"]["labels"])
+    assert wp.already_applied(live, desired, "ambientctl")
+    assert not wp.already_applied(live, desired, "istioctl")
+
+
+def test_already_applied_sees_every_change():
+    spec, _ = wp.make_spec(namespace="default")
+    desired = wp.owned_gateway_manifest(spec)
+    labels = desired["metadata"]["labels"]
+    # a label we applied before and no longer want must be removed by a real apply
+    assert not wp.already_applied(applied_gateway({**labels, "istio.io/rev": "old"}), desired, "ambientctl")
+    with_for, _ = wp.make_spec(namespace="default", traffic_type="all")
+    assert not wp.already_applied(applied_gateway(labels), wp.owned_gateway_manifest(with_for), "ambientctl")
+    changed = applied_gateway(labels)
+    changed["spec"]["listeners"][0]["port"] = 15009
+    assert not wp.already_applied(changed, desired, "ambientctl")
+    other_class = applied_gateway(labels)
+    other_class["spec"]["gatewayClassName"] = "istio-mesh"
+    assert not wp.already_applied(other_class, desired, "ambientctl")
+    assert not wp.already_applied(applied_gateway(labels, owned_listener='k:{"name":"old"}'), desired, "ambientctl")
+    sa, _ = wp.make_spec(namespace="default", service_account="sa", name="waypoint")
+    assert not wp.already_applied(applied_gateway(labels), wp.owned_gateway_manifest(sa), "ambientctl")
+    sa_desired = wp.owned_gateway_manifest(sa)
+    assert wp.already_applied(applied_gateway(labels, sa_desired["metadata"]["annotations"]), sa_desired, "ambientctl")
