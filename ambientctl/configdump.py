@@ -205,6 +205,8 @@ def load_json(data: bytes, source: str) -> dict[str, Any]:
                                 "pass the JSON file saved from /config_dump") from None
     try:
         doc = json.loads(text)
+    except RecursionError:  # thousands of nested [ or {: no real dump nests that deep
+        raise InvalidInputError(f"{source} is nested too deeply to be a config dump", "fetch the dump again") from None
     except json.JSONDecodeError as exc:
         truncated = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
         where = "ends early: the dump is truncated" if truncated else \
@@ -498,19 +500,23 @@ def may_hold_private_keys(data: bytes) -> bool:
 
     Escapes that could hide a key from a byte scan (\\u, \\/, \\") always mean True.
     """
-    if b"\\u" in data or b"\\/" in data or b'\\"' in data:
+    escaped = b"\\" in data
+    if escaped and (b"\\u" in data or b"\\/" in data or b'\\"' in data):
         return True
     if b"PRIVATE KEY" in data:
         return True
     lowered = data.lower()
-    if any(name in lowered for name in _KEY_NAMES):
+    if b"ivate" in lowered and any(name in lowered for name in _KEY_NAMES):
         return True
+    # Unwrapped base64 anywhere: "PRIVATE KEY" encodes to one of three fixed strings.
+    if any(encoded in data for encoded in _KEY_IN_B64):
+        return True
+    if not escaped or (b"\\n" not in data and b"\\r" not in data):
+        return False
+    # Wrapped base64 (\\n escapes inside) can split those strings: decode such strings.
     for match in _B64_JSON_STRING.finditer(data):
         text = match.group(1)
-        if b"\\" in text:  # wrapped base64 (\\n escapes): decode it
-            if _b64_holds_key(_JSON_ESCAPE.sub(b"", text)):
-                return True
-        elif any(encoded in text for encoded in _KEY_IN_B64):
+        if b"\\" in text and _b64_holds_key(_JSON_ESCAPE.sub(b"", text)):
             return True
     return False
 

@@ -39,7 +39,7 @@ from ambientctl.errors import (
 )
 from ambientctl.kube.resources import object_ref, sort_for_apply
 from ambientctl.kube.wait import WORKLOAD_KINDS, explain_pods, workload_readiness
-from ambientctl.ownership import MANAGED_BY_LABEL, MANAGED_BY_VALUE, is_owned, owned_selector
+from ambientctl.ownership import COMPONENT_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, is_owned, owned_selector
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -55,6 +55,14 @@ LOCK_LABEL = "ambientctl.dev/lock"
 # A lock not renewed for the readiness timeout plus this margin belongs to a
 # run that died (the holder renews it before every component's wait).
 LOCK_STALE_MARGIN = 120.0
+
+# The components install owns. Other features (samples, waypoints, policies)
+# put the same managed-by label on their objects with other component values:
+# install, prune and uninstall must never touch those.
+INSTALL_COMPONENTS = ("Base", "Pilot", "Cni", "Ztunnel", "IngressGateways", "EgressGateways")
+
+# Labels of a namespace install created (no revision: it is shared by all of them).
+CREATED_NAMESPACE_LABELS = {MANAGED_BY_LABEL: MANAGED_BY_VALUE, COMPONENT_LABEL: "Base"}
 
 # Fallback titles when the renderer does not name a component.
 _TITLES = {
@@ -114,6 +122,17 @@ MANAGED_KINDS: tuple[ManagedKind, ...] = (
 NEVER_PRUNED = frozenset({"CustomResourceDefinition", "Namespace"})
 
 
+def install_selector(revision: str | None = None) -> str:
+    """Label selector for objects install created (optionally of one revision)."""
+    return f"{owned_selector(revision=revision)},{COMPONENT_LABEL} in ({','.join(INSTALL_COMPONENTS)})"
+
+
+def is_installed(obj: dict[str, Any]) -> bool:
+    """Ours, and made by install (not by `samples`, `waypoint` or another feature)."""
+    labels = (obj.get("metadata") or {}).get("labels") or {}
+    return is_owned(obj) and labels.get(COMPONENT_LABEL) in INSTALL_COMPONENTS
+
+
 def component_title(component: Component) -> str:
     """istioctl's name for a component (`Istiod`, `CNI`, ...)."""
     try:
@@ -154,12 +173,12 @@ def prune_kinds(rendered_objects: Iterable[dict[str, Any]]) -> list[tuple[str, s
 def prune_set(rendered_objects: Iterable[dict[str, Any]], live_owned: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Live objects of ours that the render no longer contains, in delete order.
 
-    Objects without our owner label are never returned, whatever selector
-    found them; CRDs and namespaces are never pruned.
+    Objects without our owner label and an install component are never
+    returned, whatever selector found them; CRDs and namespaces are never pruned.
     """
     wanted = {object_key(o) for o in rendered_objects}
     stale = [o for o in live_owned
-             if is_owned(o) and o.get("kind") not in NEVER_PRUNED and object_key(o) not in wanted]
+             if is_installed(o) and o.get("kind") not in NEVER_PRUNED and object_key(o) not in wanted]
     return list(reversed(sort_for_apply(stale)))
 
 
@@ -537,7 +556,7 @@ class Installer:
 
     def live_owned(self) -> dict[ObjectKey, dict[str, Any]]:
         """Our objects of this revision, by key (one list per kind, not one GET per object)."""
-        selector = owned_selector(revision=revision_label(self.rendered))
+        selector = install_selector(revision_label(self.rendered))
         found: dict[ObjectKey, dict[str, Any]] = {}
         for api_version, kind in prune_kinds(self.objects):
             try:
@@ -567,7 +586,7 @@ class Installer:
             if self.kube.get_or_none("v1", "Namespace", name) is not None:
                 continue
             body = {"apiVersion": "v1", "kind": "Namespace",
-                    "metadata": {"name": name, "labels": {MANAGED_BY_LABEL: MANAGED_BY_VALUE}}}
+                    "metadata": {"name": name, "labels": CREATED_NAMESPACE_LABELS}}
             try:
                 self.kube.create(body)
                 created.append(name)

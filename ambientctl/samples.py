@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import yaml
 
-from ambientctl.errors import InvalidInputError, NotFoundError
+from ambientctl.errors import CRDMissingError, InvalidInputError, NotFoundError
 from ambientctl.kube.resources import object_ref, sort_for_apply, sort_for_delete
-from ambientctl.ownership import is_owned, owned_selector, owner_labels
+from ambientctl.ownership import COMPONENT_LABEL, is_owned, owned_selector, owner_labels
 
 if TYPE_CHECKING:
     from ambientctl.kube.client import KubeClient
@@ -73,7 +73,8 @@ def render(sample: Sample, namespace: str, istio_namespace: str = "istio-system"
         if not doc:
             continue
         labels = doc.setdefault("metadata", {}).setdefault("labels", {})
-        labels.update(owner_labels(COMPONENT))
+        labels.update(owner_labels())
+        labels[COMPONENT_LABEL] = COMPONENT
         labels[SAMPLE_LABEL] = sample.name
         objects.append(doc)
     return objects
@@ -127,8 +128,8 @@ def delete(kube: KubeClient, samples: Iterable[Sample], namespace: str, *, dry_r
         for api_version, kind in sorted(kinds):
             try:
                 found.extend(kube.list(api_version, kind, namespace, label_selector=selector))
-            except NotFoundError:
-                continue
+            except (CRDMissingError, NotFoundError):
+                continue  # the kind is not served, so none of its objects can exist
         for obj in sort_for_delete(found):
             if not is_owned(obj):
                 continue

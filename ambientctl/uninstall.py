@@ -21,10 +21,9 @@ from ambientctl.constants import (
     WAYPOINT_CLASSES,
 )
 from ambientctl.errors import ConflictError, CRDMissingError, KubeTimeoutError
-from ambientctl.install import MANAGED_KINDS
+from ambientctl.install import MANAGED_KINDS, install_selector, is_installed
 from ambientctl.kube.resources import object_ref, sort_for_delete
-from ambientctl.ownership import OWNED_SELECTOR, REVISION_LABEL as OWNER_REVISION_LABEL
-from ambientctl.ownership import is_owned
+from ambientctl.ownership import REVISION_LABEL as OWNER_REVISION_LABEL
 
 if TYPE_CHECKING:
     from ambientctl.kube.client import KubeClient
@@ -36,6 +35,8 @@ _CONTENT_KINDS = (("v1", "ConfigMap"), ("v1", "Secret"), ("v1", "Service"), ("ap
                   ("apps/v1", "DaemonSet"), ("apps/v1", "StatefulSet"))
 # Objects Kubernetes and istiod create by themselves in the Istio namespace.
 _AUTOMATIC_NAMES = frozenset({"kube-root-ca.crt", "istio-ca-root-cert", "istio-ca-secret"})
+# Field managers of the mesh's own processes: what only they wrote is theirs, not the user's.
+_MESH_MANAGERS = frozenset({"pilot-discovery", "istiod", "ztunnel", "install-cni", "istio-cni"})
 
 
 def object_revision(obj: dict[str, Any]) -> str:
@@ -56,7 +57,7 @@ def select_for_uninstall(owned: list[dict[str, Any]], revision: str, purge: bool
     """
     chosen = []
     for obj in owned:
-        if not is_owned(obj) or obj.get("kind") == "Namespace":
+        if not is_installed(obj) or obj.get("kind") == "Namespace":
             continue
         if purge:
             chosen.append(obj)
@@ -72,7 +73,7 @@ def removable_namespaces(
     chosen_uids = {(o.get("metadata") or {}).get("uid") for o in chosen}
     staying = {(o.get("metadata") or {}).get("namespace") for o in owned
                if (o.get("metadata") or {}).get("uid") not in chosen_uids and o.get("kind") != "Namespace"}
-    return [ns for ns in namespaces if is_owned(ns) and (purge or ns["metadata"]["name"] not in staying)]
+    return [ns for ns in namespaces if is_installed(ns) and (purge or ns["metadata"]["name"] not in staying)]
 
 
 def blockers(
@@ -84,6 +85,8 @@ def blockers(
 ) -> list[str]:
     """What still depends on the mesh being removed: one line each."""
     def affected(obj: dict[str, Any]) -> bool:
+        if (obj.get("metadata") or {}).get("deletionTimestamp"):
+            return False  # already going away: it no longer needs the mesh
         return purge or istio_revision(obj) == revision
 
     lines = [f"namespace {ns['metadata']['name']} is enrolled in ambient ({DATAPLANE_MODE_LABEL}={AMBIENT_MODE})"
@@ -104,10 +107,11 @@ def foreign_content(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for obj in objects:
         meta = obj.get("metadata") or {}
         name = meta.get("name", "")
-        if is_owned(obj) or meta.get("ownerReferences") or name in _AUTOMATIC_NAMES or name == LOCK_NAME:
+        if is_installed(obj) or meta.get("ownerReferences") or name in _AUTOMATIC_NAMES or name == LOCK_NAME:
             continue
-        if name.endswith("-leader") or "leader-election" in name:
-            continue  # leader-election records of istiod's controllers
+        managers = {m.get("manager") for m in meta.get("managedFields") or []}
+        if managers and managers <= _MESH_MANAGERS:
+            continue  # written only by istiod, ztunnel or the CNI agent: leader election, CA, CRL
         foreign.append(obj)
     return foreign
 
@@ -132,14 +136,18 @@ class UninstallPlan:
 
 
 def list_owned(kube: KubeClient) -> list[dict[str, Any]]:
-    """Every object carrying our owner label, across the kinds install renders."""
+    """Every object install created (our owner label and an install component), across the kinds it renders.
+
+    Samples, waypoints and policies carry the same managed-by label with other
+    components; uninstall leaves them to their own commands.
+    """
     found: list[dict[str, Any]] = []
     for kind in MANAGED_KINDS:
         try:
-            found += kube.list(kind.api_version, kind.kind, all_namespaces=True, label_selector=OWNED_SELECTOR)
+            found += kube.list(kind.api_version, kind.kind, all_namespaces=True, label_selector=install_selector())
         except CRDMissingError:
             continue
-    return [o for o in found if is_owned(o)]
+    return [o for o in found if is_installed(o)]
 
 
 def find_blockers(kube: KubeClient, revision: str, purge: bool) -> list[str]:
@@ -158,7 +166,7 @@ def plan_uninstall(kube: KubeClient, revision: str, purge: bool) -> UninstallPla
     owned = list_owned(kube)
     chosen = select_for_uninstall(owned, revision, purge)
     candidate_names = {(o.get("metadata") or {}).get("namespace") for o in chosen} - {None, ""}
-    owned_namespaces = [ns for ns in kube.list("v1", "Namespace", label_selector=OWNED_SELECTOR)
+    owned_namespaces = [ns for ns in kube.list("v1", "Namespace", label_selector=install_selector())
                         if purge or ns["metadata"]["name"] in candidate_names]
     namespaces, kept = [], {}
     for ns in removable_namespaces(owned_namespaces, owned, chosen, purge):

@@ -39,6 +39,7 @@ from ambientctl.constants import (
 from ambientctl.errors import (
     ConflictError,
     CRDMissingError,
+    ForbiddenError,
     InvalidInputError,
     KubeTimeoutError,
     NotFoundError,
@@ -554,7 +555,14 @@ def wait_programmed(
 
 
 def _deployment_reasons(kube: KubeClient, gateway: dict[str, Any]) -> list[str]:
-    """What the waypoint's Deployment and pods say, or that its class does not exist."""
+    """What the waypoint's Deployment and pods say, or that its class does not exist (best effort)."""
+    try:
+        return _read_deployment_reasons(kube, gateway)
+    except (ForbiddenError, CRDMissingError):
+        return []
+
+
+def _read_deployment_reasons(kube: KubeClient, gateway: dict[str, Any]) -> list[str]:
     from ambientctl.kube.wait import explain_pods, workload_readiness
 
     name, namespace = _name(gateway), gateway["metadata"]["namespace"]
@@ -674,6 +682,14 @@ def check_namespace_enrollment(kube: KubeClient, namespace: str, waypoint: str, 
     return ambient_warnings(ns)
 
 
+def namespace_ambient_warnings(kube: KubeClient, namespace: str) -> list[str]:
+    """The not-enrolled warning, if the user may read the Namespace at all."""
+    try:
+        return ambient_warnings(kube.get("v1", "Namespace", namespace))
+    except ForbiddenError:
+        return []
+
+
 def ambient_warnings(ns: dict[str, Any]) -> list[str]:
     name = _name(ns)
     if _labels(ns).get(DATAPLANE_MODE_LABEL) == AMBIENT_MODE:
@@ -709,7 +725,11 @@ def detach(kube: KubeClient, namespace: str, waypoint: str) -> tuple[list[LabelC
     """Remove the use-waypoint labels `apply` added for this waypoint; report the ones others set."""
     removed: list[LabelChange] = []
     remaining: list[str] = []
-    candidates = [kube.get("v1", "Namespace", namespace), *kube.list("v1", "Service", namespace)]
+    candidates = kube.list("v1", "Service", namespace)
+    try:  # a namespace-scoped user may not read the Namespace; then only Services can be ours to clean
+        candidates.insert(0, kube.get("v1", "Namespace", namespace))
+    except ForbiddenError:
+        pass
     for obj in candidates:
         change = _with_retry(kube, obj, lambda o: _remove_use_waypoint(kube, o, waypoint))
         if change:

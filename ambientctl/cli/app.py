@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from typing import Optional
 
@@ -9,6 +10,8 @@ import typer
 
 from ambientctl.cli.common import GlobalFlagsGroup, complete_contexts
 from ambientctl.context import DEFAULT_ISTIO_NAMESPACE, DEFAULT_REQUEST_TIMEOUT, CliContext, GlobalOptions
+
+MAX_REQUEST_TIMEOUT = 86400.0  # a day; nan and inf reach the socket layer as errors
 
 app = typer.Typer(
     cls=GlobalFlagsGroup,
@@ -46,6 +49,9 @@ def root(
     no_color: bool = typer.Option(False, "--no-color", help="No colours in output."),
 ) -> None:
     """Read the global flags once into the context every command receives."""
+    if not math.isfinite(request_timeout) or request_timeout > MAX_REQUEST_TIMEOUT:
+        raise typer.BadParameter(f"{request_timeout} is not a number of seconds up to {MAX_REQUEST_TIMEOUT:g}",
+                                 param_hint="'--request-timeout'")
     options = GlobalOptions(
         kubeconfig=kubeconfig,
         context=context,
@@ -72,6 +78,9 @@ def _register() -> None:
     from ambientctl.cli import install; install.register(app)  # noqa: E702
     from ambientctl.cli import manifest; manifest.register(app)  # noqa: E702
     from ambientctl.cli import proxyconfig, ztunnelconfig; proxyconfig.register(app); ztunnelconfig.register(app)  # noqa: E702
+    from ambientctl.cli import analyze, authz, graph, metrics, samples  # issue 9
+    for module in (samples, authz, analyze, metrics, graph):
+        module.register(app)
 
 
 def _plain_help(typer_app: typer.Typer) -> None:

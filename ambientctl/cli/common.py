@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+import click
 import typer
 from typer.core import TyperGroup
 
@@ -40,7 +41,9 @@ def hoist_global_flags(args: list[str]) -> list[str]:
             break
         name = arg.split("=", 1)[0] if arg.startswith("--") else arg
         if name in GLOBAL_FLAGS:
-            if GLOBAL_FLAGS[name] and "=" not in arg and i + 1 < len(args):
+            if GLOBAL_FLAGS[name] and "=" not in arg:
+                if i + 1 >= len(args):  # hoisted alone it would swallow the command name as its value
+                    raise click.UsageError(f"Option '{arg}' requires an argument.")
                 hoisted.extend(args[i:i + 2])
                 i += 2
                 continue

@@ -26,6 +26,7 @@ def enroll(
       ambientctl dataplane enroll default
     """
     cli = cli_context(ctx)
+    _validate_names(namespaces)
     for name in namespaces:
         result = dp.enroll(cli.kube, name, dry_run=dry_run)
         for warning in result.warnings:
@@ -47,6 +48,7 @@ def unenroll(
 ) -> None:
     """Remove the ambient label: traffic of these namespaces leaves the mesh (no restart)."""
     cli = cli_context(ctx)
+    _validate_names(namespaces)
     for name in namespaces:
         changed = dp.unenroll(cli.kube, name, force=force, dry_run=dry_run)
         suffix = " (dry run)" if dry_run else ""
@@ -67,6 +69,14 @@ def status(
     headers = ["NAMESPACE", "MODE", "PODS", "CAPTURED", "SIDECARS", "WAYPOINT"]
     table = [[r["namespace"], r["mode"], r["pods"], r["captured"], r["sidecars"], r["waypoint"] or "-"] for r in rows]
     print_records(cli, output.value, headers, table, {"namespaces": rows})
+
+
+def _validate_names(namespaces: List[str]) -> None:
+    """Check every name before changing any namespace (they also go into API paths)."""
+    from ambientctl.context import validate_namespace_name
+
+    for name in namespaces:
+        validate_namespace_name(name, "namespace argument")
 
 
 def register(root: typer.Typer) -> None:

@@ -106,7 +106,7 @@ def apply(
         for warning in wp.check_namespace_enrollment(kube, namespace, spec.name, overwrite):
             cli.warn(warning)
     elif service_account:
-        for warning in wp.ambient_warnings(kube.get("v1", "Namespace", namespace)):
+        for warning in wp.namespace_ambient_warnings(kube, namespace):
             cli.warn(warning)
     _, warnings = wp.apply_gateway(kube, spec)
     for warning in warnings:
@@ -186,6 +186,8 @@ def status(
     timeout = wp.parse_duration(waypoint_timeout)
     if name and all_namespaces:
         raise UsageError("a waypoint name cannot be combined with --all-namespaces", "drop one of them")
+    if name is not None:
+        _validate_gateway_name(name)
     namespace = None if all_namespaces else cli.namespace
     gateways = wp.list_waypoints(cli.kube, namespace)
     if name:
@@ -235,6 +237,8 @@ def delete(
     cli = cli_context(ctx)
     names = list(names or [])
     wp.check_delete_args(names, delete_all, revision)
+    for waypoint_name in names:
+        _validate_gateway_name(waypoint_name)
     wp.validate_revision(revision)
     namespace = cli.namespace
     result = wp.delete_waypoints(cli.kube, namespace, names, delete_all=delete_all, revision=revision)
@@ -251,6 +255,17 @@ def delete(
         cli.warn(f"{item} (label not set by ambientctl; remove it with kubectl label ... {USE_WAYPOINT_LABEL}-)")
     if not names and not result.deleted:
         cli.info(_none_found(namespace))
+
+
+def _validate_gateway_name(name: str) -> None:
+    """A Gateway name (DNS-1123 subdomain), checked before any request (names go into API paths)."""
+    from ambientctl.errors import InvalidInputError
+    from ambientctl.waypoint import _DNS_SUBDOMAIN
+
+    if len(name) > 253 or not _DNS_SUBDOMAIN.match(name):
+        shown = name if len(name) <= 80 else name[:80] + "..."
+        raise InvalidInputError(f"invalid waypoint name {shown!r}: use lowercase letters, digits, '-' and '.'",
+                                "list the waypoints with `ambientctl waypoint list`")
 
 
 def _none_found(namespace: Optional[str]) -> str:

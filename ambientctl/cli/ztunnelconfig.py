@@ -1,17 +1,23 @@
 """`ambientctl ztunnel-config` (alias `zc`): ztunnel's workloads, services, policies, certificates, connections."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: typer would eval every annotation string at every start.
 from enum import Enum
 from typing import Callable, Optional
 
 import typer
 
 from ambientctl.cli.common import cli_context
-from ambientctl.cli.proxyconfig import LoadedDump, load_dump, now_utc, print_certificates
+from ambientctl.cli.proxyconfig import AliasedGroup, LoadedDump, alias_group, load_dump, now_utc, print_certificates
 from ambientctl.errors import UsageError
 
+class ZtunnelConfigGroup(AliasedGroup):
+    aliases = {"workloads": "workload", "w": "workload", "services": "service", "svc": "service", "s": "service",
+               "policies": "policy", "pol": "policy", "p": "policy", "certificates": "certificate",
+               "certs": "certificate", "cert": "certificate", "cons": "connections"}  # istioctl's
+
+
 app = typer.Typer(
+    cls=ZtunnelConfigGroup,
     help="Inspect a ztunnel's configuration from its admin /config_dump (istioctl ztunnel-config; alias: zc).",
     no_args_is_help=True,
 )
@@ -183,14 +189,6 @@ def all_config(
     raise_for_bad_certificates(loaded.dump.identities, loaded.source)
 
 
-# istioctl's aliases, hidden from the help list
-for _name, _fn in (("workloads", workload), ("w", workload), ("services", service), ("svc", service),
-                   ("s", service), ("policies", policy), ("pol", policy), ("p", policy),
-                   ("certificates", certificate), ("certs", certificate), ("cert", certificate),
-                   ("cons", connections)):
-    app.command(_name, hidden=True)(_fn)
-
-
 def register(root: typer.Typer) -> None:
     root.add_typer(app, name="ztunnel-config")
-    root.add_typer(app, name="zc", hidden=True)
+    root.add_typer(alias_group("ztunnel-config", "Alias of ztunnel-config."), name="zc", hidden=True)

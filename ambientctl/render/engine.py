@@ -77,6 +77,9 @@ def environment() -> Any:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         autoescape=False,
+        # The optimizer's constant folding costs more compile time than it saves at render time:
+        # each template renders once or twice per process.
+        optimized=False,
     )
     env.filters["q"] = _quote
     env.filters["json"] = _json
@@ -123,6 +126,15 @@ def render_template(name: str, context: dict[str, Any]) -> list[dict[str, Any]]:
 def _common_labels(tag: str) -> dict[str, str]:
     """Labels Istio's charts put on everything they install."""
     return {"app.kubernetes.io/part-of": "istio", "app.kubernetes.io/version": tag}
+
+
+def _object_tag(obj: dict[str, Any], spec: dict[str, Any]) -> str:
+    """The tag of the object's own image if it runs one, else the install's tag."""
+    try:
+        image = obj["spec"]["template"]["spec"]["containers"][0]["image"]
+        return image.rpartition(":")[2] if ":" in image.rpartition("/")[2] else go_string(spec.get("tag"))
+    except (KeyError, IndexError, TypeError):
+        return go_string(spec.get("tag"))
 
 
 def _image_function(hub: str, tag: str) -> Any:
@@ -229,7 +241,6 @@ def render_components(config: dict[str, Any], revision: str | None) -> list[Any]
                 "hub": hub,
                 "tag": tag,
                 "component": name,
-                "common_labels": _common_labels(tag),
                 "image": _image_function(hub, tag),
             }
             objects = []
@@ -243,7 +254,8 @@ def render_components(config: dict[str, Any], revision: str | None) -> list[Any]
         labels = owner_labels(name, revision or "default")
         for obj in objects:
             meta = obj.setdefault("metadata", {})
-            meta["labels"] = {**(meta.get("labels") or {}), **labels}
+            common = _common_labels(_object_tag(obj, spec))
+            meta["labels"] = {**(meta.get("labels") or {}), **common, **labels}
         # A JSON round trip gives every object its own plain tree (no sub-objects shared with the
         # config or each other, which YAML would print as &anchors).
         objects = json.loads(json.dumps(objects))
@@ -288,7 +300,6 @@ def _render_gateways(name: str, spec: dict[str, Any], ctx: dict[str, Any]) -> tu
             "hub": hub,
             "tag": tag,
             "component": name,
-            "common_labels": _common_labels(tag),
             "image": _image_function(hub, tag),
             "gateway": {**values, "name": gw_name, "labels": labels, "ingress": ingress},
         }

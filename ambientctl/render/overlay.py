@@ -15,6 +15,8 @@ MAX_OVERLAY_BYTES = 10 * 1024 * 1024
 # A document may expand to at most this many YAML nodes once aliases are followed:
 # far more than any IstioOperator, far less than a billion-laughs bomb.
 MAX_EXPANDED_NODES = 200_000
+# No IstioOperator nests anywhere near this deep; 10k-level documents take PyYAML minutes.
+MAX_DEPTH = 100
 IOP_API_VERSIONS = ("install.istio.io/v1alpha1",)
 IOP_KIND = "IstioOperator"
 
@@ -52,6 +54,9 @@ def check_alias_expansion(text: str, source: str, limit: int = MAX_EXPANDED_NODE
         if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
             stack.append([1, event.anchor])
             count(1)
+            if len(stack) > MAX_DEPTH:  # stop early: PyYAML's scanner slows down quadratically with flow depth
+                raise InvalidInputError(f"-f {source}: YAML nested too deeply (over {MAX_DEPTH} levels)",
+                                        "flatten the file")
         elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
             nodes, anchor = stack.pop()
             if anchor:

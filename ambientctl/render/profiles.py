@@ -37,7 +37,7 @@ def _read_profile(name: str) -> dict[str, Any]:
             f"choose one of: {', '.join(list_profiles())}",
         )
     text = (_profiles_dir() / f"{name}{PROFILE_SUFFIX}").read_text(encoding="utf-8")
-    doc = yaml.safe_load(text) or {}
+    doc = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     doc.setdefault("spec", {})
     return doc
 

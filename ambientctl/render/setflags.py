@@ -260,6 +260,8 @@ def parse_set(text: str) -> SetFlag:
     if "=" not in text:
         raise InvalidInputError(f"malformed --set '{text}': no '=' (expected path=value)", SYNTAX_HINT)
     path_text, raw = text.split("=", 1)
+    if any("\ud800" <= char <= "\udfff" for char in raw):  # undecodable bytes from the shell
+        raise InvalidInputError(f"--set {path_text}: the value is not valid UTF-8", "pass the value as UTF-8 text")
     path = parse_path(path_text.strip())
     if path and path[0] == Key("spec"):
         path = path[1:]

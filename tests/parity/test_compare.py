@@ -142,3 +142,12 @@ def test_diff_tables_reports_cells_missing_rows_columns_and_order():
     assert ("zc x", "order") in found
     assert len(found) == 4
     assert diff_tables("zc x", theirs, theirs, ("NAME",)) == []
+
+
+def test_listed_bugs_still_fail_until_fixed():
+    bug = Difference("PodDisruptionBudget/istio-system/istiod", "object", "present", MISSING)
+    known = [KnownDifference("pdb", "a", "PodDisruptionBudget/*", "object", "rendered with one replica",
+                             status="bug")]
+    verdict = classify([bug], known)
+    assert verdict.unlisted == [] and [k.id for k in verdict.open_bugs] == ["pdb"]
+    assert not verdict.ok and "pdb" in verdict.report()

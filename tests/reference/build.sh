@@ -19,7 +19,10 @@ ISTIO_VERSION=1.31.0
 ISTIO_HUB=docker.io/istio
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/ambientctl/reference/${ISTIO_PSEUDO_VERSION}"
 bin_dir="${1:-$cache/bin}"
-mkdir -p "$bin_dir"
+mkdir -p "$bin_dir" "$cache"
+# One build at a time (a test session and a manual run may start together).
+exec 9>"$cache/build.lock"
+flock 9
 export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0
 goos="$(go env GOOS)"; goarch="$(go env GOARCH)"
 # Same variables Istio's common/scripts/report_build_info.sh feeds gobuild.sh.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import re
 from typing import Any
 
 import pytest
@@ -29,6 +30,16 @@ from ambientctl.render import Component, Rendered
 from ambientctl.uninstall import execute, plan_uninstall, refuse_if_blocked
 
 NS = "istio-system"
+
+
+def parse_selector(selector: str) -> dict[str, set[str]]:
+    """`a=b,c in (d,e)` → {a: {b}, c: {d, e}} (the two forms ambientctl sends)."""
+    wanted: dict[str, set[str]] = {}
+    for key, values in re.findall(r"([\w./-]+) in \(([^)]*)\)", selector):
+        wanted[key] = set(values.split(","))
+    for key, value in re.findall(r"([\w./-]+)=([\w.-]+)", re.sub(r"[\w./-]+ in \([^)]*\)", "", selector)):
+        wanted[key] = {value}
+    return wanted
 
 
 class FakeKube:
@@ -87,14 +98,14 @@ class FakeKube:
     def list(self, api_version, kind, namespace=None, *, all_namespaces=False, label_selector=None, field_selector=None):
         self._check_served(api_version, kind)
         self.calls.append(("list", kind))
-        wanted = dict(part.split("=", 1) for part in label_selector.split(",")) if label_selector else {}
+        wanted = parse_selector(label_selector or "")
         group = api_version.rpartition("/")[0]
         out = []
         for (g, k, ns, _), o in self.store.items():
             if g != group or k != kind or (namespace and not all_namespaces and ns != namespace):
                 continue
             labels = o["metadata"].get("labels") or {}
-            if all(labels.get(a) == b for a, b in wanted.items()):
+            if all(labels.get(a) in b for a, b in wanted.items()):
                 out.append(copy.deepcopy(o))
         return out
 
@@ -219,7 +230,7 @@ def test_install_creates_namespace_with_owner_label_and_releases_the_lock():
     kube = FakeKube()
     run_install(kube, make_render())[0].install()
     ns = kube.get("v1", "Namespace", NS)
-    assert ns["metadata"]["labels"] == {MANAGED_BY_LABEL: "ambientctl"}
+    assert ns["metadata"]["labels"] == {MANAGED_BY_LABEL: "ambientctl", "ambientctl.dev/component": "Base"}
     assert kube.get_or_none("v1", "ConfigMap", LOCK_NAME, NS) is None
     assert ("create", LOCK_NAME) in kube.calls
 

@@ -8,6 +8,8 @@ import pytest
 
 from ambientctl.errors import InvalidInputError
 from ambientctl.install import (
+    CREATED_NAMESPACE_LABELS,
+    INSTALL_COMPONENTS,
     MANAGED_KINDS,
     NEVER_PRUNED,
     Action,
@@ -253,8 +255,10 @@ def test_uninstall_revision_keeps_crds_other_revisions_and_foreign_objects():
 
 
 def test_namespace_removed_only_if_ours_and_nothing_of_ours_stays():
-    ours_ns = obj("Namespace", "istio-system", labels={MANAGED_BY_LABEL: "ambientctl"}, uid="n1")
+    ours_ns = obj("Namespace", "istio-system", labels=dict(CREATED_NAMESPACE_LABELS), uid="n1")
     theirs_ns = obj("Namespace", "other", labels={}, uid="n2")
+    samples_ns = obj("Namespace", "bookinfo", labels={MANAGED_BY_LABEL: "ambientctl"}, uid="n3")
+    assert removable_namespaces([samples_ns], [], [], purge=True) == []
     mine = obj("Deployment", "istiod", "istio-system", labels=owner_labels("Pilot", "default"), uid="a")
     canary = obj("Deployment", "istiod-canary", "istio-system", labels=owner_labels("Pilot", "canary"), uid="b")
     assert removable_namespaces([ours_ns, theirs_ns], [mine, canary], [mine], purge=False) == []
@@ -285,5 +289,31 @@ def test_foreign_content_ignores_ours_automatic_and_controller_owned_objects():
         obj("ConfigMap", LOCK_NAME, "istio-system"),
         {"kind": "Secret", "metadata": {"name": "x", "ownerReferences": [{"kind": "Deployment"}]}},
         obj("Secret", "cacerts", "istio-system"),  # a user's CA: deleting the namespace would lose it
+        {"kind": "ConfigMap", "metadata": {"name": "istio-leader", "managedFields": [{"manager": "pilot-discovery"}]}},
+        {"kind": "ConfigMap", "metadata": {"name": "edited", "managedFields": [{"manager": "pilot-discovery"},
+                                                                             {"manager": "kubectl-edit"}]}},
     ]
-    assert [o["metadata"]["name"] for o in foreign_content(objects)] == ["cacerts"]
+    assert [o["metadata"]["name"] for o in foreign_content(objects)] == ["cacerts", "edited"]
+
+
+def test_terminating_namespaces_do_not_block_uninstall():
+    terminating = obj("Namespace", "leaving", labels={"istio.io/dataplane-mode": "ambient"})
+    terminating["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z"
+    assert blockers([terminating], [], [], "default", purge=True) == []
+
+
+SAMPLE = {**owner_labels(), "ambientctl.dev/component": "samples"}
+
+
+def test_prune_and_uninstall_leave_other_features_objects_alone():
+    """samples/waypoint/authz put the same managed-by label on their objects, with another component."""
+    sample = obj("Deployment", "productpage-v1", "bookinfo", api_version="apps/v1", labels=SAMPLE, uid="s1")
+    waypoint_sa = obj("ServiceAccount", "waypoint", "bookinfo", labels=owner_labels("waypoint", "default"), uid="s2")
+    assert prune_set([], [sample, waypoint_sa]) == []
+    assert select_for_uninstall([sample, waypoint_sa], "default", purge=True) == []
+
+
+def test_install_components_are_the_renderers():
+    from ambientctl.render import COMPONENT_ORDER
+
+    assert INSTALL_COMPONENTS == COMPONENT_ORDER

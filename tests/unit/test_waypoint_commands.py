@@ -12,12 +12,11 @@ import copy
 import io
 import json
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
 
 from ambientctl.context import CliContext
-from ambientctl.errors import ConflictError, CRDMissingError, ExitCode, NotFoundError
+from ambientctl.errors import ConflictError, CRDMissingError, ExitCode, ForbiddenError, NotFoundError
 from ambientctl.ownership import ADDED_LABELS_ANNOTATION
 
 GW = "gateway.networking.k8s.io/v1"
@@ -50,6 +49,7 @@ class FakeKube:
         self.objects: dict[tuple, dict] = {}
         self.gateway_api = gateway_api
         self.writes: list[tuple[str, str, str]] = []
+        self.forbidden_kinds: set[str] = set()  # kinds this user may not read (RBAC)
         self._rv = 100
         self._uid = 0
 
@@ -74,6 +74,8 @@ class FakeKube:
 
     def get(self, api_version, kind, name, namespace=None):
         self._check(api_version)
+        if kind in self.forbidden_kinds:
+            raise ForbiddenError(f"forbidden: not allowed to get {kind.lower()}s")
         obj = self.objects.get(self._key(api_version, kind, name, namespace))
         if obj is None:
             raise NotFoundError(f'{kind} "{name}" not found')
@@ -389,3 +391,18 @@ def test_status_wait_times_out_with_table_and_exit_4(bookinfo):
     result = run(bookinfo, "waypoint", "status", "-n", "default", "--wait", "--waypoint-timeout", "200ms")
     assert result.exit_code == ExitCode.TIMEOUT
     assert "waypoint" in result.stdout and "not programmed" in result.stderr
+
+
+def test_namespace_scoped_user_can_attach_and_delete(bookinfo):
+    """Without read access to Namespace objects, --service-account and delete still work on Services."""
+    bookinfo.forbidden_kinds = {"Namespace", "GatewayClass"}
+    applied = run(bookinfo, "waypoint", "apply", "-n", "default", "--service-account", "bookinfo-reviews",
+                  "--wait", "--waypoint-timeout", "100ms")
+    assert applied.exit_code == ExitCode.TIMEOUT, applied.stderr
+    assert "no controller has accepted this Gateway" in applied.stderr
+    applied = run(bookinfo, "waypoint", "apply", "-n", "default", "--service-account", "bookinfo-reviews")
+    assert applied.exit_code == 0, applied.stderr
+    assert labels_of(bookinfo, "Service", "reviews")["istio.io/use-waypoint"] == "bookinfo-reviews"
+    deleted = run(bookinfo, "waypoint", "delete", "bookinfo-reviews", "-n", "default")
+    assert deleted.exit_code == 0, deleted.stderr
+    assert "istio.io/use-waypoint" not in labels_of(bookinfo, "Service", "reviews")

@@ -1,0 +1,82 @@
+"""x graph: the bookinfo mesh after the guide's step 11, as a tree, Mermaid and Graphviz (golden files)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from ambientctl import graph as gr
+from ambientctl.analyze.model import MeshState
+from tests.unit.test_analyze import ns, pod, service, waypoint
+
+GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "graph"
+
+
+def _owned(p: dict, deployment: str) -> dict:
+    p["metadata"]["ownerReferences"] = [{"kind": "ReplicaSet", "name": f"{deployment}-7d9f8c"}]
+    p["metadata"]["annotations"] = {"ambient.istio.io/redirection": "enabled"}
+    return p
+
+
+def guide_state(all_namespaces: bool = True) -> MeshState:
+    state = MeshState(scope=None if all_namespaces else {"default"})
+    for obj in [
+        ns("default", **{"istio.io/dataplane-mode": "ambient"}),
+        ns("istio-system"),
+        ns("legacy", **{"istio-injection": "enabled"}),
+        _owned(pod("productpage-v1-7d9f8c-x1", "bookinfo-productpage", "productpage", version="v1"), "productpage-v1"),
+        _owned(pod("reviews-v1-7d9f8c-a", "bookinfo-reviews", "reviews", version="v1"), "reviews-v1"),
+        _owned(pod("reviews-v2-7d9f8c-b", "bookinfo-reviews", "reviews", version="v2"), "reviews-v2"),
+        _owned(pod("sleep-7d9f8c-s", "sleep", "sleep"), "sleep"),
+        pod("productpage-wp-1", "productpage", "productpage-wp",
+            **{"gateway.networking.k8s.io/gateway-name": "productpage"}),
+        service("productpage", "productpage", **{"istio.io/use-waypoint": "productpage"}),
+        service("reviews", "reviews", **{"istio.io/use-waypoint": "reviews"}),
+        service("sleep", "sleep"),
+        service("ratings", "ratings", **{"istio.io/use-waypoint": "ratings"}),
+        waypoint("productpage"),
+        waypoint("reviews", programmed=False),
+        pod("old-app", "old", "old", namespace="legacy"),
+    ]:
+        state.add(obj)
+    return state
+
+
+def _golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    assert path.exists(), f"no golden file {path}; run with UPDATE_GOLDEN=1"
+    assert text == path.read_text(), f"{name} changed; review and re-run with UPDATE_GOLDEN=1"
+
+
+@pytest.mark.parametrize("fmt,render", [("tree.txt", gr.tree_text), ("mesh.mmd", gr.mermaid), ("mesh.dot", gr.dot)])
+def test_guide_mesh_matches_golden(fmt, render) -> None:
+    _golden(fmt, render(gr.build(guide_state(), all_namespaces=True)))
+
+
+def test_build_groups_pods_into_workloads_and_services_into_waypoints() -> None:
+    [default] = gr.build(guide_state(), all_namespaces=True)  # legacy and istio-system are not in the mesh
+    assert [w.name for w in default.workloads] == ["productpage-v1", "reviews-v1", "reviews-v2", "sleep"]
+    assert all(w.in_ambient and w.captured == 1 for w in default.workloads)
+    assert [(w.name, w.programmed, w.pods) for w in default.waypoints] == [("productpage", True, 1),
+                                                                          ("reviews", False, 0)]
+    services = {s.name: s for s in default.services}
+    assert services["reviews"].workloads == ["reviews-v1", "reviews-v2"]
+    assert services["ratings"].waypoint == "default/ratings" and services["ratings"].waypoint_missing
+    assert services["sleep"].waypoint is None
+
+
+def test_one_namespace_is_shown_even_outside_the_mesh() -> None:
+    state = guide_state(all_namespaces=False)
+    state.scope = {"legacy"}
+    [legacy] = gr.build(state, all_namespaces=False)
+    assert legacy.mode == "sidecar" and [w.in_ambient for w in legacy.workloads] == [False]
+    assert "not in ambient" in gr.tree_text([legacy])
+
+
+def test_empty_mesh_says_how_to_enrol() -> None:
+    assert "ambientctl dataplane enroll" in gr.tree_text([])

@@ -1,0 +1,316 @@
+"""Rendering: golden manifests per profile, the ambient shape, Kubernetes and CRD schema validity."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import kubernetes_validate
+import pytest
+import yaml
+
+from ambientctl.errors import InvalidInputError
+from ambientctl.kube.resources import sort_for_apply
+from ambientctl.ownership import COMPONENT_LABEL, MANAGED_BY_LABEL, REVISION_LABEL, is_owned
+from ambientctl.render import COMPONENT_ORDER, list_profiles, load_profile, render
+from ambientctl.render.crds import CRDS, crd_names, istio_crds
+from ambientctl.render.yamlout import dump_stream
+from ambientctl.versions import ISTIO_VERSION
+
+ROOT = Path(__file__).resolve().parents[2]
+GOLDEN = ROOT / "tests" / "golden" / "render"
+GUIDE = ROOT / "tests" / "resources" / "guide"
+PROFILES = ["ambient", "default", "demo", "minimal", "empty"]
+
+
+def _manifest(profile: str) -> str:
+    return dump_stream(sort_for_apply(render(profile).all_objects()))
+
+
+def _find(objects: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
+    matches = [o for o in objects if o["kind"] == kind and o["metadata"]["name"] == name]
+    assert len(matches) == 1, f"{kind}/{name}: {len(matches)} found"
+    return matches[0]
+
+
+def _newest_validator_version() -> str:
+    schema_dir = Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema"
+    versions = [d.name[1:].split("-")[0] for d in schema_dir.iterdir() if d.name.endswith("-local-strict")]
+    return max(versions, key=lambda v: tuple(int(p) for p in v.split(".")))[: -len(".0")]
+
+
+# ------------------------------------------------------------------------------------------ goldens
+
+
+def test_builtin_profiles_are_listed() -> None:
+    assert set(PROFILES) <= set(list_profiles())
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_manifest_matches_golden(profile: str) -> None:
+    text = _manifest(profile)
+    golden = GOLDEN / f"{profile}.yaml"
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(text)
+    assert golden.exists(), f"no golden file {golden}; run with UPDATE_GOLDEN=1"
+    assert text == golden.read_text(), f"{profile} render changed; review and re-run with UPDATE_GOLDEN=1"
+
+
+def test_render_is_deterministic() -> None:
+    first = render("ambient", set_values=["values.pilot.env.B=2", "values.pilot.env.A=1"])
+    second = render("ambient", set_values=["values.pilot.env.B=2", "values.pilot.env.A=1"])
+    assert first.all_objects() == second.all_objects()
+    assert dump_stream(first.all_objects()) == dump_stream(second.all_objects())
+    assert "&id" not in dump_stream(first.all_objects())  # no YAML anchors in manifests
+
+
+# ------------------------------------------------------------------------------------------ ambient shape
+
+
+def test_ambient_profile_renders_the_guides_components() -> None:
+    rendered = render("ambient")
+    assert [c.name for c in rendered.components] == ["Base", "Pilot", "Cni", "Ztunnel", "IngressGateways"]
+    objects = rendered.all_objects()
+
+    istiod = _find(objects, "Deployment", "istiod")
+    env = {e["name"]: e.get("value") for e in istiod["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["PILOT_ENABLE_AMBIENT"] == "true"
+    assert env["CA_TRUSTED_NODE_ACCOUNTS"] == "istio-system/ztunnel"
+    assert istiod["spec"]["template"]["spec"]["containers"][0]["image"] == f"docker.io/istio/pilot:{ISTIO_VERSION}"
+
+    cni = _find(objects, "DaemonSet", "istio-cni-node")
+    assert cni["spec"]["template"]["metadata"]["labels"]["k8s-app"] == "istio-cni-node"
+    assert cni["spec"]["template"]["spec"]["containers"][0]["image"] == f"docker.io/istio/install-cni:{ISTIO_VERSION}"
+    assert _find(objects, "ConfigMap", "istio-cni-config")["data"]["AMBIENT_ENABLED"] == "true"
+
+    ztunnel = _find(objects, "DaemonSet", "ztunnel")
+    assert ztunnel["spec"]["template"]["metadata"]["labels"]["app"] == "ztunnel"
+    assert ztunnel["spec"]["template"]["spec"]["containers"][0]["image"] == f"docker.io/istio/ztunnel:{ISTIO_VERSION}"
+
+    gateway = _find(objects, "Deployment", "istio-ingressgateway")
+    pod = gateway["spec"]["template"]
+    assert pod["spec"]["serviceAccountName"] == "istio-ingressgateway-service-account"
+    assert pod["metadata"]["labels"]["istio"] == "ingressgateway"
+    assert pod["metadata"]["labels"]["app"] == "istio-ingressgateway"
+    assert pod["spec"]["containers"][0]["image"] == f"docker.io/istio/proxyv2:{ISTIO_VERSION}"
+    _find(objects, "ServiceAccount", "istio-ingressgateway-service-account")
+    service = _find(objects, "Service", "istio-ingressgateway")
+    assert service["spec"]["selector"] == {"app": "istio-ingressgateway", "istio": "ingressgateway"}
+
+    mesh = yaml.safe_load(_find(objects, "ConfigMap", "istio")["data"]["mesh"])
+    assert mesh["defaultConfig"]["proxyMetadata"]["ISTIO_META_ENABLE_HBONE"] == "true"
+    assert {crd["metadata"]["name"] for crd in objects if crd["kind"] == "CustomResourceDefinition"} == set(crd_names())
+
+
+def test_every_object_carries_the_owner_labels() -> None:
+    for profile in PROFILES:
+        for component in render(profile).components:
+            for obj in component.objects:
+                labels = obj["metadata"]["labels"]
+                assert is_owned(obj), obj["metadata"]["name"]
+                assert labels[COMPONENT_LABEL] == component.name
+                assert labels[REVISION_LABEL] == "default"
+
+
+def test_components_are_in_order_and_only_enabled_ones() -> None:
+    assert render("empty").components == []
+    assert [c.name for c in render("minimal").components] == ["Base", "Pilot"]
+    assert [c.name for c in render("demo").components] == ["Base", "Pilot", "IngressGateways", "EgressGateways"]
+    for profile in PROFILES:
+        names = [c.name for c in render(profile).components]
+        assert names == [n for n in COMPONENT_ORDER if n in names]
+
+
+def test_hub_tag_and_component_overrides_change_images() -> None:
+    objects = render("ambient", set_values=["hub=registry.example.com/mesh", "tag=9.9.9",
+                                            "components.ztunnel.tag=9.9.9-debug"]).all_objects()
+    assert _find(objects, "Deployment", "istiod")["spec"]["template"]["spec"]["containers"][0]["image"] == \
+        "registry.example.com/mesh/pilot:9.9.9"
+    assert _find(objects, "DaemonSet", "ztunnel")["spec"]["template"]["spec"]["containers"][0]["image"] == \
+        "registry.example.com/mesh/ztunnel:9.9.9-debug"
+
+
+def test_revision_names_revisioned_objects_like_istio() -> None:
+    rendered = render("ambient", revision="canary")
+    objects = rendered.all_objects()
+    assert rendered.revision == "canary"
+    istiod = _find(objects, "Deployment", "istiod-canary")
+    assert istiod["metadata"]["labels"]["istio.io/rev"] == "canary"
+    assert istiod["spec"]["selector"]["matchLabels"] == {"app": "istiod", "istio.io/rev": "canary"}
+    _find(objects, "Service", "istiod-canary")
+    _find(objects, "ConfigMap", "istio-canary")
+    _find(objects, "ValidatingWebhookConfiguration", "istio-validator-canary-istio-system")
+    _find(objects, "MutatingWebhookConfiguration", "istio-sidecar-injector-canary")
+    assert not [o for o in objects if o["metadata"]["name"] == "istiod-default-validator"]
+    env = {e["name"]: e.get("value") for e in
+           _find(objects, "DaemonSet", "ztunnel")["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["XDS_ADDRESS"] == "istiod-canary.istio-system.svc:15012"
+    assert all(o["metadata"]["labels"][REVISION_LABEL] == "canary" for o in objects)
+    assert render("ambient", set_values=["revision=canary"]).revision == "canary"
+
+
+def test_istio_namespace_moves_namespaced_objects() -> None:
+    objects = render("ambient", istio_namespace="mesh-system").all_objects()
+    namespaces = {o["metadata"].get("namespace") for o in objects} - {None}
+    assert namespaces == {"mesh-system"}
+    _find(objects, "ClusterRole", "istiod-clusterrole-mesh-system")
+
+
+def test_k8s_settings_reach_the_workload() -> None:
+    objects = render("ambient", set_values=[
+        "components.pilot.k8s.replicaCount=3", "components.pilot.k8s.resources.requests.cpu=1",
+        "components.ingressGateways[0].k8s.nodeSelector.pool=edge",
+    ]).all_objects()
+    istiod = _find(objects, "Deployment", "istiod")
+    assert istiod["spec"]["replicas"] == 3
+    assert istiod["spec"]["template"]["spec"]["containers"][0]["resources"] == {"requests": {"cpu": 1}}
+    gateway = _find(objects, "Deployment", "istio-ingressgateway")
+    assert gateway["spec"]["template"]["spec"]["nodeSelector"] == {"pool": "edge"}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "words"),
+    [
+        ({"profile": "nope"}, ["unknown profile 'nope'", "ambient, default, demo"]),
+        ({"revision": "Canary_1"}, ["invalid revision"]),
+        ({"set_values": ["hub="]}, ["invalid hub"]),
+        ({"set_values": ["components.ingressGateways[0].name=Bad_Name"]}, ["needs a valid name"]),
+        ({"set_values": ["components.ingressGateways[1].name=istio-ingressgateway",
+                         "components.ingressGateways[1].enabled=true"]}, ["two ingressGateways"]),
+        ({"set_values": ["values.pilot=broken"]}, ["cannot render"]),
+        ({"istio_namespace": "Not_A_Namespace"}, ["invalid Istio namespace"]),
+    ],
+)
+def test_bad_configuration_is_invalid_input(kwargs: dict[str, Any], words: list[str]) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        render(**kwargs)
+    for word in words:
+        assert word in caught.value.one_line()
+
+
+def test_load_profile_is_merged_over_default() -> None:
+    ambient = load_profile("ambient")
+    assert ambient["spec"]["profile"] == "ambient"
+    assert ambient["spec"]["hub"] == "docker.io/istio" and ambient["spec"]["tag"] == ISTIO_VERSION
+    assert ambient["spec"]["values"]["pilot"]["autoscaleMax"] == 5  # from default
+    assert ambient["spec"]["values"]["pilot"]["env"]["PILOT_ENABLE_AMBIENT"] == "true"  # from ambient
+
+
+# ------------------------------------------------------------------------------------------ schemas
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_builtin_objects_are_valid_kubernetes(profile: str) -> None:
+    version = _newest_validator_version()
+    for obj in render(profile).all_objects():
+        kubernetes_validate.validate(obj, version, strict=True)
+
+
+def _schema_problems(node: Any, where: str) -> list[str]:
+    """Kubernetes' structural-schema rules, checked locally."""
+    problems: list[str] = []
+    if not isinstance(node, dict):
+        return [f"{where}: not a schema"]
+    open_ = node.get("x-kubernetes-preserve-unknown-fields") or node.get("x-kubernetes-int-or-string")
+    if "type" not in node and not open_:
+        problems.append(f"{where}: no type")
+    kind = node.get("type")
+    if "properties" in node and "additionalProperties" in node:
+        problems.append(f"{where}: properties and additionalProperties together")
+    if kind == "array" and "items" not in node:
+        problems.append(f"{where}: array without items")
+    if kind == "object" and not ({"properties", "additionalProperties"} & set(node)) and not open_:
+        problems.append(f"{where}: object without fields")
+    for value in node.get("enum", []):
+        if kind == "string" and not isinstance(value, str):
+            problems.append(f"{where}: enum value {value!r} is not a string")
+    for name, child in (node.get("properties") or {}).items():
+        problems += _schema_problems(child, f"{where}.{name}")
+    for name in node.get("required", []):
+        if name not in (node.get("properties") or {}):
+            problems.append(f"{where}: required {name} is not a property")
+    if isinstance(node.get("additionalProperties"), dict):
+        problems += _schema_problems(node["additionalProperties"], f"{where}{{}}")
+    if "items" in node:
+        problems += _schema_problems(node["items"], f"{where}[]")
+    return problems
+
+
+def test_crds_are_structural_and_versioned_like_istio() -> None:
+    crds = istio_crds()
+    assert len(crds) == len(CRDS) == 14
+    for crd in crds:
+        versions = crd["spec"]["versions"]
+        assert sum(v["storage"] for v in versions) == 1, crd["metadata"]["name"]
+        assert all(v["served"] for v in versions)
+        for version in versions:
+            schema = version["schema"]["openAPIV3Schema"]
+            assert _schema_problems(schema, f"{crd['metadata']['name']}/{version['name']}") == []
+    by_name = {c["metadata"]["name"]: c for c in crds}
+    storage = {name: next(v["name"] for v in c["spec"]["versions"] if v["storage"]) for name, c in by_name.items()}
+    assert storage["virtualservices.networking.istio.io"] == "v1"
+    assert storage["authorizationpolicies.security.istio.io"] == "v1"
+    assert storage["telemetries.telemetry.istio.io"] == "v1alpha1"
+    assert [v["name"] for v in by_name["envoyfilters.networking.istio.io"]["spec"]["versions"]] == ["v1alpha3"]
+    assert by_name["authorizationpolicies.security.istio.io"]["spec"]["names"]["shortNames"] == ["ap"]
+
+
+def _crd_schema(obj: dict[str, Any]) -> dict[str, Any]:
+    group, version = obj["apiVersion"].split("/")
+    for crd in istio_crds():
+        if crd["spec"]["group"] == group and crd["spec"]["names"]["kind"] == obj["kind"]:
+            return next(v for v in crd["spec"]["versions"] if v["name"] == version)["schema"]["openAPIV3Schema"]
+    raise AssertionError(f"no CRD serves {obj['apiVersion']} {obj['kind']}")
+
+
+def _load(path: Path) -> dict[str, Any]:
+    return yaml.safe_load(path.read_text())
+
+
+GUIDE_FILES = sorted(GUIDE.glob("*.yaml"))
+MALFORMED_FILES = sorted((GUIDE / "malformed").glob("*.yaml"))
+
+
+def test_guide_fixtures_exist() -> None:
+    assert len(GUIDE_FILES) == 4 and len(MALFORMED_FILES) == 6
+
+
+@pytest.mark.parametrize("path", GUIDE_FILES, ids=lambda p: p.stem)
+def test_guide_resources_are_accepted_by_the_crd_schemas(path: Path) -> None:
+    obj = _load(path)
+    jsonschema.Draft4Validator(_crd_schema(obj)).validate(obj)
+
+
+@pytest.mark.parametrize("path", MALFORMED_FILES, ids=lambda p: p.stem)
+def test_malformed_guide_resources_are_rejected_by_the_crd_schemas(path: Path) -> None:
+    obj = _load(path)
+    assert list(jsonschema.Draft4Validator(_crd_schema(obj)).iter_errors(obj)), f"{path.name} was accepted"
+
+
+# ------------------------------------------------------------------------------------------ YAML output
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from ambientctl.render.yamlout import dump_yaml  # noqa: E402
+
+_JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSONISH)
+def test_manifest_yaml_round_trips_any_json_like_value(value: Any) -> None:
+    assert yaml.safe_load(dump_yaml(value)) == value
+
+
+def test_manifest_yaml_round_trips_every_profile() -> None:
+    for profile in PROFILES:
+        objects = render(profile).all_objects()
+        assert list(yaml.safe_load_all(dump_stream(objects))) == objects

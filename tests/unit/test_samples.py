@@ -1,0 +1,179 @@
+"""Samples: they render to valid objects for any namespace, and apply/delete touch only our objects."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+from pathlib import Path
+
+import jsonschema
+import kubernetes_validate
+import pytest
+
+from ambientctl import samples as smp
+from ambientctl.context import CliContext
+from ambientctl.errors import CRDMissingError, ExitCode
+from ambientctl.render.crds import istio_crds
+
+
+class FakeKube:
+    """Objects in a dict; apply merges nothing (samples always send whole objects)."""
+
+    default_namespace = "default"
+
+    def __init__(self) -> None:
+        self.objects: dict[tuple[str, str, str | None, str], dict] = {}
+        self.applied: list[str] = []
+        self._uid = 0
+
+    def _key(self, kind: str, name: str, namespace: str | None) -> tuple:
+        return (kind, name, namespace)
+
+    def add(self, obj: dict) -> None:
+        obj = copy.deepcopy(obj)
+        self._uid += 1
+        obj["metadata"].setdefault("uid", f"uid-{self._uid}")
+        self.objects[self._key(obj["kind"], obj["metadata"]["name"], obj["metadata"].get("namespace"))] = obj
+
+    def get_or_none(self, api_version, kind, name, namespace=None):
+        return copy.deepcopy(self.objects.get(self._key(kind, name, namespace)))
+
+    def apply(self, obj, *, force=False, dry_run=False):
+        self.applied.append(f"{obj['kind']}/{obj['metadata']['name']}")
+        if not dry_run:
+            self.add(obj)
+        return obj
+
+    def list(self, api_version, kind, namespace=None, *, all_namespaces=False, label_selector=None,
+             field_selector=None):
+        wanted = dict(term.split("=", 1) for term in (label_selector or "").split(",") if term)
+        return [copy.deepcopy(o) for (k, _, ns), o in self.objects.items()
+                if k == kind and ns == namespace
+                and all((o["metadata"].get("labels") or {}).get(a) == b for a, b in wanted.items())]
+
+    def delete(self, api_version, kind, name, namespace=None, *, uid=None, dry_run=False):
+        key = self._key(kind, name, namespace)
+        if key not in self.objects or (uid and self.objects[key]["metadata"]["uid"] != uid):
+            return False
+        if not dry_run:
+            del self.objects[key]
+        return True
+
+
+def run(fake: FakeKube | None, *args: str) -> tuple[int, str, str]:
+    from ambientctl.cli.app import app
+
+    out, err = io.StringIO(), io.StringIO()
+    obj = CliContext(_kube=fake) if fake else CliContext()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = app(args=list(args), prog_name="ambientctl", standalone_mode=False, obj=obj)
+    return int(code or 0), out.getvalue(), err.getvalue()
+
+
+def _newest_validator_version() -> str:
+    schema_dir = Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema"
+    versions = [d.name[1:].split("-")[0] for d in schema_dir.iterdir() if d.name.endswith("-local-strict")]
+    return max(versions, key=lambda v: tuple(int(p) for p in v.split(".")))[: -len(".0")]
+
+
+def _crd_schema(obj: dict) -> dict:
+    group, version = obj["apiVersion"].split("/")
+    for crd in istio_crds():
+        if crd["spec"]["group"] == group and crd["spec"]["names"]["kind"] == obj["kind"]:
+            return next(v for v in crd["spec"]["versions"] if v["name"] == version)["schema"]["openAPIV3Schema"]
+    raise AssertionError(f"no CRD serves {obj['apiVersion']} {obj['kind']}")
+
+
+ALL = [s.name for s in smp.catalogue()]
+
+
+def test_catalogue_covers_the_guide_steps() -> None:
+    assert ALL == ["bookinfo", "bookinfo-gateway", "sleep", "notsleep", "productpage-l4-policy",
+                   "productpage-l7-policy", "reviews-90-10"]
+    assert {s.step for s in smp.catalogue()} == {4, 7, 9, 11}
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_sample_objects_are_valid(name: str) -> None:
+    version = _newest_validator_version()
+    for obj in smp.render(smp.find([name])[0], "shop"):
+        assert obj["metadata"]["namespace"] == "shop"
+        assert obj["metadata"]["labels"]["ambientctl.dev/sample"] == name
+        if obj["apiVersion"].endswith("istio.io/v1"):
+            jsonschema.Draft4Validator(_crd_schema(obj)).validate(obj)
+        else:
+            kubernetes_validate.validate(obj, version, strict=True)
+
+
+def test_bookinfo_has_the_names_the_guide_uses() -> None:
+    objects = smp.render(smp.find(["bookinfo"])[0], "default")
+    names = {(o["kind"], o["metadata"]["name"]) for o in objects}
+    for sa in ("bookinfo-productpage", "bookinfo-reviews", "bookinfo-details", "bookinfo-ratings"):
+        assert ("ServiceAccount", sa) in names
+    assert {("Deployment", "reviews-v1"), ("Deployment", "reviews-v2"), ("Service", "reviews")} <= names
+    productpage = next(o for o in objects if o["kind"] == "Service" and o["metadata"]["name"] == "productpage")
+    assert productpage["spec"]["ports"][0]["port"] == 9080
+    reviews = {o["metadata"]["name"]: o for o in objects if o["kind"] == "Deployment"}
+    assert reviews["reviews-v2"]["spec"]["template"]["metadata"]["labels"] == {"app": "reviews", "version": "v2"}
+    assert reviews["reviews-v2"]["spec"]["template"]["spec"]["serviceAccountName"] == "bookinfo-reviews"
+    images = [c["image"] for d in reviews.values() for c in d["spec"]["template"]["spec"]["containers"]]
+    assert all(i.startswith("docker.io/istio/examples-bookinfo-") for i in images)
+
+
+def test_policies_name_the_namespace_they_are_applied_to() -> None:
+    policy = smp.render(smp.find(["productpage-l4-policy"])[0], "shop", "mesh-system")[0]
+    principals = policy["spec"]["rules"][0]["from"][0]["source"]["principals"]
+    assert principals == ["cluster.local/ns/shop/sa/sleep",
+                          "cluster.local/ns/mesh-system/sa/istio-ingressgateway-service-account",
+                          "cluster.local/ns/shop/sa/productpage"]
+
+
+def test_unknown_sample_is_an_invalid_input_error() -> None:
+    code, out, err = run(None, "samples", "show", "bookinf")
+    assert code == ExitCode.INVALID_INPUT
+    assert "unknown sample 'bookinf'" in err and "bookinfo" in err and out == ""
+
+
+def test_show_needs_no_cluster_and_prints_one_stream() -> None:
+    code, out, _ = run(None, "samples", "show", "sleep", "-n", "shop")
+    assert code == 0
+    assert out.startswith("---\n") and out.count("---\n") == 3 and "namespace: shop" in out
+
+
+def test_apply_then_delete_touches_only_sample_objects() -> None:
+    fake = FakeKube()
+    foreign = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "mine", "namespace": "shop"}}
+    fake.add(foreign)
+    code, out, err = run(fake, "samples", "apply", "sleep", "notsleep", "-n", "shop")
+    assert code == 0, err
+    assert "✔ ServiceAccount/shop/sleep applied" in out
+    assert fake.applied[:2] == ["ServiceAccount/sleep", "ServiceAccount/notsleep"]  # apply order: accounts first
+    assert len(fake.objects) == 7
+    code, out, err = run(fake, "samples", "delete", "sleep", "-n", "shop")
+    assert code == 0, err
+    assert sorted(out.splitlines()) == ["Deployment/shop/sleep deleted", "Service/shop/sleep deleted",
+                                        "ServiceAccount/shop/sleep deleted"]
+    assert ("Service", "mine", "shop") in fake.objects
+    assert ("Deployment", "notsleep", "shop") in fake.objects
+
+
+def test_apply_refuses_to_take_over_a_foreign_object() -> None:
+    fake = FakeKube()
+    fake.add({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "sleep", "namespace": "shop"}})
+    code, _, err = run(fake, "samples", "apply", "sleep", "-n", "shop")
+    assert code == ExitCode.INVALID_INPUT
+    assert "ServiceAccount/shop/sleep already exists and was not created by ambientctl" in err
+    assert fake.applied == []
+
+
+def test_delete_skips_kinds_the_cluster_does_not_serve() -> None:
+    class NoIstio(FakeKube):
+        def list(self, api_version, kind, *args, **kwargs):
+            if "istio.io" in api_version:
+                raise CRDMissingError("not served")
+            return super().list(api_version, kind, *args, **kwargs)
+
+    code, _, err = run(NoIstio(), "samples", "delete", "reviews-90-10", "-n", "shop")
+    assert code == 0
+    assert "nothing to delete" in err
