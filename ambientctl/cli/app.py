@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 import math
 import os
+from dataclasses import dataclass
 from typing import Optional
 
+import click
 import typer
 
 from ambientctl.cli.common import GlobalFlagsGroup, complete_contexts
@@ -68,19 +71,54 @@ def root(
         ctx.obj = CliContext(options=options)
 
 
-def _register() -> None:
-    from ambientctl.cli import dataplane, experimental, version
+@dataclass(frozen=True)
+class LazyCommand:
+    """A root command: the modules whose register() builds it, and its one-line help."""
 
-    version.register(app)
-    dataplane.register(app)
-    experimental.register(app)
-    from ambientctl.cli import waypoint; waypoint.register(app)  # noqa: E702
-    from ambientctl.cli import install; install.register(app)  # noqa: E702
-    from ambientctl.cli import manifest; manifest.register(app)  # noqa: E702
-    from ambientctl.cli import proxyconfig, ztunnelconfig; proxyconfig.register(app); ztunnelconfig.register(app)  # noqa: E702
-    from ambientctl.cli import analyze, authz, graph, metrics, samples  # issue 9
-    for module in (samples, authz, analyze, metrics, graph):
-        module.register(app)
+    modules: tuple[str, ...]
+    help: str
+    hidden: bool = False
+
+
+# Root commands in help order. A command's modules are imported only when it
+# runs, so startup costs only the command in use (and `--help` none of them).
+# Modules that attach to another group (metrics → waypoint and x) are listed
+# with every group they attach to.
+COMMANDS: dict[str, LazyCommand] = {
+    "version": LazyCommand(("version",), "Print the client version, and the cluster's Kubernetes and Istio versions."),
+    "precheck": LazyCommand(("install",), "Check that the cluster can take Istio's ambient mode."),
+    "install": LazyCommand(("install",), "Install (or upgrade in place) Istio's ambient data plane."),
+    "verify-install": LazyCommand(("install",), "Check that the installation matches its render and is ready."),
+    "uninstall": LazyCommand(("install",), "Remove what `ambientctl install` created (only objects it owns)."),
+    "manifest": LazyCommand(("manifest",), "Render Istio's manifests without a cluster (istioctl manifest)."),
+    "profile": LazyCommand(("manifest",), "List, show and compare configuration profiles."),
+    "dataplane": LazyCommand(("dataplane",), "Enrol namespaces in the ambient data plane (no pod restarts)."),
+    "proxy-config": LazyCommand(("proxyconfig",), "Inspect a proxy's configuration (pc secret: certificates)."),
+    "pc": LazyCommand(("proxyconfig",), "Alias of proxy-config.", hidden=True),
+    "ztunnel-config": LazyCommand(("ztunnelconfig",), "Inspect ztunnel's workloads, services, policies, certificates."),
+    "zc": LazyCommand(("ztunnelconfig",), "Alias of ztunnel-config.", hidden=True),
+    "waypoint": LazyCommand(("waypoint", "metrics"), "Manage waypoints: the L7 proxies of the ambient mesh."),
+    "samples": LazyCommand(("samples",), "The guide's sample apps (bookinfo, sleep, notsleep)."),
+    "analyze": LazyCommand(("analyze",), "Check ambient configuration for problems (L7 policy without waypoint, ...)."),
+    "x": LazyCommand(("experimental", "install", "authz", "graph", "metrics"), "Experimental commands (istioctl's `x`)."),
+}
+
+_commands_app = typer.Typer(rich_markup_mode=None)
+_registered: set[str] = set()
+
+
+@_commands_app.callback()
+def _commands_group() -> None:
+    """Makes Typer build a group even when one command module is loaded."""
+
+
+def _load(modules: tuple[str, ...]) -> None:
+    """Import command modules and register them once each onto the shared commands app."""
+    for name in modules:
+        if name not in _registered:
+            _registered.add(name)
+            importlib.import_module(f"ambientctl.cli.{name}").register(_commands_app)
+    _plain_help(_commands_app)
 
 
 def _plain_help(typer_app: typer.Typer) -> None:
@@ -91,5 +129,28 @@ def _plain_help(typer_app: typer.Typer) -> None:
             _plain_help(group.typer_instance)
 
 
-_register()
-_plain_help(app)
+class LazyRootGroup(GlobalFlagsGroup):
+    """The root group: builds a command from its modules only when it is invoked."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> Optional[click.Command]:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        _load(entry.modules)
+        command = typer.main.get_command(_commands_app)
+        assert isinstance(command, click.Group)
+        found = command.get_command(ctx, cmd_name)
+        if found is not None and entry.hidden:
+            found.hidden = True
+        return found
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, entry.help) for name, entry in COMMANDS.items() if not entry.hidden]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+app.info.cls = LazyRootGroup

@@ -74,3 +74,33 @@ def test_json_and_yaml_are_single_documents():
 
     docs = list(yaml.safe_load_all(format_yaml(data)))
     assert docs == [data]
+
+
+def test_every_lazy_command_resolves_and_every_cli_module_is_reachable():
+    import pkgutil
+
+    import click
+
+    import ambientctl.cli as cli_pkg
+    from ambientctl.cli.app import COMMANDS, LazyRootGroup, app
+    import typer
+
+    root = typer.main.get_command(app)
+    assert isinstance(root, LazyRootGroup)
+    ctx = click.Context(root)
+    for name in COMMANDS:
+        assert root.get_command(ctx, name) is not None, name
+    referenced = {m for entry in COMMANDS.values() for m in entry.modules}
+    helpers = {"app", "common", "reference"}
+    modules = {m.name for m in pkgutil.iter_modules(cli_pkg.__path__)} - helpers
+    assert modules <= referenced, f"CLI modules not reachable from the root: {modules - referenced}"
+
+
+def test_running_one_command_imports_only_its_module():
+    probe = ("import sys, io, contextlib\nfrom ambientctl.cli import run\n"
+             "with contextlib.redirect_stdout(io.StringIO()): run(['version', '--client'])\n"
+             "print(sorted(m for m in sys.modules if m.startswith('ambientctl.cli.')))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert "ambientctl.cli.version" in out
+    for other in ("waypoint", "install", "proxyconfig", "analyze", "samples"):
+        assert f"ambientctl.cli.{other}'" not in out
