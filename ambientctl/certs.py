@@ -132,9 +132,6 @@ class CertInfo:
     def lifetime(self) -> dt.timedelta:
         return self.not_after - self.not_before
 
-    def valid_at(self, now: dt.datetime) -> bool:
-        return self.not_before <= now < self.not_after
-
     @cached_property
     def subject(self) -> str:
         return _name(self.cert.subject)

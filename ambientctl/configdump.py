@@ -127,7 +127,8 @@ def read_dump_file(path: str, stdin: Any = None, limit: int = MAX_DUMP_BYTES) ->
     except FileNotFoundError:
         raise InvalidInputError(f"dump file {path} does not exist", "check the path given to --file") from None
     except OSError as exc:
-        raise InvalidInputError(f"cannot read dump file {path}: {exc.strerror}", "check the path given to --file") from None
+        raise InvalidInputError(f"cannot read dump file {path}: {exc.strerror}",
+                                "check the path given to --file") from None
     if stat.S_ISDIR(st.st_mode):
         raise InvalidInputError(f"{path} is a directory, not a dump file",
                                 "pass the JSON file saved from `curl localhost:15000/config_dump`")
@@ -137,7 +138,8 @@ def read_dump_file(path: str, stdin: Any = None, limit: int = MAX_DUMP_BYTES) ->
         with open(path, "rb") as handle:
             return _read_limited(handle, path, limit)
     except OSError as exc:
-        raise InvalidInputError(f"cannot read dump file {path}: {exc.strerror}", "check the file's permissions") from None
+        raise InvalidInputError(f"cannot read dump file {path}: {exc.strerror}",
+                                "check the file's permissions") from None
 
 
 _TOO_BIG_HINT = "keep only the certificates with `jq '{certificates}' dump.json > certs.json` and pass that"
@@ -258,8 +260,10 @@ def _ztunnel_identity(item: dict[str, Any], index: int) -> tuple[Identity, bool]
     state = str(item.get("state") or "")
     chain_raw = item.get("certChain") or []
     roots_raw = item.get("rootCerts")
-    chain = [_ztunnel_cert(c, f"{name} certChain[{i}]") for i, c in enumerate(chain_raw if isinstance(chain_raw, list) else [])]
-    roots = [_ztunnel_cert(c, f"{name} rootCerts[{i}]") for i, c in enumerate(roots_raw if isinstance(roots_raw, list) else [])]
+    chain = [_ztunnel_cert(c, f"{name} certChain[{i}]")
+             for i, c in enumerate(chain_raw if isinstance(chain_raw, list) else [])]
+    roots = [_ztunnel_cert(c, f"{name} rootCerts[{i}]")
+             for i, c in enumerate(roots_raw if isinstance(roots_raw, list) else [])]
     legacy = bool(chain) and not roots
     if legacy and len(chain) > 1:
         # Older ztunnel: the root is the last element of certChain (istioctl labels it Root).
@@ -628,7 +632,7 @@ def nothing_found_error(pod: dict[str, Any] | None, source: str, wanted: Identit
         message = f"{where} holds no certificates"
     if kube is None or pod is None:
         hint = ("ztunnel holds certificates only for workloads on its own node: dump the ztunnel on the node where "
-                "the workload runs" + (f" (`ambientctl pc secret ds/ztunnel -n {istio_namespace} --node NODE`)"))
+                f"the workload runs (`ambientctl pc secret ds/ztunnel -n {istio_namespace} --node NODE`)")
         return NotFoundError(message, hint)
     try:
         hint = _suggest(kube, pod, wanted, node)

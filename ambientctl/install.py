@@ -392,6 +392,20 @@ def lock_holder_identity() -> str:
     return f"{user}@{socket.gethostname()} pid {os.getpid()}"
 
 
+def holder_is_dead_local_process(holder: str) -> bool:
+    """True when the lock was taken on this host by a process that no longer exists (killed, API server hung)."""
+    match = re.fullmatch(r"[^@]*@(?P<host>\S+) pid (?P<pid>\d+)", holder or "")
+    if not match or match["host"] != socket.gethostname() or int(match["pid"]) == os.getpid():
+        return False
+    try:
+        os.kill(int(match["pid"]), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # exists, owned by another user
+    return False
+
+
 class InstallLock:
     """A ConfigMap created with `create` (never apply): AlreadyExists means another install holds it."""
 
@@ -439,10 +453,10 @@ class InstallLock:
                 continue  # released between our create and get
             state = LockState.from_configmap(live)
             now = _now()
-            if lock_is_stale(state, now, self.stale_after):
+            if lock_is_stale(state, now, self.stale_after) or holder_is_dead_local_process(state.holder):
                 if self.on_wait:
                     self.on_wait(f"taking over a stale install lock held by {state.holder} "
-                                 f"(idle for {state.idle_seconds(now):.0f}s)")
+                                 f"(idle for {state.idle_seconds(now):.0f}s, or that process has exited)")
                 self.kube.delete("v1", "ConfigMap", LOCK_NAME, self.namespace, uid=state.uid)
                 continue
             if time.monotonic() >= deadline:
@@ -499,6 +513,15 @@ class InstallProgress:
         assert self.console is not None
         with self.console.status(f"{title}: applying") as status:
             yield lambda text: status.update(f"{title}: {text}")
+
+
+def rollout_note(live: dict[str, Any]) -> str:
+    """`, rollout stuck: 2 pods for 1 wanted` when old pods still serve while new ones cannot start."""
+    if live.get("kind") != "Deployment":
+        return ""
+    want = (live.get("spec") or {}).get("replicas", 1)
+    total = (live.get("status") or {}).get("replicas", 0)
+    return f", rollout stuck: {total} pods for {want} wanted (new pods not ready)" if total > want else ""
 
 
 # ------------------------------------------------------------------ the installer
@@ -650,7 +673,7 @@ class Installer:
             ready, summary = workload_readiness(live)
             if ready:
                 continue
-            self.progress.line(f"    {object_ref(obj)}: {summary}")
+            self.progress.line(f"    {object_ref(obj)}: {summary}{rollout_note(live)}")
             labels = live.get("spec", {}).get("selector", {}).get("matchLabels") or {}
             for reason in explain_pods(self.kube, meta.get("namespace", ""), labels):
                 self.progress.line(f"      {reason}")
@@ -711,6 +734,9 @@ class Installer:
             self.progress.line("✔ Installation complete")
         except KeyboardInterrupt:
             self.progress.line(self.interrupted_text())
+            raise
+        except AmbientctlError:  # say what was done before the error line (issue 8)
+            self.progress.line(self.interrupted_text().replace("interrupted", "stopped", 1))
             raise
         finally:
             lock.release()

@@ -195,10 +195,10 @@ def namespace_foreign_content(kube: KubeClient, namespace: str) -> list[str]:
 
 def refuse_if_blocked(plan: UninstallPlan, force: bool) -> None:
     if plan.blockers and not force:
-        first = plan.blockers[0]
-        more = f" and {len(plan.blockers) - 1} more" if len(plan.blockers) > 1 else ""
+        shown = "; ".join(plan.blockers[:5])
+        more = f"; and {len(plan.blockers) - 5} more" if len(plan.blockers) > 5 else ""
         raise ConflictError(
-            f"refusing to uninstall while the mesh is in use: {first}{more}",
+            f"refusing to uninstall while the mesh is in use: {shown}{more}",
             "unenroll namespaces (ambientctl dataplane unenroll NS), delete waypoints, then retry; "
             "or pass --force to remove it anyway (their traffic breaks)",
         )

@@ -73,7 +73,8 @@ def machine_facts() -> dict:
     except OSError:
         pass
     return {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cores": os.cpu_count(), "cpu": cpu,
-            "python": platform.python_version(), "os": platform.platform(terse=True)}
+            "python": platform.python_version(), "os": platform.platform(terse=True),
+            "load_average": round(os.getloadavg()[0], 2)}
 
 
 def reference_istioctl() -> Path | None:
@@ -199,7 +200,8 @@ def _cell(value) -> str:
 
 def render_markdown(facts: dict, rows: list[dict], install: dict | None, others: list[dict]) -> str:
     lines = [f"Measured {facts['date']} on {facts['cores']} cores ({facts['cpu']}), Python {facts['python']}, "
-             f"{facts['os']}. Medians of repeated runs (benchmarks/common.py).", "",
+             f"{facts['os']}; 1-minute load average at start {facts['load_average']}. "
+             "Medians of repeated runs (benchmarks/common.py).", "",
              "| command | ambientctl | istioctl | floor | ambientctl / floor | goal | met |",
              "|---|---|---|---|---|---|---|"]
     for r in rows:

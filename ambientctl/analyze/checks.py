@@ -14,6 +14,7 @@ from ambientctl import authz as az
 from ambientctl.analyze.messages import Level, Message
 from ambientctl.analyze.model import (
     GATEWAY_API_CRDS,
+    GATEWAY_NAME_LABEL,
     MeshState,
     WaypointRef,
     is_programmed,
@@ -75,8 +76,10 @@ def l7_policy_in_ztunnel(state: MeshState) -> Iterator[Message]:
                    f"--to service/{served[0]} ...`")
         else:
             accounts = sorted({pod_service_account(p) for p in ambient_pods})
+            services = sorted({name(s) for p in ambient_pods for s in state.services_of_pod(p)})
             sa = f" --service-account {accounts[0]}" if accounts else ""
-            fix = (f"no waypoint serves these workloads: deploy one (`ambientctl waypoint apply{sa} -n "
+            wp_name = f" --name {services[0]}-waypoint" if services else ""
+            fix = (f"no waypoint serves these workloads: deploy one (`ambientctl waypoint apply{sa}{wp_name} -n "
                    f"{namespace_of(policy)}`) and target its Service with spec.targetRefs")
         yield _msg(state, Level.Error if allow else Level.Warning, "AMB0001", policy,
                    f"ztunnel enforces this policy (it selects workloads) and cannot match HTTP attributes "
@@ -267,6 +270,45 @@ def waypoint_outside_ambient(state: MeshState) -> Iterator[Message]:
                        f"sees none of their traffic. Fix: `ambientctl dataplane enroll {namespace_of(svc)}`.")
 
 
+# --------------------------------------------------------------------------- AMB0011
+
+
+def waypoint_name_taken(state: MeshState) -> Iterator[Message]:
+    """AMB0011: a waypoint named like an existing Service: istiod cannot create the waypoint's own Service."""
+    for gw in state.waypoints():
+        if not state.in_scope(namespace_of(gw)):
+            continue
+        svc = state.service(namespace_of(gw), name(gw))
+        if svc is None or labels(svc).get(GATEWAY_NAME_LABEL) == name(gw):
+            continue
+        yield _msg(state, Level.Error, "AMB0011", gw,
+                   f"Service {namespace_of(gw)}/{name(gw)} already exists and is not the waypoint's: istiod names "
+                   f"the waypoint's Service after the Gateway, cannot create it, and never programs the waypoint. "
+                   f"Fix: delete the waypoint and re-create it under another name (e.g. `ambientctl waypoint apply "
+                   f"--name {name(gw)}-waypoint`).")
+
+
+# --------------------------------------------------------------------------- AMB0012
+
+
+def waypoint_shares_account(state: MeshState) -> Iterator[Message]:
+    """AMB0012: a waypoint whose service account is also an application's."""
+    for gw in state.waypoints():
+        ns = namespace_of(gw)
+        if not state.in_scope(ns):
+            continue
+        account = (gw.get("metadata", {}).get("annotations") or {}).get(WAYPOINT_SA_ANNOTATION) or name(gw)
+        apps = sorted(name(p) for p in state.live_pods(ns)
+                      if pod_service_account(p) == account and labels(p).get(GATEWAY_NAME_LABEL) != name(gw))
+        if not apps:
+            continue
+        yield _msg(state, Level.Error, "AMB0012", gw,
+                   f"istiod runs the waypoint as service account {account}, which application pods also use "
+                   f"({', '.join(apps[:3])}): the waypoint shares their identity, and istiod marks the account as "
+                   f"owned by the Gateway, so deleting the waypoint deletes the application's ServiceAccount. Fix: "
+                   f"re-create the waypoint under another name (`ambientctl waypoint apply --name {name(gw)}-waypoint`).")
+
+
 ALL_CHECKS: tuple[Check, ...] = (
     Check("AMB0001", Level.Error, "L7 rules in a policy that ztunnel enforces (no waypoint)", l7_policy_in_ztunnel),
     Check("AMB0002", Level.Error, "policy targetRefs a Service/Gateway no waypoint serves",
@@ -279,6 +321,9 @@ ALL_CHECKS: tuple[Check, ...] = (
     Check("AMB0008", Level.Warning, "waypoint does not handle the bound traffic type", waypoint_traffic_type),
     Check("AMB0009", Level.Warning, "L4 policy denies the waypoint's own identity", waypoint_identity_denied),
     Check("AMB0010", Level.Warning, "Service uses a waypoint but its pods are not in ambient", waypoint_outside_ambient),
+    Check("AMB0011", Level.Error, "waypoint named like an existing Service", waypoint_name_taken),
+    Check("AMB0012", Level.Error, "waypoint shares its service account with application pods",
+          waypoint_shares_account),
 )
 
 

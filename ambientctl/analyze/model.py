@@ -121,6 +121,7 @@ class MeshState:
     # Namespaces whose pods are known (principal checks only judge those).
     pods_known_in: set[str] | None = None
     origins: dict[int, str] = field(default_factory=dict)  # id(obj) -> "file.yaml" for file objects
+    unreadable: list[str] = field(default_factory=list)  # kinds RBAC kept from us: their checks saw nothing
 
     # ------------------------------------------------------------------ building
 
@@ -330,14 +331,25 @@ def _has_pods_like(state: MeshState, pod: dict[str, Any]) -> bool:
     return bool(wanted) and any(selector_matches(wanted, labels(p)) for p in state.live_pods(namespace_of(pod)))
 
 
-def _served(kube: KubeClient, api_version: str, kind: str, namespace: str | None) -> list[dict[str, Any]] | None:
-    """List a kind; None when the cluster does not serve it (its CRDs are missing)."""
-    from ambientctl.errors import CRDMissingError, NotFoundError
+def _served(kube: KubeClient, state: MeshState, api_version: str, kind: str,
+            namespace: str | None) -> list[dict[str, Any]] | None:
+    """List a kind; None when the cluster does not serve it (its CRDs are missing).
+
+    A kind the user may not read is recorded in `state.unreadable` and
+    treated as empty, so a read-only user still gets the other checks.
+    """
+    from ambientctl.errors import CRDMissingError, ForbiddenError, NotFoundError
 
     try:
         return kube.list(api_version, kind, namespace, all_namespaces=namespace is None)
     except (CRDMissingError, NotFoundError):
         return None
+    except ForbiddenError:
+        where = f" in namespace {namespace}" if namespace else ""
+        note = f"not allowed to list {kind} objects ({api_version}){where}"
+        if note not in state.unreadable:
+            state.unreadable.append(note)
+        return []
 
 
 def load_cluster(kube: KubeClient, namespace: str | None, root_namespace: str) -> MeshState:
@@ -354,13 +366,13 @@ def load_cluster(kube: KubeClient, namespace: str | None, root_namespace: str) -
         state.add(pod)
     for svc in kube.list("v1", "Service", namespace, all_namespaces=namespace is None):
         state.add(svc)
-    gateways = _served(kube, GATEWAY_API_VERSION, "Gateway", namespace)
+    gateways = _served(kube, state, GATEWAY_API_VERSION, "Gateway", namespace)
     state.gateway_api = gateways is not None
     for gw in gateways or []:
         state.add(gw)
     policy_namespaces = [namespace] if namespace is None or namespace == root_namespace else [namespace, root_namespace]
     for ns in policy_namespaces:
-        for pol in _served(kube, f"{SECURITY_GROUP}/v1", AUTHZ_KIND, ns) or []:
+        for pol in _served(kube, state, f"{SECURITY_GROUP}/v1", AUTHZ_KIND, ns) or []:
             state.add(pol)
     state.pods_known_in = None if namespace is None else {namespace}
     return state

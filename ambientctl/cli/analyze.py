@@ -70,14 +70,20 @@ def analyze(
     if not with_cluster and not given:
         raise InvalidInputError("--use-kube=false needs files to analyze", "pass YAML files or -f FILE")
     documents = an.read_files(given)
-    namespace = None if all_namespaces else cli.namespace
-    _, messages = an.analyze(
+    if with_cluster:
+        namespace = None if all_namespaces else cli.namespace
+        default_namespace = cli.namespace
+    else:  # files alone: never read the kubeconfig
+        namespace, default_namespace = None, cli.options.namespace or "default"
+    state, messages = an.analyze(
         kube=cli.kube if with_cluster else None,
         namespace=namespace,
         istio_namespace=cli.istio_namespace,
         files=documents,
-        default_namespace=cli.namespace if with_cluster or cli.options.namespace else "default",
+        default_namespace=default_namespace,
     )
+    for note in state.unreadable:
+        cli.warn(f"{note}: the checks that need them saw none (ask for view access to Istio's resources)")
     shown = [m for m in messages if m.level >= show_at]
     if output == AnalyzeFormat.log:
         if shown:

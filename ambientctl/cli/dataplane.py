@@ -8,6 +8,7 @@ import typer
 
 from ambientctl import dataplane as dp
 from ambientctl.cli.common import cli_context
+from ambientctl.context import CliContext
 from ambientctl.output import OutputFormat, print_records
 
 app = typer.Typer(help="Enrol namespaces in the ambient data plane (no pod restarts).", no_args_is_help=True)
@@ -27,6 +28,7 @@ def enroll(
     """
     cli = cli_context(ctx)
     _validate_names(namespaces)
+    _require_patch_namespaces(cli)
     for name in namespaces:
         result = dp.enroll(cli.kube, name, dry_run=dry_run)
         for warning in result.warnings:
@@ -49,6 +51,7 @@ def unenroll(
     """Remove the ambient label: traffic of these namespaces leaves the mesh (no restart)."""
     cli = cli_context(ctx)
     _validate_names(namespaces)
+    _require_patch_namespaces(cli)
     for name in namespaces:
         changed = dp.unenroll(cli.kube, name, force=force, dry_run=dry_run)
         suffix = " (dry run)" if dry_run else ""
@@ -69,6 +72,13 @@ def status(
     headers = ["NAMESPACE", "MODE", "PODS", "CAPTURED", "SIDECARS", "WAYPOINT"]
     table = [[r["namespace"], r["mode"], r["pods"], r["captured"], r["sidecars"], r["waypoint"] or "-"] for r in rows]
     print_records(cli, output.value, headers, table, {"namespaces": rows})
+
+
+def _require_patch_namespaces(cli: CliContext) -> None:
+    """Refuse before labelling the first of several namespaces if RBAC forbids it (issue 8)."""
+    from ambientctl.checks import permissions
+
+    permissions.require(cli.kube, [permissions.Permission("patch", "", "namespaces")], "changing the ambient label")
 
 
 def _validate_names(namespaces: List[str]) -> None:

@@ -95,8 +95,14 @@ def install(
     rendered = _render(cli, filenames, set_values, revision)
     kube = cli.kube
     summary = install_summary(rendered, kube.context_name, kube.server, ISTIO_VERSION)
-    _confirm(cli, summary, skip_confirmation, options.dry_run, "Proceed?")
     installer = Installer(kube, rendered, options, InstallProgress(cli.err, cli.interactive))
+    if not options.dry_run:  # refuse before the first write, not half-way (issue 8)
+        from ambientctl.checks import permissions
+
+        permissions.require(kube, permissions.install_permissions(
+            kube, installer.objects, installer.namespaces(), installer.istio_namespace), "install",
+            "ask a cluster admin for them (`ambientctl precheck` lists everything install needs)")
+    _confirm(cli, summary, skip_confirmation, options.dry_run, "Proceed?")
     if diff:
         _print_diff(cli, installer.plan())
     elif dry_run:
@@ -176,6 +182,11 @@ def uninstall(
         refuse_if_blocked(plan, force)
         for line in plan.blockers:
             cli.warn(f"{line}: its traffic breaks (--force)")
+    if not dry_run:  # refuse before the first delete, not half-way (issue 8)
+        from ambientctl.checks import permissions
+
+        permissions.require(cli.kube, permissions.uninstall_permissions(cli.kube, plan.objects, plan.namespaces),
+                            "uninstall")
     refs = plan.refs()
     write_stdout(f"Objects to remove ({scope}): {len(refs)}\n" + "".join(f"  {ref}\n" for ref in refs))
     _confirm(cli, "", skip_confirmation, dry_run, f"Remove these {len(refs)} objects?")

@@ -28,7 +28,8 @@ class AliasedGroup(TyperGroup):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         return super().get_command(ctx, self.aliases.get(cmd_name, cmd_name))
 
-    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+    def resolve_command(self, ctx: click.Context,
+                        args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
         name, command, rest = super().resolve_command(ctx, args)
         return (command.name if command else name), command, rest
 
@@ -154,8 +155,8 @@ def print_certificates(cli: CliContext, loaded: LoadedDump, identity: Optional[s
     from ambientctl.output import print_document, write_stdout
     from ambientctl.printers import secret as printer
 
-    wanted = configdump.parse_identity_filter(identity or loaded.workload_identity) \
-        if (identity or loaded.workload_identity) else None
+    requested = identity or loaded.workload_identity
+    wanted = configdump.parse_identity_filter(requested) if requested else None
     chosen = configdump.select(loaded.dump, wanted)
     if not chosen:
         raise configdump.nothing_found_error(loaded.pod, loaded.source, wanted, loaded.dump,
@@ -203,6 +204,9 @@ def secret(
         help="Only this identity: NAMESPACE/SERVICEACCOUNT or spiffe://TRUST_DOMAIN/ns/NS/sa/SA."),
 ) -> None:
     """Certificates a ztunnel (or Envoy) proxy holds: workload chains and roots, decoded.
+
+    POD_REF: ds/ztunnel (default, in -n or the Istio namespace), pod/NAME, NAME[.NAMESPACE], deploy/NAME.
+    A workload pod (not a proxy) means the ztunnel on its node, showing that pod's identity.
 
     \b
     Examples:

@@ -13,6 +13,7 @@ from ambientctl.errors import KubeTimeoutError, NotFoundError, UsageError
 from ambientctl.output import OutputFormat, check_line, print_records, write_stdout
 
 if TYPE_CHECKING:
+    from ambientctl.kube.client import KubeClient
     from ambientctl.waypoint import LabelChange, WaypointSpec
 
 # The domain module (ambientctl.waypoint) is imported inside each command, so
@@ -102,6 +103,7 @@ def apply(
     spec = wp.WaypointSpec(spec.name, namespace, spec.traffic_type, spec.revision, spec.gateway_class,
                            spec.service_account)
     kube = cli.kube
+    _require_waypoint_permissions(kube, namespace, ["create", "patch"], enroll_namespace, bool(service_account))
     if enroll_namespace:
         for warning in wp.check_namespace_enrollment(kube, namespace, spec.name, overwrite):
             cli.warn(warning)
@@ -122,6 +124,19 @@ def apply(
             cli.warn(warning)
     if enroll_namespace:
         _report_labels(cli, namespace, spec.name, [wp.enroll_namespace(kube, namespace, spec.name, overwrite=overwrite)])
+
+
+def _require_waypoint_permissions(kube: KubeClient, namespace: str, gateway_verbs: List[str], label_namespace: bool,
+                                  label_services: bool) -> None:
+    """Refuse before the first write when RBAC would stop us half-way (issue 8)."""
+    from ambientctl.checks import permissions
+
+    needed = [permissions.Permission(verb, "gateway.networking.k8s.io", "gateways", namespace) for verb in gateway_verbs]
+    if label_namespace:
+        needed.append(permissions.Permission("patch", "", "namespaces"))
+    if label_services:
+        needed.append(permissions.Permission("patch", "", "services", namespace))
+    permissions.require(kube, needed, f"waypoint {'delete' if 'delete' in gateway_verbs else 'apply'}")
 
 
 def _wait(cli: CliContext, name: str, namespace: str, timeout: float) -> None:
@@ -241,6 +256,7 @@ def delete(
         _validate_gateway_name(waypoint_name)
     wp.validate_revision(revision)
     namespace = cli.namespace
+    _require_waypoint_permissions(cli.kube, namespace, ["delete"], False, False)
     result = wp.delete_waypoints(cli.kube, namespace, names, delete_all=delete_all, revision=revision)
     for change in result.unlabeled:
         target = f"namespace {change.name}" if change.kind == "namespace" else f"{change.kind} {namespace}/{change.name}"

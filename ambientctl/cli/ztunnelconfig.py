@@ -18,7 +18,9 @@ class ZtunnelConfigGroup(AliasedGroup):
 
 app = typer.Typer(
     cls=ZtunnelConfigGroup,
-    help="Inspect a ztunnel's configuration from its admin /config_dump (istioctl ztunnel-config; alias: zc).",
+    help="Inspect a ztunnel's configuration from its admin /config_dump (istioctl ztunnel-config; alias: zc).\n\n"
+         "Every subcommand reads POD_REF (default ds/ztunnel in -n or the Istio namespace; pod/NAME, "
+         "NAME[.NAMESPACE]; a workload pod means the ztunnel on its node), --node NODE, or --file DUMP.",
     no_args_is_help=True,
 )
 

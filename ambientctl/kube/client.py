@@ -130,9 +130,9 @@ class KubeClient:
             )
             data = response.read()
         except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise self._transport_error(exc) from None
+            raise self._transport_error(exc, what or f"{method} {path}") from None
         except ApiException as exc:  # TLS failures surface as status 0
-            raise self._transport_error(exc) from None
+            raise self._transport_error(exc, what or f"{method} {path}") from None
         if 200 <= response.status < 300:
             return json.loads(data) if data else {}
         raise self._http_error(method, path, response.status, data, what)
@@ -168,7 +168,7 @@ class KubeClient:
         finally:
             response.release_conn()
 
-    def _transport_error(self, exc: BaseException) -> AmbientctlError:
+    def _transport_error(self, exc: BaseException, what: str = "") -> AmbientctlError:
         text = str(exc)
         if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
             text = str(exc.reason)
@@ -176,7 +176,8 @@ class KubeClient:
         timeouts = (urllib3.exceptions.ReadTimeoutError, urllib3.exceptions.ConnectTimeoutError, TimeoutError)
         if isinstance(exc, timeouts) and not isinstance(exc, urllib3.exceptions.NewConnectionError):
             return KubeTimeoutError(
-                f"the API server at {self.server} did not answer within {self.timeout:g}s (context {self.context_name})",
+                f"the API server at {self.server} did not answer within {self.timeout:g}s (context {self.context_name})"
+                + (f"; still waiting for: {what}" if what else ""),
                 "check the cluster's health, or raise --request-timeout",
             )
         if "SSL" in type(exc).__name__ or "CERTIFICATE_VERIFY_FAILED" in text or "SSLError" in text:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from ambientctl.context import GlobalOptions
-from ambientctl.install import LOCK_NAME
+from ambientctl.install import LOCK_NAME, is_installed
 from ambientctl.ownership import is_owned
 from ambientctl.render import render
 from ambientctl.uninstall import list_owned
@@ -147,7 +147,7 @@ def test_install_prints_istioctl_lines_and_creates_labelled_objects(run, kube, c
         assert found is not None, obj["metadata"]["name"]
         assert is_owned(found), obj["metadata"]["name"]
     namespace = kube.get("v1", "Namespace", NS)
-    assert is_owned(namespace) == clean_slate  # labelled only if we created it
+    assert is_installed(namespace) == clean_slate  # labelled only if we created it
     assert kube.get_or_none("v1", "ConfigMap", LOCK_NAME, NS) is None  # lock released
 
 
@@ -260,7 +260,8 @@ def test_uninstall_refuses_while_a_namespace_is_enrolled(run, kube, namespace):
     before = owned_versions(kube)
     result = run("uninstall", "--purge", "-y")
     assert result.exit_code == 9
-    assert f"refusing to uninstall while the mesh is in use: namespace {namespace} is enrolled in ambient" in result.stderr
+    assert "refusing to uninstall while the mesh is in use: " in result.stderr
+    assert f"namespace {namespace} is enrolled in ambient (istio.io/dataplane-mode=ambient)" in result.stderr
     assert "--force" in result.stderr
     assert owned_versions(kube) == before
 
@@ -289,7 +290,8 @@ def test_uninstall_purge_removes_only_what_we_created(run, kube, clean_slate):
                                        "spec": {"containers": [{"name": "c", "image": "registry.k8s.io/pause:3.10"}]}}}})
     kube.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": USER_CONFIGMAP, "namespace": NS}})
 
-    result = run("uninstall", "--purge", "-y")
+    # --force: the shared test cluster may hold other tests' ambient namespaces
+    result = run("uninstall", "--purge", "--force", "-y")
     assert result.exit_code == 0, result.stderr
     assert "✔ Uninstall complete" in result.stderr
     if clean_slate:
@@ -307,9 +309,9 @@ def test_uninstall_purge_removes_only_what_we_created(run, kube, clean_slate):
     # once the user's object is gone, the namespace we created goes too
     kube.delete("v1", "ConfigMap", USER_CONFIGMAP, NS)
     if clean_slate:
-        result = run("uninstall", "--purge", "-y")
+        result = run("uninstall", "--purge", "--force", "-y")
         assert result.exit_code == 0, result.stderr
         assert "  Namespace/istio-system\n" in result.stdout
         assert kube.get_or_none("v1", "Namespace", NS) is None
-    again = run("uninstall", "--purge", "-y")
+    again = run("uninstall", "--purge", "--force", "-y")
     assert again.exit_code == 0 and "Nothing to uninstall" in again.stderr

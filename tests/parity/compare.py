@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -145,6 +146,30 @@ def _service_facets(obj: dict) -> dict[str, str]:
     return facets
 
 
+def _configmap_facets(obj: dict) -> dict[str, str]:
+    """Data keys; for YAML/JSON documents inside (mesh config, injector config): their top-level
+    scalar settings, and the NAMES below nested ones (e.g. the injector's templates)."""
+    facets: dict[str, str] = {}
+    for key, text in (obj.get("data") or {}).items():
+        facets[f"data.{key}"] = "set"
+        try:
+            doc = yaml.load(text, Loader=_LOADER) if isinstance(text, str) else None
+        except yaml.YAMLError:
+            continue
+        if not isinstance(doc, dict):
+            continue
+        for sub, value in doc.items():
+            if isinstance(value, dict):
+                facets[f"data.{key}.{sub}"] = "{...}"
+                for name in value:
+                    facets[f"data.{key}.{sub}.{name}"] = "set"
+            elif not isinstance(value, list):
+                facets[f"data.{key}.{sub}"] = _scalar(value)
+            else:
+                facets[f"data.{key}.{sub}"] = f"[{len(value)} items]"
+    return facets
+
+
 def facets(obj: dict, ignore_labels: Iterable[str] = ()) -> dict[str, str]:
     """What we compare of one object, flattened to ``key -> value`` strings."""
     meta = obj.get("metadata") or {}
@@ -165,6 +190,8 @@ def facets(obj: dict, ignore_labels: Iterable[str] = ()) -> dict[str, str]:
         result.update(_webhook_facets(obj))
     elif kind == "Service":
         result.update(_service_facets(obj))
+    elif kind == "ConfigMap":
+        result.update(_configmap_facets(obj))
     return result
 
 
@@ -209,10 +236,10 @@ def diff_objects(ours: Iterable[dict], theirs: Iterable[dict], ignore_labels: It
 
 @dataclass
 class KnownDifference:
-    """One documented difference: glob patterns on object ref, facet key and values, plus the reason."""
+    """One documented difference: `*` patterns on object ref, facet key and values, plus the reason."""
 
     id: str
-    area: str
+    area: str          # the area being checked (an entry may list several in the YAML)
     object: str
     key: str
     reason: str
@@ -222,10 +249,15 @@ class KnownDifference:
     matched: list[Difference] = field(default_factory=list)
 
     def matches(self, difference: Difference) -> bool:
-        return (fnmatch.fnmatchcase(difference.object, self.object)
-                and fnmatch.fnmatchcase(difference.key, self.key)
-                and fnmatch.fnmatchcase(difference.ours, self.ours)
-                and fnmatch.fnmatchcase(difference.theirs, self.theirs))
+        return (_glob(self.object, difference.object) and _glob(self.key, difference.key)
+                and _glob(self.ours, difference.ours) and _glob(self.theirs, difference.theirs))
+
+
+def _glob(pattern: str, text: str) -> bool:
+    """`*` matches anything (also `/`); every other character is literal, so the `[` of
+    `ingressGateways[0]` or `[name:x]` needs no escaping."""
+    regex = "".join(".*" if ch == "*" else re.escape(ch) for ch in pattern)
+    return re.fullmatch(regex, text, flags=re.S) is not None
 
 
 _REQUIRED = ("id", "area", "object", "key", "reason")
@@ -241,8 +273,9 @@ def load_known_differences(area: str, path: Path = KNOWN_DIFFERENCES) -> list[Kn
             raise ValueError(f"{path.name}: entry {raw.get('id', raw)!r} lacks {', '.join(missing)}")
         if raw.get("status", "intended") not in ("intended", "bug"):
             raise ValueError(f"{path.name}: entry {raw['id']!r} has status {raw['status']!r} (intended or bug)")
-        if raw["area"] == area:
-            entries.append(KnownDifference(**{k: str(v) for k, v in raw.items()}))
+        areas = raw["area"] if isinstance(raw["area"], list) else [raw["area"]]
+        if area in areas:
+            entries.append(KnownDifference(**{k: str(v) for k, v in raw.items() if k != "area"}, area=area))
     return entries
 
 

@@ -19,17 +19,19 @@ import time
 import pytest
 
 from tests.parity.compare import classify, diff_objects, ignored_labels, load_known_differences, object_ref
+from tests.parity.controlplane import remove_istio
 from tests.parity.tools import ambientctl_subprocess, istioctl
 from tests.support.countingproxy import CountingProxy
-from tests.support.reference import INSTALL_REQUESTS
+from tests.support.reference import CACHE, INSTALL_REQUESTS
 
 pytestmark = pytest.mark.e2e
 
 AREA = "install"
 RESULTS = INSTALL_REQUESTS
+INSTALL_DIFFERENCES = CACHE / "install-differences.txt"  # every difference of the last run, for reading
 # Objects the cluster derives from what was applied; their names are random or controller-made.
 DERIVED_KINDS = {"Pod", "ReplicaSet", "ControllerRevision", "Endpoints", "EndpointSlice", "Event", "Lease",
-                 "ComponentStatus", "Binding", "TokenReview", "SelfSubjectReview"}
+                 "IPAddress", "ComponentStatus", "Binding", "TokenReview", "SelfSubjectReview"}
 
 
 def snapshot(kubeconfig: str) -> dict[str, dict]:
@@ -61,32 +63,8 @@ def added(after: dict[str, dict], before: dict[str, dict]) -> list[dict]:
     return [obj for ref, obj in after.items() if ref not in before]
 
 
-def wait_namespace_gone(kubeconfig: str, name: str, timeout: float = 180) -> None:
-    from kubernetes import client, config
-    from kubernetes.client.rest import ApiException
-
-    core = client.CoreV1Api(config.new_client_from_config(config_file=kubeconfig))
-    try:
-        core.delete_namespace(name)
-    except ApiException as e:
-        if e.status != 404:
-            raise
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            core.read_namespace(name)
-        except ApiException as e:
-            if e.status == 404:
-                return
-            raise
-        time.sleep(1)
-    pytest.fail(f"namespace {name} still exists after {timeout}s", pytrace=False)
-
-
 def clean(istioctl_bin, kubeconfig: str) -> None:
-    """Back to a cluster without Istio: istioctl's purge, then the namespace."""
-    istioctl(istioctl_bin, "uninstall", "--purge", "-y", kubeconfig=kubeconfig, timeout=600)
-    wait_namespace_gone(kubeconfig, "istio-system")
+    remove_istio(istioctl_bin, kubeconfig)
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +80,7 @@ def installs(istioctl_bin, parity_cluster):
         theirs = istioctl(istioctl_bin, "install", "--set", "profile=ambient", "-y", kubeconfig=proxy.kubeconfig,
                           timeout=900)
         counts["istioctl"] = {**proxy.summary(), "seconds": round(time.monotonic() - started, 2),
-                              "exit_code": theirs.exit_code}
+                              "exit_code": theirs.exit_code, "requests": _request_lines(proxy)}
     assert theirs.ok, theirs
     istioctl_objects = added(snapshot(kubeconfig), baseline)
 
@@ -112,7 +90,7 @@ def installs(istioctl_bin, parity_cluster):
         ours = ambientctl_subprocess("install", "--set", "profile=ambient", "-y", kubeconfig=proxy.kubeconfig,
                                      timeout=900)
         counts["ambientctl"] = {**proxy.summary(), "seconds": round(time.monotonic() - started, 2),
-                                "exit_code": ours.exit_code}
+                                "exit_code": ours.exit_code, "requests": _request_lines(proxy)}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps({"measured": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **counts},
                                   indent=2) + "\n")
@@ -121,9 +99,14 @@ def installs(istioctl_bin, parity_cluster):
     return ambientctl_objects, istioctl_objects, counts
 
 
+def _request_lines(proxy: CountingProxy) -> list[str]:
+    return [f"{r.method} {r.path}{'?' + r.query if r.query else ''} -> {r.status}" for r in proxy.snapshot()]
+
+
 def test_the_same_objects_end_up_in_the_cluster(installs):
     ours, theirs, _ = installs
     differences = diff_objects(ours, theirs, ignore_labels=ignored_labels(AREA))
+    INSTALL_DIFFERENCES.write_text("\n".join(map(str, differences)) + "\n")
     verdict = classify(differences, load_known_differences(AREA))
     assert verdict.ok, verdict.report()
 

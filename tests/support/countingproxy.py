@@ -196,7 +196,12 @@ class CountingProxy:
                     upstream.request(self.command, self.path, body=body, headers=headers)
                     response = upstream.getresponse()
                 except (OSError, http.client.HTTPException):
+                    # A kept-alive upstream connection may have been closed; only reads are
+                    # safe to resend (a resent create would turn into AlreadyExists).
                     self._upstream = None
+                    if self.command not in ("GET", "HEAD"):
+                        self.send_error(502, "upstream connection failed")
+                        return
                     upstream = self._connection()
                     upstream.request(self.command, self.path, body=body, headers=headers)
                     response = upstream.getresponse()
@@ -220,6 +225,7 @@ class CountingProxy:
                             break
                         self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
                         self.wfile.flush()
+                    response.read()  # marks the response complete, so the connection can be reused
                     self.wfile.write(b"0\r\n\r\n")
                     self.wfile.flush()
                 except (BrokenPipeError, ConnectionResetError):

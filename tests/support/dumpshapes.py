@@ -128,8 +128,8 @@ def golden_dump() -> dict:
                              "certChain": [entry(c.cert) for c in chain], "rootCerts": [entry(chain_root.cert)]})
     certificates.append({"identity": spiffe_id("istio-system", "ztunnel"), "state": "Initializing",
                          "certChain": [], "rootCerts": []})
-    certificates.append({"identity": spiffe_id("prod", "gone"), "state": "Unavailable: the identity is no longer needed",
-                         "certChain": [], "rootCerts": []})
+    certificates.append({"identity": spiffe_id("prod", "gone"),
+                         "state": "Unavailable: the identity is no longer needed", "certChain": [], "rootCerts": []})
     return {"certificates": certificates, "workloads": [], "services": [], "policies": []}
 
 

@@ -144,27 +144,12 @@ def start_istiod(binary: Path, kubeconfig: str, namespace: str = "istio-system",
 # ------------------------------------------------------------------------------------------ fixture
 
 
-def _control_plane_configmaps_exist(kubeconfig: str, namespace: str) -> bool:
-    from kubernetes import client, config
-
-    core = client.CoreV1Api(config.new_client_from_config(config_file=kubeconfig))
-    names = {cm.metadata.name for cm in core.list_namespaced_config_map(namespace).items}
-    return {"istio", "istio-sidecar-injector"} <= names
-
-
 @pytest.fixture(scope="module")
-def local_istiod(pilot_discovery_bin, istioctl_bin, parity_cluster):
-    """istiod running locally against ``parity_cluster`` (Istio installed first if it is not)."""
-    kubeconfig = parity_cluster.kubeconfig
-    if not _control_plane_configmaps_exist(kubeconfig, "istio-system"):
-        home = tempfile.mkdtemp(prefix="istioctl-home-")
-        installed = subprocess.run([str(istioctl_bin), "install", "--set", "profile=ambient", "-y"],
-                                   capture_output=True, text=True, timeout=900,
-                                   env={"HOME": home, "PATH": os.environ.get("PATH", ""), "KUBECONFIG": kubeconfig})
-        if installed.returncode != 0:
-            pytest.fail(f"could not install Istio for the local istiod:\n{installed.stderr[-3000:]}", pytrace=False)
+def local_istiod(pilot_discovery_bin, istio_control_plane):
+    """istiod running locally against the cluster whose admin kubeconfig ``istio_control_plane``
+    returns (that fixture installs the control plane's objects; see tests/parity/test_istiod.py)."""
     try:
-        istiod = start_istiod(pilot_discovery_bin, kubeconfig)
+        istiod = start_istiod(pilot_discovery_bin, istio_control_plane)
     except RuntimeError as e:
         pytest.fail(f"the real istiod could not run out of cluster: {e}", pytrace=False)
     yield istiod

@@ -120,13 +120,15 @@ def _wrap_invoke_results() -> None:
     if getattr(cli.Result, "_leakcheck", False):
         return
 
-    def __post_init__(self) -> None:
-        frame = sys._getframe(2)  # __post_init__ <- dataclass __init__ <- invoke(*args)
-        args = frame.f_locals.get("args")
-        command = "ambientctl " + " ".join(map(str, args)) if isinstance(args, tuple) else "ambientctl (in-process)"
+    original_init = cli.Result.__init__
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        original_init(self, *args, **kwargs)
+        caller = sys._getframe(1).f_locals.get("args")  # invoke(*args) built this Result
+        command = "ambientctl " + " ".join(map(str, caller)) if isinstance(caller, tuple) else "ambientctl (in-process)"
         record(command, self.stdout, self.stderr)
 
-    cli.Result.__post_init__ = __post_init__
+    cli.Result.__init__ = __init__
     cli.Result._leakcheck = True
 
 

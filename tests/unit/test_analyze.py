@@ -91,15 +91,16 @@ def test_l7_selector_policy_without_waypoint_is_an_error_with_a_waypoint_fix() -
     [message] = ck.run_checks(state)
     assert (message.level, message.code, message.resource) == (Level.Error, "AMB0001", "AuthorizationPolicy default/pp")
     assert "(methods)" in message.text
-    assert "ambientctl waypoint apply --service-account bookinfo-productpage -n default" in message.text
+    assert "ambientctl waypoint apply --service-account bookinfo-productpage --name productpage-waypoint -n default" \
+        in message.text
 
 
 def test_l7_selector_policy_with_waypoint_points_at_the_service() -> None:
     state = bookinfo_state(
         policy("pp", selector={"app": "productpage"}, principals=[SLEEP], methods=["GET"]),
-        waypoint("productpage"),
+        waypoint("productpage-waypoint"),
     )
-    state.add(service("productpage", "productpage", **{"istio.io/use-waypoint": "productpage"}))
+    state.add(service("productpage", "productpage", **{"istio.io/use-waypoint": "productpage-waypoint"}))
     messages = [m for m in ck.run_checks(state) if m.code == "AMB0001"]
     assert len(messages) == 1 and "--to service/productpage" in messages[0].text
 
@@ -107,9 +108,9 @@ def test_l7_selector_policy_with_waypoint_points_at_the_service() -> None:
 def test_l7_policy_targeting_a_service_with_a_waypoint_is_fine() -> None:
     state = bookinfo_state(
         policy("pp", target="Service/productpage", principals=[SLEEP], methods=["GET"]),
-        waypoint("productpage"),
+        waypoint("productpage-waypoint"),
     )
-    state.add(service("productpage", "productpage", **{"istio.io/use-waypoint": "productpage"}))
+    state.add(service("productpage", "productpage", **{"istio.io/use-waypoint": "productpage-waypoint"}))
     assert codes(state) == []
 
 
@@ -184,9 +185,9 @@ def test_cross_namespace_waypoint_is_found_there() -> None:
 
 
 def test_unprogrammed_waypoint_is_reported_once() -> None:
-    state = bookinfo_state(waypoint("productpage", programmed=False),
-                           service("productpage", "productpage", **{"istio.io/use-waypoint": "productpage"}),
-                           service("pp2", "productpage", **{"istio.io/use-waypoint": "productpage"}))
+    state = bookinfo_state(waypoint("pp-waypoint", programmed=False),
+                           service("productpage", "productpage", **{"istio.io/use-waypoint": "pp-waypoint"}),
+                           service("pp2", "productpage", **{"istio.io/use-waypoint": "pp-waypoint"}))
     assert codes(state) == ["AMB0005"]
 
 
@@ -197,7 +198,8 @@ def test_workload_only_waypoint_bound_by_a_service() -> None:
 
 
 def test_waypoint_on_a_service_outside_ambient() -> None:
-    state = bookinfo_state(waypoint("reviews"), service("reviews", "reviews", **{"istio.io/use-waypoint": "reviews"}),
+    state = bookinfo_state(waypoint("reviews-waypoint"),
+                           service("reviews", "reviews", **{"istio.io/use-waypoint": "reviews-waypoint"}),
                            enrolled=False)
     assert codes(state) == ["AMB0010"]
 
@@ -227,12 +229,12 @@ def test_gateway_api_missing() -> None:
 
 def test_l4_policy_that_forgets_the_waypoint_identity() -> None:
     state = bookinfo_state(policy("pp", selector={"app": "productpage"}, principals=[SLEEP]),
-                           waypoint("productpage"),
-                           service("productpage", "productpage", **{"istio.io/use-waypoint": "productpage"}))
+                           waypoint("productpage-waypoint"),
+                           service("productpage", "productpage", **{"istio.io/use-waypoint": "productpage-waypoint"}))
     [message] = ck.run_checks(state)
-    assert message.code == "AMB0009" and "--from sa/default/productpage" in message.text
+    assert message.code == "AMB0009" and "--from sa/default/productpage-waypoint" in message.text
     state.add(policy("pp", selector={"app": "productpage"},
-                     principals=[SLEEP, "cluster.local/ns/default/sa/productpage"]))
+                     principals=[SLEEP, "cluster.local/ns/default/sa/productpage-waypoint"]))
     assert codes(state) == []
 
 
@@ -309,3 +311,20 @@ def test_cli_list_analyzers_needs_no_cluster() -> None:
     result = invoke("analyze", "-L")
     assert result.exit_code == 0
     assert [line.split()[0] for line in result.stdout.splitlines()[1:]] == [c.code for c in ck.ALL_CHECKS]
+
+
+def test_waypoint_named_like_an_app_service() -> None:
+    state = bookinfo_state(waypoint("productpage"))
+    [message] = ck.run_checks(state)
+    assert (message.code, message.resource) == ("AMB0011", "Gateway default/productpage")
+    own = service("productpage-wp", "x", **{"gateway.networking.k8s.io/gateway-name": "productpage-wp"})
+    fine = bookinfo_state(waypoint("productpage-wp"), own)
+    assert codes(fine) == []
+
+
+def test_waypoint_named_like_an_app_service_account() -> None:
+    state = bookinfo_state(waypoint("bookinfo-productpage"))
+    [message] = ck.run_checks(state)
+    assert message.code == "AMB0012" and "productpage-v1-abc" in message.text
+    waypoint_pod = pod("pp-wp-1", "pp-wp", "x", **{"gateway.networking.k8s.io/gateway-name": "pp-wp"})
+    assert codes(bookinfo_state(waypoint("pp-wp"), waypoint_pod)) == []

@@ -220,10 +220,12 @@ def test_secrets_document_is_envoy_shaped(golden):
     httpbin = doc["dynamicActiveSecrets"][1]
     assert len(certs.split_pem_chain(base64.b64decode(
         httpbin["secret"]["tlsCertificate"]["certificateChain"]["inlineBytes"]))) == 2
-    roots = base64.b64decode(doc["dynamicActiveSecrets"][-1]["secret"]["validationContext"]["trustedCa"]["inlineBytes"])
+    rootca = doc["dynamicActiveSecrets"][-1]["secret"]
+    roots = base64.b64decode(rootca["validationContext"]["trustedCa"]["inlineBytes"])
     assert len(certs.split_pem_chain(roots)) == 1  # the same root for everyone, once
     warming = {s["name"]: s for s in doc["dynamicWarmingSecrets"]}
-    assert set(warming) == {"spiffe://cluster.local/ns/istio-system/sa/ztunnel", "spiffe://cluster.local/ns/prod/sa/gone"}
+    assert set(warming) == {"spiffe://cluster.local/ns/istio-system/sa/ztunnel",
+                            "spiffe://cluster.local/ns/prod/sa/gone"}
     assert warming["spiffe://cluster.local/ns/prod/sa/gone"]["errorState"] == {
         "details": "the identity is no longer needed"}
 

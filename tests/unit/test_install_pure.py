@@ -317,3 +317,12 @@ def test_install_components_are_the_renderers():
     from ambientctl.render import COMPONENT_ORDER
 
     assert INSTALL_COMPONENTS == COMPONENT_ORDER
+
+
+def test_rollout_note_explains_a_stuck_rollout():
+    from ambientctl.install import rollout_note
+
+    stuck = {"kind": "Deployment", "spec": {"replicas": 1}, "status": {"replicas": 2}}
+    assert rollout_note(stuck) == ", rollout stuck: 2 pods for 1 wanted (new pods not ready)"
+    assert rollout_note({"kind": "Deployment", "spec": {"replicas": 1}, "status": {"replicas": 1}}) == ""
+    assert rollout_note({"kind": "DaemonSet", "status": {"replicas": 5}}) == ""

@@ -126,7 +126,7 @@ def test_policies_name_the_namespace_they_are_applied_to() -> None:
     principals = policy["spec"]["rules"][0]["from"][0]["source"]["principals"]
     assert principals == ["cluster.local/ns/shop/sa/sleep",
                           "cluster.local/ns/mesh-system/sa/istio-ingressgateway-service-account",
-                          "cluster.local/ns/shop/sa/productpage"]
+                          "cluster.local/ns/shop/sa/productpage-waypoint"]
 
 
 def test_unknown_sample_is_an_invalid_input_error() -> None:

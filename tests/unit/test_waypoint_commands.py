@@ -72,6 +72,9 @@ class FakeKube:
         self.objects[key] = obj
         return obj
 
+    def can_i(self, verb, resource, group="", namespace=None):  # RBAC pre-flight: this fake user may write
+        return True
+
     def get(self, api_version, kind, name, namespace=None):
         self._check(api_version)
         if kind in self.forbidden_kinds:
