@@ -109,6 +109,8 @@ def build(state: MeshState, all_namespaces: bool) -> list[NamespaceNode]:
             if name(svc) in {name(w) for w in waypoints} and not selected:
                 continue  # the Service istiod makes for a waypoint
             wp = state.waypoint_of_service(svc)
+            if not (svc.get("spec") or {}).get("selector") and not wp:
+                continue  # no selector (the `kubernetes` Service, external endpoints): not a mesh workload
             node.services.append(ServiceNode(
                 name(svc), selected, f"{wp.namespace}/{wp.name}" if wp else None,
                 bool(wp) and state.gateway(wp.namespace, wp.name) is None,

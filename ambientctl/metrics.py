@@ -55,7 +55,7 @@ def parse_requests(text: str) -> dict[RequestKey, float]:
     except ImportError:
         raise MetricsDependencyError(
             "reading metrics needs the prometheus-client package",
-            "install it: pip install 'ambientctl[metrics]' (or pip install prometheus-client)",
+            "install it into ambientctl's environment: pip install prometheus-client",
         ) from None
     totals: dict[RequestKey, float] = {}
     try:

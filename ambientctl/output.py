@@ -13,7 +13,7 @@ import sys
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
-import yaml
+from ambientctl.yamlout import dump_stream, dump_yaml
 
 if TYPE_CHECKING:
     from ambientctl.context import CliContext
@@ -27,29 +27,18 @@ class OutputFormat(str, Enum):
     yaml = "yaml"
 
 
-class _Dumper(yaml.SafeDumper):
-    """Block-style YAML; multi-line strings as literal blocks."""
-
-
-def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_Dumper.add_representer(str, _str_representer)
-
-
 def format_json(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
 def format_yaml(data: Any) -> str:
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True)
+    """Block-style YAML of JSON-like data (our own emitter: PyYAML's costs more than rendering)."""
+    return dump_yaml(data)
 
 
 def format_yaml_stream(documents: Iterable[Any]) -> str:
     """Several objects as one YAML stream separated by `---` (manifests)."""
-    return "".join(f"---\n{format_yaml(doc)}" for doc in documents)
+    return dump_stream(documents)
 
 
 def format_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], gap: int = 3) -> str:

@@ -23,6 +23,7 @@ from ambientctl.constants import (
 from ambientctl.errors import ConflictError, CRDMissingError, KubeTimeoutError
 from ambientctl.install import MANAGED_KINDS, install_selector, is_installed
 from ambientctl.kube.resources import object_ref, sort_for_delete
+from ambientctl.ownership import COMPONENT_LABEL
 from ambientctl.ownership import REVISION_LABEL as OWNER_REVISION_LABEL
 
 if TYPE_CHECKING:
@@ -49,11 +50,23 @@ def istio_revision(obj: dict[str, Any]) -> str:
     return ((obj.get("metadata") or {}).get("labels") or {}).get(REVISION_LABEL, "default")
 
 
+def is_shared(obj: dict[str, Any]) -> bool:
+    """CRDs and Istio core's cluster-scoped objects serve every revision: only --purge removes them.
+
+    Every revision's install applies them (the last one relabels them), so
+    removing one revision must not take them from the others.
+    """
+    meta = obj.get("metadata") or {}
+    component = (meta.get("labels") or {}).get(COMPONENT_LABEL)
+    return obj.get("kind") == "CustomResourceDefinition" or (component == "Base" and not meta.get("namespace"))
+
+
 def select_for_uninstall(owned: list[dict[str, Any]], revision: str, purge: bool) -> list[dict[str, Any]]:
-    """Which of our objects go: everything on --purge, else the revision's objects but not the CRDs.
+    """Which of our objects go: everything on --purge, else the revision's objects but not shared ones.
 
     CRDs stay without --purge: deleting them deletes every Istio resource in
-    the cluster, which removing one revision must not do.
+    the cluster, which removing one revision must not do; so do Istio core's
+    other cluster-scoped objects (the default validating webhook).
     """
     chosen = []
     for obj in owned:
@@ -61,7 +74,7 @@ def select_for_uninstall(owned: list[dict[str, Any]], revision: str, purge: bool
             continue
         if purge:
             chosen.append(obj)
-        elif object_revision(obj) == revision and obj.get("kind") != "CustomResourceDefinition":
+        elif object_revision(obj) == revision and not is_shared(obj):
             chosen.append(obj)
     return sort_for_delete(chosen)
 

@@ -115,7 +115,9 @@ def sidecars_in_ambient_namespace(state: MeshState) -> Iterator[Message]:
                        f"The namespace is enrolled in ambient and also enables sidecar injection: new pods get "
                        f"sidecars and ambient skips them. Fix: `kubectl label namespace {ns_name} "
                        f"{INJECTION_LABEL}- {REVISION_LABEL}-`, then restart the pods.")
-        with_sidecars = sorted(name(p) for p in state.live_pods(ns_name) if has_sidecar(p))
+        # Gateway and waypoint pods run Envoy in a container named istio-proxy too: not sidecars.
+        with_sidecars = sorted(name(p) for p in state.live_pods(ns_name)
+                               if has_sidecar(p) and GATEWAY_NAME_LABEL not in labels(p))
         if with_sidecars:
             shown = ", ".join(with_sidecars[:5]) + (" ..." if len(with_sidecars) > 5 else "")
             yield _msg(state, Level.Warning, "AMB0003", ns,

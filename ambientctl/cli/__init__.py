@@ -29,6 +29,8 @@ def call_mapping_errors(func: Callable[[], object], argv: list[str]) -> int:
     debug = "--debug" in argv or os.environ.get("AMBIENTCTL_DEBUG") == "1"
     try:
         result = func()
+        if result == ExitCode.INTERRUPTED:  # typer turns Ctrl-C into a silent 130: say it, once
+            _print_error("interrupted; re-run the same command to finish or repair")
         return result if isinstance(result, int) else 0
     except AmbientctlError as exc:
         if debug:

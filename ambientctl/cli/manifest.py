@@ -58,7 +58,7 @@ def generate(
     """
     from ambientctl.kube.resources import sort_for_apply
     from ambientctl.render import render
-    from ambientctl.render.yamlout import dump_stream
+    from ambientctl.output import format_yaml_stream as dump_stream
 
     cli = cli_context(ctx)
     rendered = render(
@@ -95,7 +95,7 @@ def list_command(
       ambientctl profile list
     """
     from ambientctl.render import list_profiles
-    from ambientctl.render.yamlout import dump_yaml
+    from ambientctl.output import format_yaml as dump_yaml
 
     names = list_profiles()
     if output is DocumentFormat.json:
@@ -144,7 +144,7 @@ def diff(
       ambientctl profile diff default ambient
     """
     from ambientctl.render import load_profile
-    from ambientctl.render.yamlout import dump_yaml
+    from ambientctl.output import format_yaml as dump_yaml
 
     texts = [dump_yaml(load_profile(name)).splitlines(keepends=True) for name in (first, second)]
     lines = list(difflib.unified_diff(texts[0], texts[1], fromfile=first, tofile=second))
@@ -170,7 +170,7 @@ def _subtree(config: dict[str, Any], path: str) -> Any:
 
 
 def _print(data: Any, output: DocumentFormat) -> None:
-    from ambientctl.render.yamlout import dump_yaml
+    from ambientctl.output import format_yaml as dump_yaml
 
     write_stdout(format_json(data) if output is DocumentFormat.json else dump_yaml(data))
 

@@ -221,6 +221,12 @@ class KubeClient:
             return InvalidObjectError(f"{target} rejected by the API server: {message}")
         if status in (408, 504) or status_obj.get("reason") == "Timeout":
             return KubeTimeoutError(f"the API server timed out on {target}: {message}", "retry, or raise --request-timeout")
+        if "failed calling webhook" in message:  # an admission webhook's backend is down or too slow
+            return ApiServerError(
+                f"an admission webhook rejected {verb} {target}: {message}",
+                "the webhook's service is down or slow: fix it, or remove its Validating/MutatingWebhookConfiguration "
+                "(kubectl get validatingwebhookconfigurations,mutatingwebhookconfigurations), then re-run",
+            )
         if status == 429:
             return ApiServerError(f"the API server is throttling requests ({message})", "wait and retry")
         return ApiServerError(f"the API server failed on {verb} {target}: HTTP {status} {message}", "retry later")
@@ -354,9 +360,10 @@ class KubeClient:
         body: dict[str, Any] = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"}
         if uid:
             body["preconditions"] = {"uid": uid}
-        query = [("dryRun", "All")] if dry_run else []
+        if dry_run:  # with a DeleteOptions body the server reads dryRun from the body, not the query
+            body["dryRun"] = ["All"]
         try:
-            self.request("DELETE", rtype.object_path(name, ns), query=query, body=body, what=_describe(kind, name, ns))
+            self.request("DELETE", rtype.object_path(name, ns), body=body, what=_describe(kind, name, ns))
         except NotFoundError:
             return False
         except ConflictError:  # the uid precondition failed: a new object took the name

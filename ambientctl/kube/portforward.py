@@ -55,10 +55,26 @@ def http_get(kube: KubeClient, pod: str, namespace: str, port: int, path: str, t
 
 def _as_error(kube: KubeClient, exc: ApiException, pod: str, namespace: str) -> AmbientctlError:
     body = exc.body.encode() if isinstance(exc.body, str) else (exc.body or b"")
-    if not exc.status:
+    status = exc.status or 0
+    if not status:
+        status, body = _handshake_failure(str(exc.reason or ""))
+    if not status:
         return kube._transport_error(exc)
-    return kube._http_error("POST", f"/api/v1/namespaces/{namespace}/pods/{pod}/portforward", exc.status, body,
+    return kube._http_error("POST", f"/api/v1/namespaces/{namespace}/pods/{pod}/portforward", status, body,
                             f"port-forward to pod {namespace}/{pod}")
+
+
+def _handshake_failure(reason: str) -> tuple[int, bytes]:
+    """(HTTP status, Status JSON) from the websocket client's `Handshake status 403 Forbidden -+-+- … {json}`."""
+    marker = "Handshake status "
+    if marker not in reason:
+        return 0, b""
+    code = reason.split(marker, 1)[1][:3]
+    if not code.isdigit():
+        return 0, b""
+    start = reason.find("{")
+    body = reason[start:].encode() if start >= 0 else b""
+    return int(code), body
 
 
 def _read_all(sock: socket.socket) -> bytes:

@@ -178,8 +178,6 @@ def test_zc_workload_live(cluster, namespace, ztunnel, admin):
     assert table.exit_code == 0 and len(table.stdout.splitlines()) == 5
 
 
-@pytest.mark.xfail(strict=True, reason="kube/portforward.py _as_error maps the websocket handshake's 403 (ApiException "
-                   "status 0, reason 'Handshake status 403 Forbidden ...') to 'cluster unreachable'")
 def test_readonly_user_cannot_port_forward(cluster, namespace, ztunnel, admin):
     result = invoke(*kube_args(cluster, readonly=True), "pc", "secret", "ds/ztunnel", "-n", namespace)
     assert result.exit_code == ExitCode.FORBIDDEN, result.stderr

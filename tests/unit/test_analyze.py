@@ -328,3 +328,9 @@ def test_waypoint_named_like_an_app_service_account() -> None:
     assert message.code == "AMB0012" and "productpage-v1-abc" in message.text
     waypoint_pod = pod("pp-wp-1", "pp-wp", "x", **{"gateway.networking.k8s.io/gateway-name": "pp-wp"})
     assert codes(bookinfo_state(waypoint("pp-wp"), waypoint_pod)) == []
+
+
+def test_waypoint_pods_are_not_sidecars() -> None:
+    envoy = pod("wp-1", "wp", "wp", **{"gateway.networking.k8s.io/gateway-name": "wp"})
+    envoy["spec"]["containers"] = [{"name": "istio-proxy"}]
+    assert codes(bookinfo_state(envoy)) == []

@@ -78,5 +78,13 @@ def test_one_namespace_is_shown_even_outside_the_mesh() -> None:
     assert "not in ambient" in gr.tree_text([legacy])
 
 
+def test_services_without_selector_are_left_out() -> None:
+    state = guide_state()
+    state.add({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "kubernetes", "namespace": "default"},
+               "spec": {}})
+    [default] = gr.build(state, all_namespaces=True)
+    assert "kubernetes" not in [s.name for s in default.services]
+
+
 def test_empty_mesh_says_how_to_enrol() -> None:
     assert "ambientctl dataplane enroll" in gr.tree_text([])

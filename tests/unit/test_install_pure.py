@@ -326,3 +326,11 @@ def test_rollout_note_explains_a_stuck_rollout():
     assert rollout_note(stuck) == ", rollout stuck: 2 pods for 1 wanted (new pods not ready)"
     assert rollout_note({"kind": "Deployment", "spec": {"replicas": 1}, "status": {"replicas": 1}}) == ""
     assert rollout_note({"kind": "DaemonSet", "status": {"replicas": 5}}) == ""
+
+
+def test_revision_uninstall_keeps_istio_core_cluster_scoped_objects_for_other_revisions():
+    validator = obj("ValidatingWebhookConfiguration", "istiod-default-validator",
+                    api_version="admissionregistration.k8s.io/v1", labels=owner_labels("Base", "rel"))
+    reader_sa = obj("ServiceAccount", "istio-reader-service-account", "e2e-rel-istio", labels=owner_labels("Base", "rel"))
+    assert select_for_uninstall([validator, reader_sa], "rel", purge=False) == [reader_sa]
+    assert len(select_for_uninstall([validator, reader_sa], "rel", purge=True)) == 2

@@ -16,7 +16,7 @@ from ambientctl.kube.resources import sort_for_apply
 from ambientctl.ownership import COMPONENT_LABEL, MANAGED_BY_LABEL, REVISION_LABEL, is_owned
 from ambientctl.render import COMPONENT_ORDER, list_profiles, load_profile, render
 from ambientctl.render.crds import CRDS, crd_names, istio_crds
-from ambientctl.render.yamlout import dump_stream
+from ambientctl.yamlout import dump_stream
 from ambientctl.versions import ISTIO_VERSION
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -295,7 +295,7 @@ def test_malformed_guide_resources_are_rejected_by_the_crd_schemas(path: Path) -
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from ambientctl.render.yamlout import dump_yaml  # noqa: E402
+from ambientctl.yamlout import dump_yaml  # noqa: E402
 
 _JSONISH = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
