@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -48,6 +50,7 @@ def isolated_home() -> str:
     global _isolated_home
     if _isolated_home is None:
         _isolated_home = tempfile.mkdtemp(prefix="parity-home-")
+        atexit.register(shutil.rmtree, _isolated_home, ignore_errors=True)
         kube = Path(_isolated_home, ".kube")
         kube.mkdir()
         (kube / "config").write_text(_NOWHERE_KUBECONFIG)
