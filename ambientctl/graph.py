@@ -105,7 +105,8 @@ def build(state: MeshState, all_namespaces: bool) -> list[NamespaceNode]:
                 any(state.pod_in_ambient(p) for p in pods),
             ))
         for svc in sorted((s for s in state.services if namespace_of(s) == ns_name), key=name):
-            selected = sorted({workload_name(p) for p in state.pods_of_service(svc) if name(p) not in waypoint_pod_names})
+            selected = sorted({workload_name(p) for p in state.pods_of_service(svc)
+                               if name(p) not in waypoint_pod_names})
             if name(svc) in {name(w) for w in waypoints} and not selected:
                 continue  # the Service istiod makes for a waypoint
             wp = state.waypoint_of_service(svc)

@@ -308,7 +308,8 @@ def waypoint_shares_account(state: MeshState) -> Iterator[Message]:
                    f"istiod runs the waypoint as service account {account}, which application pods also use "
                    f"({', '.join(apps[:3])}): the waypoint shares their identity, and istiod marks the account as "
                    f"owned by the Gateway, so deleting the waypoint deletes the application's ServiceAccount. Fix: "
-                   f"re-create the waypoint under another name (`ambientctl waypoint apply --name {name(gw)}-waypoint`).")
+                   f"re-create the waypoint under another name "
+                   f"(`ambientctl waypoint apply --name {name(gw)}-waypoint`).")
 
 
 ALL_CHECKS: tuple[Check, ...] = (
@@ -322,7 +323,8 @@ ALL_CHECKS: tuple[Check, ...] = (
     Check("AMB0007", Level.Error, "Gateway API CRDs missing", gateway_api_missing),
     Check("AMB0008", Level.Warning, "waypoint does not handle the bound traffic type", waypoint_traffic_type),
     Check("AMB0009", Level.Warning, "L4 policy denies the waypoint's own identity", waypoint_identity_denied),
-    Check("AMB0010", Level.Warning, "Service uses a waypoint but its pods are not in ambient", waypoint_outside_ambient),
+    Check("AMB0010", Level.Warning, "Service uses a waypoint but its pods are not in ambient",
+          waypoint_outside_ambient),
     Check("AMB0011", Level.Error, "waypoint named like an existing Service", waypoint_name_taken),
     Check("AMB0012", Level.Error, "waypoint shares its service account with application pods",
           waypoint_shares_account),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 import typer
 

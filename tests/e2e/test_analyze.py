@@ -80,7 +80,8 @@ def test_l7_policy_file_is_judged_against_the_live_pods(cluster, app, tmp_path):
 
 def test_use_waypoint_naming_a_missing_waypoint_then_fixed(cluster, app):
     core = client.CoreV1Api(cluster.api_client())
-    core.patch_namespaced_service("reviews", app, {"metadata": {"labels": {"istio.io/use-waypoint": "reviews-waypoint"}}})
+    core.patch_namespaced_service("reviews", app,
+                                  {"metadata": {"labels": {"istio.io/use-waypoint": "reviews-waypoint"}}})
     result = analyze(cluster, app)
     assert result.exit_code == 79
     assert result.stdout.startswith(f"Error [AMB0004] (Service {app}/reviews) istio.io/use-waypoint=reviews-waypoint")

@@ -88,3 +88,68 @@ def test_services_without_selector_are_left_out() -> None:
 
 def test_empty_mesh_says_how_to_enrol() -> None:
     assert "ambientctl dataplane enroll" in gr.tree_text([])
+
+
+class ListingKube:
+    """Just enough API for `x graph` and `x authz check`: list and get over a MeshState's objects."""
+
+    default_namespace = "default"
+
+    def __init__(self, state: MeshState, extra: list[dict] | None = None) -> None:
+        self.objects = [*state.namespaces.values(), *state.pods, *state.services, *state.gateways, *state.policies,
+                        *(extra or [])]
+
+    def list(self, api_version, kind, namespace=None, *, all_namespaces=False, label_selector=None, **_):
+        wanted = dict(t.split("=", 1) for t in (label_selector or "").split(",") if t)
+        return [o for o in self.objects if o["kind"] == kind and o["apiVersion"] == api_version
+                and (all_namespaces or kind == "Namespace" or o["metadata"].get("namespace") == namespace)
+                and all((o["metadata"].get("labels") or {}).get(k) == v for k, v in wanted.items())]
+
+    def get(self, api_version, kind, name, namespace=None):
+        from ambientctl.errors import NotFoundError
+
+        for o in self.objects:
+            if o["kind"] == kind and o["metadata"]["name"] == name and o["metadata"].get("namespace") == namespace:
+                return o
+        raise NotFoundError(f'{kind} "{name}" not found')
+
+
+def _run(fake, *args):
+    import contextlib
+    import io
+
+    from ambientctl.cli.app import app
+    from ambientctl.context import CliContext
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = app(args=list(args), prog_name="ambientctl", standalone_mode=False, obj=CliContext(_kube=fake))
+    return int(code or 0), out.getvalue(), err.getvalue()
+
+
+def test_graph_command_prints_the_tree_and_mermaid_from_the_cluster() -> None:
+    fake = ListingKube(guide_state())
+    code, out, err = _run(fake, "x", "graph", "-A")
+    assert code == 0, err
+    assert out == (GOLDEN / "tree.txt").read_text()
+    code, out, _ = _run(fake, "x", "graph", "-A", "-o", "mermaid")
+    assert out == (GOLDEN / "mesh.mmd").read_text()
+    code, out, _ = _run(fake, "x", "graph", "-n", "legacy", "-o", "json")
+    assert [n["name"] for n in __import__("json").loads(out)["namespaces"]] == ["legacy"]
+
+
+def test_authz_check_command_lists_policies_and_enforcers() -> None:
+    from tests.unit.test_analyze import policy
+
+    state = guide_state()
+    state.add(policy("l4", selector={"app": "productpage"}, principals=["cluster.local/ns/default/sa/sleep"]))
+    state.add(policy("l7", target="Service/productpage", methods=["GET"]))
+    code, out, err = _run(ListingKube(state), "x", "authz", "check", "productpage-v1-7d9f8c-x1", "-n", "default")
+    assert code == 0, err
+    rows = [line.split()[:4] for line in out.splitlines()[1:]]
+    assert rows == [["default/l4", "ALLOW", "selector", "ztunnel"],
+                    ["default/l7", "ALLOW", "Service", "productpage"]]
+    assert "waypoint default/productpage" in out.splitlines()[2]
+    code, out, err = _run(ListingKube(state), "x", "authz", "check", "old-app.legacy")
+    assert code == 0 and "no AuthorizationPolicy applies to pod legacy/old-app" in out
+    assert "is not in the ambient mesh" in err
