@@ -95,6 +95,68 @@ def split_pem_chain(data: bytes) -> list[bytes]:
     return blocks
 
 
+# -- a cheap structural check (no X.509 parsing) -----------------------------------------------
+
+_PEM_CERT_HEADER = b"-----BEGIN CERTIFICATE-----"
+_PEM_CERT_FOOTER = b"-----END CERTIFICATE-----"
+_DER_SEQUENCE, _DER_BIT_STRING = 0x30, 0x03
+
+
+def check_certificate_structure(pem: bytes) -> None:
+    """Raise CertificateError unless the PEM block's body is the DER skeleton of a certificate.
+
+    Why: the table and JSON views print the serial and dates the dump itself
+    gives (as istioctl does) and must not pay for loading `cryptography` and
+    parsing every certificate. This check still catches what is not a
+    certificate at all (damaged base64, text, a cut or padded block) in a few
+    microseconds: the body must be one DER SEQUENCE holding exactly a
+    SEQUENCE (tbsCertificate), a SEQUENCE (signature algorithm) and a BIT
+    STRING (signature). A certificate well-formed at that level but corrupt
+    inside is reported by `-o detail`, which parses it.
+    """
+    start = pem.find(_PEM_CERT_HEADER)
+    end = pem.find(_PEM_CERT_FOOTER, start + 1)
+    if start < 0 or end < 0:
+        raise CertificateError("no complete PEM CERTIFICATE block")
+    try:
+        der = base64.b64decode(pem[start + len(_PEM_CERT_HEADER):end])  # skips the line breaks
+    except (binascii.Error, ValueError):
+        raise CertificateError("is not a valid X.509 certificate (its PEM body is not base64)") from None
+    problem = _certificate_der_problem(der)
+    if problem:
+        raise CertificateError(f"is not a valid X.509 certificate ({problem})")
+
+
+def _certificate_der_problem(der: bytes) -> str | None:
+    """Why `der` is not Certificate ::= SEQUENCE { SEQUENCE, SEQUENCE, BIT STRING }; None if it is."""
+    outer = _der_element(der, 0)
+    if outer is None or outer[0] != _DER_SEQUENCE or outer[2] != len(der):
+        return "not a DER SEQUENCE spanning the whole block"
+    position = outer[1]
+    for expected in (_DER_SEQUENCE, _DER_SEQUENCE, _DER_BIT_STRING):
+        element = _der_element(der, position)
+        if element is None or element[0] != expected:
+            return "DER content is not tbsCertificate, signatureAlgorithm, signature"
+        position = element[2]
+    return None if position == len(der) else "trailing data inside the certificate"
+
+
+def _der_element(der: bytes, offset: int) -> tuple[int, int, int] | None:
+    """(tag, content start, end) of the DER element at `offset`, or None if its header does not fit."""
+    if offset + 2 > len(der):
+        return None
+    tag, first = der[offset], der[offset + 1]
+    if first < 0x80:
+        start, length = offset + 2, first
+    else:
+        size = first & 0x7F
+        if not 1 <= size <= 4 or offset + 2 + size > len(der):
+            return None
+        start, length = offset + 2 + size, int.from_bytes(der[offset + 2:offset + 2 + size], "big")
+    end = start + length
+    return (tag, start, end) if end <= len(der) else None
+
+
 # -- decoding ------------------------------------------------------------------------------
 
 

@@ -39,7 +39,15 @@ from ambientctl.errors import (
 )
 from ambientctl.kube.resources import object_ref, sort_for_apply
 from ambientctl.kube.wait import WORKLOAD_KINDS, explain_pods, workload_readiness
-from ambientctl.ownership import COMPONENT_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, is_owned, owned_selector
+from ambientctl.ownership import (
+    COMPONENT_LABEL,
+    MANAGED_BY_LABEL,
+    MANAGED_BY_VALUE,
+    OWNED_SELECTOR,
+    REVISION_LABEL,
+    is_owned,
+    owned_selector,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -55,6 +63,13 @@ LOCK_LABEL = "ambientctl.dev/lock"
 # A lock not renewed for the readiness timeout plus this margin belongs to a
 # run that died (the holder renews it before every component's wait).
 LOCK_STALE_MARGIN = 120.0
+# ...but only when it last did so this long ago: a component's apply (CRDs
+# included) takes far less than the rest of the margin, so the lock never
+# looks stale, and a quick install sends no renewals at all (issue 7: API requests).
+LOCK_RENEW_AFTER = LOCK_STALE_MARGIN / 4
+# The field manager our server-side applies use (KubeClient's); an apply result
+# whose managedFields name no one else was created by that apply.
+FIELD_MANAGER = "ambientctl"
 
 # The components install owns. Other features (samples, waypoints, policies)
 # put the same managed-by label on their objects with other component values:
@@ -170,16 +185,22 @@ def prune_kinds(rendered_objects: Iterable[dict[str, Any]]) -> list[tuple[str, s
     return [k for k in kinds if k[1] not in NEVER_PRUNED]
 
 
-def prune_set(rendered_objects: Iterable[dict[str, Any]], live_owned: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Live objects of ours that the render no longer contains, in delete order.
+def prune_set(rendered_objects: Iterable[dict[str, Any]], live_owned: Iterable[dict[str, Any]],
+              revision: str | None = None) -> list[dict[str, Any]]:
+    """Live objects of ours (of `revision`, if given) that the render no longer contains, in delete order.
 
     Objects without our owner label and an install component are never
     returned, whatever selector found them; CRDs and namespaces are never pruned.
     """
     wanted = {object_key(o) for o in rendered_objects}
     stale = [o for o in live_owned
-             if is_installed(o) and o.get("kind") not in NEVER_PRUNED and object_key(o) not in wanted]
+             if is_installed(o) and o.get("kind") not in NEVER_PRUNED and object_key(o) not in wanted
+             and (revision is None or _labels(o).get(REVISION_LABEL) == revision)]
     return list(reversed(sort_for_apply(stale)))
+
+
+def _labels(obj: dict[str, Any]) -> dict[str, str]:
+    return (obj.get("metadata") or {}).get("labels") or {}
 
 
 # ------------------------------------------------------------------ diff
@@ -246,19 +267,34 @@ class ObjectChange:
     note: str = ""
 
 
-def classify(live: dict[str, Any] | None, result: dict[str, Any], dry_run: bool) -> Action:
-    """Created, configured or unchanged, from the object before and the apply result.
+def classify(live: dict[str, Any] | None, result: dict[str, Any], dry_run: bool,
+             field_manager: str = FIELD_MANAGER) -> Action:
+    """Created, configured or unchanged, from the object before (if listed) and the apply result.
 
     A real apply that changes nothing keeps the resourceVersion; a dry run
     never bumps it, so there the normalised objects are compared instead.
+    Without a listed object (install lists only objects carrying our owner
+    label, instead of one GET per object), see `created_by_this_apply`.
     """
     if live is None:
-        return Action.CREATED
+        return Action.CREATED if created_by_this_apply(result, field_manager) else Action.CONFIGURED
     if dry_run:
         return Action.UNCHANGED if normalize_for_diff(live) == normalize_for_diff(result) else Action.CONFIGURED
     before = (live.get("metadata") or {}).get("resourceVersion")
     after = (result.get("metadata") or {}).get("resourceVersion")
     return Action.UNCHANGED if before and before == after else Action.CONFIGURED
+
+
+def created_by_this_apply(result: dict[str, Any], field_manager: str = FIELD_MANAGER) -> bool:
+    """Whether an object not among our listed ones did not exist before this apply.
+
+    Such an object either is new, or existed without our owner label (made
+    by istioctl, Helm or kubectl: the apply then adds our labels, so it is
+    "configured"). An object that existed carries its creator's entry in
+    managedFields; one our apply just created names only our field manager.
+    """
+    entries = (result.get("metadata") or {}).get("managedFields") or []
+    return all(entry.get("manager") == field_manager for entry in entries)
 
 
 @dataclass
@@ -428,6 +464,7 @@ class InstallLock:
         self.holder = holder or lock_holder_identity()
         self.poll = poll
         self.uid: str | None = None
+        self.renewed = 0.0  # time.monotonic() of our last write to the lock
 
     def _body(self) -> dict[str, Any]:
         stamp = format_time(_now())
@@ -445,6 +482,7 @@ class InstallLock:
             try:
                 created = self.kube.create(self._body())
                 self.uid = created.get("metadata", {}).get("uid")
+                self.renewed = time.monotonic()
                 return
             except ConflictError:
                 pass
@@ -479,6 +517,12 @@ class InstallLock:
         with contextlib.suppress(NotFoundError):
             self.kube.merge_patch("v1", "ConfigMap", LOCK_NAME, self.namespace,
                                   {"data": {"renewedAt": format_time(_now())}})
+        self.renewed = time.monotonic()
+
+    def keep_alive(self) -> None:
+        """Renew only when the last renewal is LOCK_RENEW_AFTER old: alive to others, without a write per step."""
+        if time.monotonic() - self.renewed >= LOCK_RENEW_AFTER:
+            self.renew()
 
     def release(self) -> None:
         if self.uid is None:
@@ -578,22 +622,29 @@ class Installer:
     # ---- the cluster before
 
     def live_owned(self) -> dict[ObjectKey, dict[str, Any]]:
-        """Our objects of this revision, by key (one list per kind, not one GET per object)."""
-        selector = install_selector(revision_label(self.rendered))
+        """Every object carrying our owner label, by key: one LIST per kind, never one GET per object.
+
+        All revisions and components, not only this install's: an object of
+        ours made by another revision or feature is then classified by its
+        resourceVersion too. Prune narrows this down itself (`prune_set`).
+        """
         found: dict[ObjectKey, dict[str, Any]] = {}
         for api_version, kind in prune_kinds(self.objects):
             try:
-                items = self.kube.list(api_version, kind, all_namespaces=True, label_selector=selector)
+                items = self.kube.list(api_version, kind, all_namespaces=True, label_selector=OWNED_SELECTOR)
             except CRDMissingError:
                 continue  # the cluster does not serve this kind: nothing of ours can exist
             for item in items:
                 found[object_key(item)] = item
         return found
 
-    def _live(self, obj: dict[str, Any], known: dict[ObjectKey, dict[str, Any]]) -> dict[str, Any] | None:
-        key = object_key(obj)
-        if key in known:
-            return known[key]
+    @staticmethod
+    def _live(obj: dict[str, Any], known: dict[ObjectKey, dict[str, Any]]) -> dict[str, Any] | None:
+        """The object as listed before the apply; None when it is not ours (new, or made by another tool)."""
+        return known.get(object_key(obj))
+
+    def _fetch_for_diff(self, obj: dict[str, Any]) -> dict[str, Any] | None:
+        """The live object for a dry-run diff of an object we do not own yet (the only per-object GET)."""
         meta = obj.get("metadata") or {}
         try:
             return self.kube.get_or_none(obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace"))
@@ -629,8 +680,10 @@ class Installer:
             # A dry run cannot validate objects whose CRD or namespace this install would create first.
             action = Action.CREATED if live is None else Action.CONFIGURED
             return ObjectChange(ref, action, component, note=f"not validated: {exc.message}")
-        action = classify(live, result, self.options.dry_run)
-        diff = object_diff(live, result, ref) if self.options.dry_run and action is Action.CONFIGURED else ""
+        action = classify(live, result, self.options.dry_run, getattr(self.kube, "field_manager", FIELD_MANAGER))
+        diff = ""
+        if self.options.dry_run and action is Action.CONFIGURED:
+            diff = object_diff(live if live is not None else self._fetch_for_diff(obj), result, ref)
         return ObjectChange(ref, action, component, diff=diff)
 
     def apply_component(self, component: Component, known: dict[ObjectKey, dict[str, Any]],
@@ -684,7 +737,7 @@ class Installer:
         )
 
     def prune(self, known: dict[ObjectKey, dict[str, Any]]) -> None:
-        stale = prune_set(self.objects, known.values())
+        stale = prune_set(self.objects, known.values(), revision_label(self.rendered))
         for obj in stale:
             meta = obj["metadata"]
             ref = object_ref(obj)
@@ -723,7 +776,7 @@ class Installer:
             known = self.live_owned()
             for component in self.rendered.components:
                 title = component_title(component)
-                lock.renew()
+                lock.keep_alive()
                 with self.progress.step(title) as update:
                     self.apply_component(component, known, update)
                     if not self.options.skip_wait:

@@ -59,11 +59,9 @@ def ambientctl(target: Target, *args: str, check: bool = True) -> subprocess.Com
     """Run `ambientctl ARGS` as a user would, echoing the command and its output."""
     argv = [AMBIENTCTL, *target.flags, *args]
     say(f"$ ambientctl {' '.join(shlex.quote(a) for a in args)}")
-    result = subprocess.run(argv, env=target.env, capture_output=True, text=True)
-    if result.stdout:
-        sys.stdout.write(result.stdout)
-    if result.stderr:
-        sys.stdout.write(result.stderr)
+    # stderr (progress, warnings) interleaved with stdout, as on a terminal
+    result = subprocess.run(argv, env=target.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    sys.stdout.write(result.stdout)
     sys.stdout.flush()
     if check and result.returncode != 0:
         raise StepFailed(f"ambientctl {' '.join(args)} exited with {result.returncode}")

@@ -352,6 +352,23 @@ def _served(kube: KubeClient, state: MeshState, api_version: str, kind: str,
         return []
 
 
+def _namespaces(kube: KubeClient, state: MeshState, namespace: str | None) -> list[dict[str, Any]]:
+    """Every Namespace; a user who may not list them still gets their own (namespace labels only)."""
+    from ambientctl.errors import ForbiddenError
+
+    try:
+        return kube.list("v1", "Namespace")
+    except ForbiddenError:
+        if namespace is None:
+            raise
+        state.unreadable.append("not allowed to list Namespaces (namespace-level waypoints elsewhere are unknown)")
+        try:
+            return [kube.get("v1", "Namespace", namespace)]
+        except ForbiddenError:
+            state.unreadable.append(f"not allowed to read Namespace {namespace} (its labels are unknown)")
+            return []
+
+
 def load_cluster(kube: KubeClient, namespace: str | None, root_namespace: str) -> MeshState:
     """The state of one namespace (or all, when None) plus what rules need from elsewhere.
 
@@ -360,7 +377,7 @@ def load_cluster(kube: KubeClient, namespace: str | None, root_namespace: str) -
     object is read so namespace-level waypoint labels resolve.
     """
     state = MeshState(root_namespace=root_namespace, scope=None if namespace is None else {namespace})
-    for ns in kube.list("v1", "Namespace"):
+    for ns in _namespaces(kube, state, namespace):
         state.add(ns)
     for pod in kube.list("v1", "Pod", namespace, all_namespaces=namespace is None):
         state.add(pod)

@@ -150,7 +150,7 @@ def now_utc() -> dt.datetime:
 
 def print_certificates(cli: CliContext, loaded: LoadedDump, identity: Optional[str], fmt: str,
                        ztunnel_json: bool = False) -> None:
-    """The shared body of `pc secret` and `zc certificate`: select, decode, print, then report bad rows."""
+    """The shared body of `pc secret` and `zc certificate`: select, check or decode, print, then report bad rows."""
     from ambientctl import configdump
     from ambientctl.output import print_document, write_stdout
     from ambientctl.printers import secret as printer
@@ -161,7 +161,10 @@ def print_certificates(cli: CliContext, loaded: LoadedDump, identity: Optional[s
     if not chosen:
         raise configdump.nothing_found_error(loaded.pod, loaded.source, wanted, loaded.dump,
                                              cli.kube if loaded.pod is not None else None, cli.istio_namespace)
-    configdump.decode_all(loaded.dump, chosen)
+    if fmt == "detail":
+        configdump.decode_all(loaded.dump, chosen)
+    else:  # istioctl's way: the dump's own serials and dates; cryptography only where they are missing
+        configdump.check_all(loaded.dump, chosen)
     now = now_utc()
     if fmt in ("json", "yaml"):
         document = configdump.ztunnel_certificates_document(chosen) if ztunnel_json \

@@ -23,6 +23,8 @@ from ambientctl.versions import ISTIO_VERSION
 TEMPLATE_SUFFIX = ".yaml.j2"
 FOLDERS = {"Base": "base", "Pilot": "pilot", "Cni": "cni", "Ztunnel": "ztunnel"}
 SPEC_KEYS = {"Base": "base", "Pilot": "pilot", "Cni": "cni", "Ztunnel": "ztunnel"}
+# The values.* subtree holding a component's own hub/tag/variant overrides.
+VALUES_KEYS = {"Pilot": "pilot", "Cni": "cni", "Ztunnel": "ztunnel"}
 GATEWAY_KEYS = {"IngressGateways": "ingressGateways", "EgressGateways": "egressGateways"}
 # Which workload of a component receives components.<name>.k8s settings.
 MAIN_WORKLOADS = {"Pilot": ("Deployment", "istiod"), "Cni": ("DaemonSet", "istio-cni-node"), "Ztunnel": ("DaemonSet", None)}
@@ -88,6 +90,7 @@ def environment() -> Any:
     env.filters["secret_refs"] = _secret_refs
     env.filters["yaml_text"] = _yaml_text
     env.filters["stringify_values"] = _stringify_values
+    env.filters["pretty_json"] = _pretty_json
     return env
 
 
@@ -128,20 +131,24 @@ def _common_labels(tag: str) -> dict[str, str]:
     return {"app.kubernetes.io/part-of": "istio", "app.kubernetes.io/version": tag}
 
 
-def _object_tag(obj: dict[str, Any], spec: dict[str, Any]) -> str:
-    """The tag of the object's own image if it runs one, else the install's tag."""
+def _object_tag(obj: dict[str, Any], default_tag: str, variant: str) -> str:
+    """The tag of the object's own image (without the `-variant` suffix) if it runs one, else the install's."""
     try:
         image = obj["spec"]["template"]["spec"]["containers"][0]["image"]
-        return image.rpartition(":")[2] if ":" in image.rpartition("/")[2] else go_string(spec.get("tag"))
     except (KeyError, IndexError, TypeError):
-        return go_string(spec.get("tag"))
+        return default_tag
+    if ":" not in image.rpartition("/")[2]:
+        return default_tag
+    tag = image.rpartition(":")[2]
+    return tag.removesuffix(f"-{variant}") if variant else tag
 
 
-def _image_function(hub: str, tag: str) -> Any:
+def _image_function(hub: str, tag: str, variant: str = "") -> Any:
     def image(name: Any, default: str) -> str:
-        """`{hub}/{name}:{tag}`; a name with a `/` is already a full image reference."""
+        """`{hub}/{name}:{tag}[-{variant}]`; a name with a `/` is already a full image reference."""
         text = go_string(name) or default
-        return text if "/" in text else f"{hub}/{text}:{tag}"
+        suffix = f"-{variant}" if variant else ""
+        return text if "/" in text else f"{hub}/{text}:{tag}{suffix}"
 
     return image
 
@@ -169,10 +176,18 @@ def _component_spec(spec: dict[str, Any], key: str) -> dict[str, Any]:
     return value
 
 
-def _image_for(spec: dict[str, Any], component: dict[str, Any]) -> tuple[str, str]:
-    hub = go_string(component.get("hub") or spec.get("hub")).rstrip("/")
-    tag = go_string(component.get("tag") or spec.get("tag"))
-    return hub, tag
+def _image_for(spec: dict[str, Any], component: dict[str, Any], values_key: str | None = None) -> tuple[str, str, str]:
+    """(hub, tag, variant) of one component, most specific first, as istioctl resolves them:
+    components.<c>.hub, values.<c>.hub, values.global.hub, spec.hub (same for tag; variant
+    from values.<c>.variant or values.global.variant, e.g. `distroless` in the ambient profile)."""
+    values = spec.get("values") or {}
+    own = (values.get(values_key) or {}) if values_key else {}
+    own = own if isinstance(own, dict) else {}
+    glob = values.get("global") or {}
+    hub = go_string(component.get("hub") or own.get("hub") or glob.get("hub") or spec.get("hub")).rstrip("/")
+    tag = go_string(component.get("tag") or own.get("tag") or glob.get("tag") or spec.get("tag"))
+    variant = go_string(own.get("variant") or glob.get("variant") or "")
+    return hub, tag, variant
 
 
 def mesh_config(spec: dict[str, Any], namespace: str, rev_suffix: str) -> dict[str, Any]:
@@ -186,7 +201,87 @@ def mesh_config(spec: dict[str, Any], namespace: str, rev_suffix: str) -> dict[s
     }
     if glob.get("meshID"):
         defaults["defaultConfig"]["meshId"] = glob["meshID"]
+    # Proxies istiod injects or deploys later (waypoints, gateways) use the install's image variant.
+    variant = ((glob.get("proxy") or {}).get("variant")) or glob.get("variant")
+    if variant:
+        defaults["defaultConfig"]["image"] = {"imageType": go_string(variant)}
     return deep_merge(defaults, spec.get("meshConfig") or {})
+
+
+# Keys of values.global that the injection templates read (istioctl writes the same set into the
+# injector's `values`); anything else in values.global is for the install only.
+INJECTOR_GLOBAL_KEYS = (
+    "caAddress", "caName", "certSigners", "configCluster", "configValidation", "defaultPodDisruptionBudget",
+    "defaultResources", "externalIstiod", "hub", "imagePullPolicy", "imagePullSecrets", "istioNamespace", "istiod",
+    "logAsJson", "logging", "meshID", "meshNetworks", "mountMtlsCerts", "multiCluster", "nativeNftables", "network",
+    "networkPolicy", "omitSidecarInjectorConfigMap", "operatorManageWebhooks", "pilotCertProvider",
+    "priorityClassName", "proxy", "proxy_init", "remotePilotAddress", "resourceScope", "sds", "sts", "tag",
+    "trustBundleName", "trustDomain", "variant", "waypoint",
+)
+
+
+def effective_global(spec: dict[str, Any]) -> dict[str, Any]:
+    """values.global with hub and tag resolved (values.global.* wins over spec.hub/spec.tag, as in istioctl)."""
+    glob = dict(spec["values"].get("global") or {})
+    glob["hub"] = go_string(glob.get("hub") or spec.get("hub")).rstrip("/")
+    glob["tag"] = glob.get("tag") or spec.get("tag")
+    glob["variant"] = go_string(glob.get("variant") or "")
+    return glob
+
+
+def injector_values(spec: dict[str, Any], glob: dict[str, Any], revision: str | None) -> dict[str, Any]:
+    """The `values` istiod hands to its injection and gateway templates as `.Values`."""
+    values = spec["values"]
+    cni = values.get("cni") or {}
+    pilot = values.get("pilot") or {}
+    cni_enabled = _component_spec(spec, "cni").get("enabled") is True
+    gateways = values.get("gateways") or {}
+    injected_global = {key: glob[key] for key in INJECTOR_GLOBAL_KEYS if key in glob}
+    if glob.get("platform"):
+        injected_global["platform"] = glob["platform"]
+    return {
+        "gateways": {key: gateways.get(key) or {} for key in ("seccompProfile", "securityContext")},
+        "global": injected_global,
+        "pilot": {
+            "cni": {
+                "enabled": cni_enabled,
+                "provider": cni.get("provider", "default"),
+                "ambient": {"enabled": bool((cni.get("ambient") or {}).get("enabled"))},
+            },
+            "env": pilot.get("env") or {},
+            **({"crlConfigMapName": pilot["crlConfigMapName"]} if pilot.get("crlConfigMapName") else {}),
+        },
+        "revision": revision or "",
+        "sidecarInjectorWebhook": values.get("sidecarInjectorWebhook") or {},
+    }
+
+
+# Istio's built-in injection templates that ambientctl ships (manifests/pilot/injection/).
+INJECTION_TEMPLATES = ("sidecar", "gateway", "waypoint", "kube-gateway")
+# istiod 1.0-era releases read a single `template`; this value makes such an istiod fail loudly.
+LEGACY_TEMPLATE_GUARD = "{{ Template_Version_And_Istio_Version_Mismatched_Check_Installation }}"
+
+
+def injector_config(spec: dict[str, Any], templates: dict[str, str]) -> str:
+    """The injector ConfigMap's `config`: policy, selectors and the Go templates (user templates win)."""
+    from ambientctl.yamlout import dump_yaml
+
+    glob = spec["values"].get("global") or {}
+    webhook = spec["values"].get("sidecarInjectorWebhook") or {}
+    all_templates = {**templates, **{str(k): go_string(v) for k, v in (webhook.get("templates") or {}).items()}}
+    return dump_yaml({
+        "defaultTemplates": list(webhook.get("defaultTemplates") or ["sidecar"]),
+        "policy": go_string((glob.get("proxy") or {}).get("autoInject") or "enabled"),
+        "alwaysInjectSelector": list(webhook.get("alwaysInjectSelector") or []),
+        "neverInjectSelector": list(webhook.get("neverInjectSelector") or []),
+        "injectedAnnotations": dict(webhook.get("injectedAnnotations") or {}) or None,
+        "template": LEGACY_TEMPLATE_GUARD,
+        "templates": all_templates,
+    })
+
+
+def _pretty_json(value: Any) -> str:
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
 
 
 def base_context(config: dict[str, Any], revision: str | None) -> dict[str, Any]:
@@ -199,9 +294,18 @@ def base_context(config: dict[str, Any], revision: str | None) -> dict[str, Any]
     rev_suffix = f"-{revision}" if revision else ""
     mesh = mesh_config(spec, namespace, rev_suffix)
     ztunnel = _component_spec(spec, "ztunnel")
+    glob = effective_global(spec)
     return {
         "spec": spec,
         "values": spec["values"],
+        "global_hub": glob["hub"],
+        "global_tag": go_string(glob["tag"]),
+        "global_variant": glob["variant"],
+        "injector_values": injector_values(spec, glob, revision),
+        "merged_values": {
+            **spec["values"], "global": glob, "revision": revision or "", "meshConfig": spec.get("meshConfig") or {},
+        },
+        "injector_config": lambda templates: injector_config(spec, templates),
         "ztunnel_namespace": go_string(ztunnel.get("namespace") or namespace),
         "mesh": mesh,
         "mesh_yaml": yaml.safe_dump(mesh, sort_keys=True, default_flow_style=False).rstrip("\n"),
@@ -234,14 +338,14 @@ def render_components(config: dict[str, Any], revision: str | None) -> list[Any]
             if settings.get("enabled") is not True:
                 continue
             namespace = go_string(settings.get("namespace") or ctx["istio_namespace"])
-            hub, tag = _image_for(spec, settings)
+            hub, tag, variant = _image_for(spec, settings, VALUES_KEYS.get(name))
             context = {
                 **ctx,
                 "namespace": namespace,
                 "hub": hub,
                 "tag": tag,
                 "component": name,
-                "image": _image_function(hub, tag),
+                "image": _image_function(hub, tag, variant),
             }
             objects = []
             if name == "Base":
@@ -252,9 +356,10 @@ def render_components(config: dict[str, Any], revision: str | None) -> list[Any]
                 objects.extend(render_template(template, context))
             _apply_k8s_settings(name, objects, settings.get("k8s") or {})
         labels = owner_labels(name, revision or "default")
+        default_tag, variant = ctx["global_tag"], ctx["global_variant"]
         for obj in objects:
             meta = obj.setdefault("metadata", {})
-            common = _common_labels(_object_tag(obj, spec))
+            common = _common_labels(_object_tag(obj, default_tag, variant))
             meta["labels"] = {**(meta.get("labels") or {}), **common, **labels}
         # A JSON round trip gives every object its own plain tree (no sub-objects shared with the
         # config or each other, which YAML would print as &anchors).
@@ -293,14 +398,14 @@ def _render_gateways(name: str, spec: dict[str, Any], ctx: dict[str, Any]) -> tu
         gw_namespace = go_string(gateway.get("namespace") or ctx["istio_namespace"])
         if index == 0 or not objects:
             namespace = gw_namespace
-        hub, tag = _image_for(spec, gateway)
+        hub, tag, variant = _image_for(spec, gateway)
         context = {
             **ctx,
             "namespace": gw_namespace,
             "hub": hub,
             "tag": tag,
             "component": name,
-            "image": _image_function(hub, tag),
+            "image": _image_function(hub, tag, variant),
             "gateway": {**values, "name": gw_name, "labels": labels, "ingress": ingress},
         }
         rendered: list[dict[str, Any]] = []

@@ -334,3 +334,22 @@ def test_waypoint_pods_are_not_sidecars() -> None:
     envoy = pod("wp-1", "wp", "wp", **{"gateway.networking.k8s.io/gateway-name": "wp"})
     envoy["spec"]["containers"] = [{"name": "istio-proxy"}]
     assert codes(bookinfo_state(envoy)) == []
+
+
+def test_namespace_scoped_user_still_gets_an_analysis() -> None:
+    from ambientctl.analyze.model import load_cluster
+    from ambientctl.errors import ForbiddenError
+
+    class NamespaceUser:
+        def list(self, api_version, kind, namespace=None, **_):
+            if kind == "Namespace" or (kind == "AuthorizationPolicy" and namespace == "istio-system"):
+                raise ForbiddenError("forbidden")
+            return [pod("a", "sa", "a", namespace="team")] if kind == "Pod" else []
+
+        def get(self, api_version, kind, name, namespace=None):
+            return ns(name, **{"istio.io/dataplane-mode": "ambient"})
+
+    state = load_cluster(NamespaceUser(), "team", "istio-system")
+    assert state.is_enrolled("team") and [p["metadata"]["name"] for p in state.pods] == ["a"]
+    assert len(state.unreadable) == 2 and "Namespaces" in state.unreadable[0]
+    assert "AuthorizationPolicy objects (security.istio.io/v1) in namespace istio-system" in state.unreadable[1]

@@ -155,3 +155,51 @@ def test_human_duration(seconds, text):
 ])
 def test_parse_rfc3339(value, expected):
     assert certs.parse_rfc3339(value) == expected
+
+
+# -- the structural check the table views use instead of parsing ----------------------------------
+
+
+def _pem_of_der(der: bytes) -> bytes:
+    body = base64.encodebytes(der)
+    return b"-----BEGIN CERTIFICATE-----\n" + body + b"-----END CERTIFICATE-----\n"
+
+
+def test_structure_check_accepts_real_certificates(pki):
+    for issued in pki.values():
+        certs.check_certificate_structure(issued.cert.public_bytes(PEM))
+
+
+def test_structure_check_accepts_long_form_lengths_beyond_two_bytes():
+    tbs = b"\x30\x82\x01\x00" + b"\x00" * 256
+    algorithm = b"\x30\x03\x06\x01\x00"
+    signature = b"\x03\x02\x00\x00"
+    content = tbs + algorithm + signature
+    der = b"\x30\x82" + len(content).to_bytes(2, "big") + content
+    certs.check_certificate_structure(_pem_of_der(der))
+
+
+@pytest.mark.parametrize("mangle, reason", [
+    (lambda der: b"ABCDEFGH", "not a DER SEQUENCE"),
+    (lambda der: der[:-1], "not a DER SEQUENCE"),                     # cut short
+    (lambda der: der + b"\x00", "not a DER SEQUENCE"),                # trailing garbage
+    (lambda der: der[:4] + b"\x04" + der[5:], "not tbsCertificate"),  # tbsCertificate is not a SEQUENCE
+    (lambda der: b"", "not a DER SEQUENCE"),
+])
+def test_structure_check_rejects_what_is_not_a_certificate(pki, mangle, reason):
+    der = pki["leaf"].cert.public_bytes(serialization.Encoding.DER)
+    with pytest.raises(certs.CertificateError) as exc:
+        certs.check_certificate_structure(_pem_of_der(mangle(der)))
+    assert str(exc.value).startswith("is not a valid X.509 certificate") and reason in str(exc.value)
+
+
+def test_structure_check_rejects_a_public_key_in_a_certificate_block(pki):
+    spki = pki["leaf"].cert.public_key().public_bytes(serialization.Encoding.DER,
+                                                       serialization.PublicFormat.SubjectPublicKeyInfo)
+    with pytest.raises(certs.CertificateError, match="not tbsCertificate"):
+        certs.check_certificate_structure(_pem_of_der(spki))
+
+
+def test_structure_check_rejects_a_body_that_is_not_base64():
+    with pytest.raises(certs.CertificateError, match="PEM body is not base64"):
+        certs.check_certificate_structure(b"-----BEGIN CERTIFICATE-----\nQUJDR\n-----END CERTIFICATE-----\n")

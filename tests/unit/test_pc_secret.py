@@ -83,6 +83,32 @@ def test_detail_golden(golden_doc, shape):
                                                                ds.GOLDEN_NOW))
 
 
+@pytest.mark.parametrize("shape", SHAPES)
+def test_table_and_json_from_the_dumps_fields_match_the_parsed_certificates(golden_doc, shape):
+    """check_all (dump fields, structure only) prints exactly what parsing every certificate prints."""
+    data = json.dumps(SHAPES[shape](golden_doc)).encode()
+    fast = configdump.parse(data, "dump.json")
+    configdump.check_all(fast)
+    slow = parsed(SHAPES[shape](golden_doc))
+    assert printer.format_short(fast.identities, ds.GOLDEN_NOW) == printer.format_short(slow.identities, ds.GOLDEN_NOW)
+    assert configdump.secrets_document(fast.identities) == configdump.secrets_document(slow.identities)
+    assert configdump.ztunnel_certificates_document(fast.identities) == \
+        configdump.ztunnel_certificates_document(slow.identities)
+    parsed_entries = [e for ident in fast.identities for e in ident.entries() if e.info is not None]
+    assert (parsed_entries == []) == (shape != "envoy")  # only Envoy dumps lack serials and dates
+
+
+def test_a_certificate_without_its_dates_in_the_dump_is_parsed_for_them(golden_doc):
+    doc = json.loads(json.dumps(golden_doc))
+    del doc["certificates"][1]["certChain"][0]["validFrom"]
+    dump = configdump.parse(json.dumps(doc).encode(), "dump.json")
+    configdump.check_all(dump)
+    leaf = dump.identities[1].chain[0]
+    assert leaf.info is not None and leaf.error is None
+    row = printer.short_rows(dump.identities[1:2], ds.GOLDEN_NOW)[0]
+    assert row[6] == golden_doc["certificates"][1]["certChain"][0]["validFrom"]  # read off the certificate
+
+
 def test_older_ztunnel_prints_the_same_rows_as_current(golden_doc):
     current = printer.format_short(parsed(golden_doc).identities, ds.GOLDEN_NOW)
     legacy = printer.format_short(parsed(ds.to_legacy(golden_doc)).identities, ds.GOLDEN_NOW)
@@ -346,5 +372,19 @@ def test_help_imports_neither_kubernetes_nor_cryptography():
 
 
 def test_file_mode_never_imports_kubernetes(tmp_path, fresh_doc):
-    assert _imported_after(["pc", "secret", "--file", write(tmp_path, fresh_doc)]) == ["cryptography"]
+    assert "kubernetes" not in _imported_after(["pc", "secret", "--file", write(tmp_path, fresh_doc), "-o", "detail"])
     assert "kubernetes" not in _imported_after(["zc", "all", "--file", write(tmp_path, fresh_doc)])
+
+
+def test_table_and_json_of_a_current_dump_do_not_parse_certificates(tmp_path, fresh_doc):
+    """istioctl's way (and why we are faster): the dump's own serials and dates, no X.509 parsing."""
+    dump = write(tmp_path, fresh_doc)
+    for fmt in ("short", "json", "yaml"):
+        assert _imported_after(["pc", "secret", "--file", dump, "-o", fmt]) == [], fmt
+    assert _imported_after(["zc", "certificate", "--file", dump]) == []
+    assert _imported_after(["pc", "secret", "--file", dump, "-o", "detail"]) == ["cryptography"]
+
+
+def test_dumps_without_serials_and_dates_are_parsed(tmp_path, golden_doc):
+    envoy = write(tmp_path, SHAPES["envoy"](golden_doc), "envoy.json")
+    assert _imported_after(["pc", "secret", "--file", envoy]) == ["cryptography"]

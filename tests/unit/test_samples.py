@@ -177,3 +177,29 @@ def test_delete_skips_kinds_the_cluster_does_not_serve() -> None:
     code, _, err = run(NoIstio(), "samples", "delete", "reviews-90-10", "-n", "shop")
     assert code == 0
     assert "nothing to delete" in err
+
+
+_PROBE = """
+import sys, io, contextlib
+from ambientctl.cli import run
+with contextlib.redirect_stdout(io.StringIO()):
+    code = run(sys.argv[1:])
+print(code, ",".join(m for m in ("kubernetes", "urllib3", "prometheus_client") if m in sys.modules))
+"""
+
+
+@pytest.mark.parametrize("argv", [
+    ["samples", "list"], ["samples", "show", "bookinfo"], ["analyze", "-L"], ["x", "graph", "--help"],
+    ["x", "authz", "allow", "--to", "app=a", "--from", "sa/b", "-n", "x"], ["waypoint", "metrics", "--help"],
+])
+def test_issue9_commands_without_cluster_stay_light(argv, tmp_path) -> None:
+    """No kubernetes import (startup time) for the commands of this issue that need no cluster."""
+    import subprocess
+    import sys
+
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "KUBECONFIG": str(tmp_path / "none")}
+    out = subprocess.run([sys.executable, "-c", _PROBE, *argv], capture_output=True, text=True, check=True,
+                         env=env, cwd=str(Path(__file__).resolve().parents[2]))
+    code, _, heavy = out.stdout.strip().partition(" ")
+    assert code == "0", out.stderr
+    assert heavy == "", f"{argv} imported {heavy}"
