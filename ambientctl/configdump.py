@@ -136,7 +136,15 @@ def read_dump_file(path: str, stdin: Any = None, limit: int = MAX_DUMP_BYTES) ->
         raise InvalidInputError(_too_big(path, st.st_size, limit), _TOO_BIG_HINT)
     try:
         with open(path, "rb") as handle:
-            return _read_limited(handle, path, limit)
+            if not stat.S_ISREG(st.st_mode):
+                return _read_limited(handle, path, limit)
+            data = handle.read(st.st_size + 1)  # one read of the size stat gave
+            if len(data) <= st.st_size:
+                return data
+            data += _read_limited(handle, path, limit)  # the file grew since: still capped
+            if len(data) > limit:
+                raise InvalidInputError(_too_big(path, len(data), limit), _TOO_BIG_HINT)
+            return data
     except OSError as exc:
         raise InvalidInputError(f"cannot read dump file {path}: {exc.strerror}",
                                 "check the file's permissions") from None
@@ -290,8 +298,14 @@ _PEM_FIELD_CACHE: dict[str, tuple[bytes | None, str | None]] = {}
 
 def _pem_of(value: Any) -> tuple[bytes | None, str | None]:
     """(first certificate's PEM, None) or (None, why not); ztunnel repeats the root for every identity."""
-    if isinstance(value, str) and value in _PEM_FIELD_CACHE:
-        return _PEM_FIELD_CACHE[value]
+    if isinstance(value, str):
+        cached = _PEM_FIELD_CACHE.get(value)
+        if cached is not None:
+            return cached
+        single = certs.single_certificate_pem(value)
+        if single is not None:
+            _PEM_FIELD_CACHE[value] = (single, None)
+            return single, None
     try:
         result: tuple[bytes | None, str | None] = (certs.split_pem_chain(certs.pem_from_field(value))[0], None)
     except certs.CertificateError as exc:

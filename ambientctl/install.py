@@ -185,6 +185,17 @@ def prune_kinds(rendered_objects: Iterable[dict[str, Any]]) -> list[tuple[str, s
     return [k for k in kinds if k[1] not in NEVER_PRUNED]
 
 
+def listed_kinds(rendered_objects: Sequence[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(apiVersion, kind) pairs install lists before applying: the prune kinds, plus CRDs when it renders some.
+
+    CRDs are never pruned, but listing ours tells a re-applied CRD (unchanged
+    or configured) from a new one without a GET per CRD.
+    """
+    crds = [("apiextensions.k8s.io/v1", "CustomResourceDefinition")]
+    has_crds = any(o.get("kind") == "CustomResourceDefinition" for o in rendered_objects)
+    return (crds if has_crds else []) + prune_kinds(rendered_objects)
+
+
 def prune_set(rendered_objects: Iterable[dict[str, Any]], live_owned: Iterable[dict[str, Any]],
               revision: str | None = None) -> list[dict[str, Any]]:
     """Live objects of ours (of `revision`, if given) that the render no longer contains, in delete order.
@@ -629,7 +640,7 @@ class Installer:
         resourceVersion too. Prune narrows this down itself (`prune_set`).
         """
         found: dict[ObjectKey, dict[str, Any]] = {}
-        for api_version, kind in prune_kinds(self.objects):
+        for api_version, kind in listed_kinds(self.objects):
             try:
                 items = self.kube.list(api_version, kind, all_namespaces=True, label_selector=OWNED_SELECTOR)
             except CRDMissingError:

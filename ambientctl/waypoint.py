@@ -124,6 +124,9 @@ def validate_revision(revision: str | None) -> str | None:
     return revision
 
 
+SERVICE_ACCOUNT_WAYPOINT_SUFFIX = "-waypoint"
+
+
 def validate_service_account(name: str) -> str:
     if len(name) > 253 or not _DNS_SUBDOMAIN.match(name):
         raise InvalidInputError(
@@ -189,20 +192,23 @@ def make_spec(
 ) -> tuple[WaypointSpec, list[str]]:
     """Validate the flags into a spec; returns it with warnings for stderr.
 
-    The name defaults to the service account's (the guide's per-account
-    waypoint), else `waypoint`; an explicit `--name` always wins.
+    The name defaults to `<service account>-waypoint` (the guide's per-account
+    waypoint), else `waypoint`; an explicit `--name` always wins. Not the bare
+    account name: istiod names the waypoint's own ServiceAccount (and Service)
+    after the Gateway, so a Gateway called like the app's account would take
+    that account over, and deleting the waypoint would delete it.
     """
     warnings: list[str] = []
     if service_account is not None:
         validate_service_account(service_account)
     if name is None or name == "":
         if service_account is not None:
-            if "." in service_account or not _WAYPOINT_NAME.match(service_account) or len(service_account) > 63:
+            name = f"{service_account}{SERVICE_ACCOUNT_WAYPOINT_SUFFIX}"
+            if "." in service_account or not _WAYPOINT_NAME.match(name) or len(name) > 63:
                 raise InvalidInputError(
-                    f"service account {service_account!r} is not a valid waypoint name",
+                    f"{name!r}, derived from service account {service_account!r}, is not a valid waypoint name",
                     "pass --name to name the waypoint",
                 )
-            name = service_account
         else:
             name = DEFAULT_NAME
     validate_waypoint_name(name)

@@ -23,7 +23,6 @@ from ambientctl.analyze.model import (
     namespace_of,
     pod_service_account,
     ref,
-    selector_matches,
     traffic_type,
 )
 from ambientctl.constants import INJECTION_LABEL, REVISION_LABEL, USE_WAYPOINT_LABEL
@@ -337,4 +336,4 @@ def run_checks(state: MeshState, checks: tuple[Check, ...] = ALL_CHECKS) -> list
     return sorted(messages, key=lambda m: (-m.level, m.resource, m.code, m.text))
 
 
-__all__ = ["ALL_CHECKS", "Check", "run_checks", "selector_matches"]
+__all__ = ["ALL_CHECKS", "Check", "run_checks"]

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="Manage waypoints: the L7 proxies of the ambient mesh.", no_args_is_help=True)
 
-_NAME_HELP = "Name of the waypoint (default: waypoint, or the --service-account's name)."
+_NAME_HELP = "Name of the waypoint (default: waypoint, or <service account>-waypoint with --service-account)."
 _FOR_HELP = "Traffic the waypoint handles: all, none, service, workload (label istio.io/waypoint-for; default: istiod's, service)."
 _REVISION_HELP = "Control-plane revision to label the waypoint with (istio.io/rev)."
 _SA_HELP = "Make this the waypoint of one service account (the guide's per-account waypoint)."
@@ -84,7 +84,7 @@ def apply(
 ) -> None:
     """Apply a waypoint to the namespace (server-side apply), and attach it if asked.
 
-    With --service-account the waypoint is named after the account and the
+    With --service-account the waypoint is named <account>-waypoint and the
     Services fronting its pods get istio.io/use-waypoint (current Istio
     attaches waypoints with that label, not by service account).
 

@@ -78,30 +78,50 @@ def _handshake_failure(reason: str) -> tuple[int, bytes]:
 
 
 def _read_all(sock: socket.socket) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
+    """Read one HTTP response: up to Content-Length, the last chunk, or EOF.
+
+    The port-forward stream stays open after the server has answered, so
+    waiting for EOF alone would cost the whole socket timeout.
+    """
+    data = bytearray()
+    while not _response_complete(data):
         try:
             chunk = sock.recv(65536)
         except socket.timeout:
             break
         if not chunk:
             break
-        size += len(chunk)
-        if size > MAX_RESPONSE_BYTES:
+        data += chunk
+        if len(data) > MAX_RESPONSE_BYTES:
             raise InvalidInputError(f"response larger than {MAX_RESPONSE_BYTES // (1024 * 1024)} MiB")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    return bytes(data)
+
+
+def _response_complete(data: bytearray) -> bool:
+    head_end = data.find(b"\r\n\r\n")
+    if head_end < 0:
+        return False
+    headers = _headers(bytes(data[:head_end]))
+    body_len = len(data) - head_end - 4
+    if b"content-length" in headers:
+        length = headers[b"content-length"]
+        return length.isdigit() and body_len >= int(length)
+    if headers.get(b"transfer-encoding", b"").lower() == b"chunked":
+        return data.endswith(b"0\r\n\r\n")
+    return False  # no length given: the server closes when done
+
+
+def _headers(head: bytes) -> dict[bytes, bytes]:
+    return {k.strip().lower(): v.strip() for k, _, v in (line.partition(b":") for line in head.split(b"\r\n")[1:])}
 
 
 def _parse_http_response(raw: bytes, where: str) -> bytes:
     head, sep, body = raw.partition(b"\r\n\r\n")
     if not sep:
         raise ApiServerError(f"no HTTP answer from {where}", "check that the pod's admin server is running")
-    lines = head.split(b"\r\n")
-    parts = lines[0].split(b" ", 2)
+    parts = head.split(b"\r\n", 1)[0].split(b" ", 2)
     status = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
-    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(b":") for line in lines[1:])}
+    headers = _headers(head)
     if headers.get(b"transfer-encoding", b"").lower() == b"chunked":
         body = _dechunk(body)
     if status != 200:

@@ -144,16 +144,16 @@ def test_service_account_labels_the_right_services_only(cluster, namespace):
     result = cli(cluster, namespace, "apply", "--service-account", "bookinfo-productpage")
     assert result.exit_code == 0, result.stderr
     assert result.stdout.splitlines() == [
-        f"✔ waypoint {namespace}/bookinfo-productpage applied",
-        f'✔ service {namespace}/productpage labeled with "istio.io/use-waypoint: bookinfo-productpage"',
+        f"✔ waypoint {namespace}/bookinfo-productpage-waypoint applied",
+        f'✔ service {namespace}/productpage labeled with "istio.io/use-waypoint: bookinfo-productpage-waypoint"',
     ]
-    gw = get_gateway(cluster, namespace, "bookinfo-productpage")
+    gw = get_gateway(cluster, namespace, "bookinfo-productpage-waypoint")
     assert gw["metadata"]["annotations"]["istio.io/service-account"] == "bookinfo-productpage"
 
     productpage = service_meta(cluster, namespace, "productpage")
-    assert productpage.labels == {"team": "web", "istio.io/use-waypoint": "bookinfo-productpage"}
+    assert productpage.labels == {"team": "web", "istio.io/use-waypoint": "bookinfo-productpage-waypoint"}
     assert json.loads(productpage.annotations[ADDED_LABELS_ANNOTATION]) == {
-        "istio.io/use-waypoint": "bookinfo-productpage"}
+        "istio.io/use-waypoint": "bookinfo-productpage-waypoint"}
     reviews = service_meta(cluster, namespace, "reviews")
     assert "istio.io/use-waypoint" not in (reviews.labels or {})
     assert ADDED_LABELS_ANNOTATION not in (reviews.annotations or {})
@@ -173,23 +173,23 @@ def test_delete_leaves_other_gateways_and_user_labels(cluster, namespace):
     assert cli(cluster, namespace, "apply", "--service-account", "bookinfo-reviews").exit_code == 0
     # a user points ratings at the same waypoint by hand: delete must not undo that
     client.CoreV1Api(cluster.api_client()).patch_namespaced_service(
-        "ratings", namespace, {"metadata": {"labels": {"istio.io/use-waypoint": "bookinfo-reviews"}}})
+        "ratings", namespace, {"metadata": {"labels": {"istio.io/use-waypoint": "bookinfo-reviews-waypoint"}}})
 
     named = cli(cluster, namespace, "delete", "ingress")
     assert named.exit_code == 0
     assert "is not a waypoint; left alone" in named.stderr
     result = cli(cluster, namespace, "delete", "--all")
     assert result.exit_code == 0, result.stderr
-    assert f"waypoint {namespace}/bookinfo-reviews deleted" in result.stdout
+    assert f"waypoint {namespace}/bookinfo-reviews-waypoint deleted" in result.stdout
     assert f"service {namespace}/reviews: removed label istio.io/use-waypoint" in result.stdout
-    assert "service ratings still uses bookinfo-reviews" in result.stderr
+    assert "service ratings still uses bookinfo-reviews-waypoint" in result.stderr
 
-    assert get_gateway(cluster, namespace, "bookinfo-reviews") is None
+    assert get_gateway(cluster, namespace, "bookinfo-reviews-waypoint") is None
     assert get_gateway(cluster, namespace, "ingress") is not None
     reviews = service_meta(cluster, namespace, "reviews")
     assert reviews.labels == {"owner": "team-a"}
     assert ADDED_LABELS_ANNOTATION not in (reviews.annotations or {})
-    assert service_meta(cluster, namespace, "ratings").labels["istio.io/use-waypoint"] == "bookinfo-reviews"
+    assert service_meta(cluster, namespace, "ratings").labels["istio.io/use-waypoint"] == "bookinfo-reviews-waypoint"
 
 
 def test_enroll_namespace_and_delete_restores_it(cluster, namespace):
@@ -222,10 +222,10 @@ def test_wait_succeeds_once_programmed(cluster, namespace):
 
     def program_when_created():
         try:
-            wait_until("the waypoint Gateway", lambda: get_gateway(cluster, namespace, "bookinfo-productpage"),
+            wait_until("the waypoint Gateway", lambda: get_gateway(cluster, namespace, "bookinfo-productpage-waypoint"),
                        timeout=30, interval=0.2)
             time.sleep(1.0)
-            set_programmed(cluster, namespace, "bookinfo-productpage")
+            set_programmed(cluster, namespace, "bookinfo-productpage-waypoint")
         except BaseException as exc:  # noqa: BLE001 - reported by the main thread
             failures.append(exc)
 
@@ -237,13 +237,13 @@ def test_wait_succeeds_once_programmed(cluster, namespace):
     assert not failures, failures
     assert result.exit_code == 0, result.stderr
     assert result.stdout.splitlines() == [
-        f"✔ waypoint {namespace}/bookinfo-productpage applied",
-        f"✔ waypoint {namespace}/bookinfo-productpage is ready",
-        f'✔ service {namespace}/productpage labeled with "istio.io/use-waypoint: bookinfo-productpage"',
+        f"✔ waypoint {namespace}/bookinfo-productpage-waypoint applied",
+        f"✔ waypoint {namespace}/bookinfo-productpage-waypoint is ready",
+        f'✔ service {namespace}/productpage labeled with "istio.io/use-waypoint: bookinfo-productpage-waypoint"',
     ]
-    status = cli(cluster, namespace, "status", "bookinfo-productpage")
+    status = cli(cluster, namespace, "status", "bookinfo-productpage-waypoint")
     assert [line.split()[:3] for line in status.stdout.splitlines()[1:]] == [
-        ["bookinfo-productpage", "True", "Accepted"], ["bookinfo-productpage", "True", "Programmed"]]
+        ["bookinfo-productpage-waypoint", "True", "Accepted"], ["bookinfo-productpage-waypoint", "True", "Programmed"]]
     assert cli(cluster, namespace, "list").stdout.splitlines()[1].split()[-1] == "True"
 
 

@@ -2,11 +2,14 @@
 
 FakeKube keeps objects by (group, kind, namespace, name), bumps
 resourceVersion only when an apply changes something (as the API server
-does), and can be told to keep a workload unready or to refuse a field.
+does), records managedFields per field manager, counts every request it
+would send to an API server, and can be told to keep a workload unready,
+to refuse a field, or to deny permissions.
 """
 
 from __future__ import annotations
 
+import collections
 import copy
 import itertools
 import re
@@ -14,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from ambientctl.errors import ConflictError, CRDMissingError, KubeTimeoutError, NotFoundError
+from ambientctl.checks import permissions
+from ambientctl.errors import ConflictError, CRDMissingError, ForbiddenError, KubeTimeoutError, NotFoundError
 from ambientctl.install import (
     LOCK_NAME,
     Action,
@@ -22,6 +26,7 @@ from ambientctl.install import (
     InstallOptions,
     Installer,
     InstallProgress,
+    listed_kinds,
     normalize_for_diff,
     object_key,
 )
@@ -47,12 +52,16 @@ class FakeKube:
 
     context_name = "fake"
     server = "https://fake"
+    field_manager = "ambientctl"
 
     def __init__(self) -> None:
         self.store: dict[tuple[str, str, str, str], dict[str, Any]] = {}
         self.rv = itertools.count(100)
         self.uids = itertools.count(1)
         self.calls: list[tuple[str, str]] = []
+        self.requests: collections.Counter[str] = collections.Counter()  # what an API server would receive
+        self.allowed: set[tuple[str, str, str]] | None = None  # (verb, group, resource); None: cluster-admin
+        self.reviews: list[tuple[str, str, str, str]] = []
         self.unready: set[str] = set()
         self.conflicting: set[str] = set()
         self.crds_waited: list[str] = []
@@ -83,6 +92,7 @@ class FakeKube:
 
     # -- verbs
     def get(self, api_version, kind, name, namespace=None):
+        self.requests["get"] += 1
         self._check_served(api_version, kind)
         key = self._key(api_version, kind, name, namespace)
         if key not in self.store:
@@ -96,6 +106,7 @@ class FakeKube:
             return None
 
     def list(self, api_version, kind, namespace=None, *, all_namespaces=False, label_selector=None, field_selector=None):
+        self.requests["list"] += 1
         self._check_served(api_version, kind)
         self.calls.append(("list", kind))
         wanted = parse_selector(label_selector or "")
@@ -110,9 +121,10 @@ class FakeKube:
         return out
 
     def apply(self, obj, *, force=False, dry_run=False):
+        self.requests["apply"] += 1
         self._check_served(obj["apiVersion"], obj["kind"])
         meta = obj["metadata"]
-        if meta.get("namespace") and not self.get_or_none("v1", "Namespace", meta["namespace"]):
+        if meta.get("namespace") and ("", "Namespace", "", meta["namespace"]) not in self.store:
             raise NotFoundError(f'namespaces "{meta["namespace"]}" not found')
         self.calls.append(("apply-dry" if dry_run else "apply", meta["name"]))
         if meta["name"] in self.conflicting and not force:
@@ -122,12 +134,17 @@ class FakeKube:
         new = copy.deepcopy(obj)
         if live is not None:
             new["metadata"] = {**live["metadata"], **copy.deepcopy(meta)}
+            managers = live["metadata"].get("managedFields") or []
+            if not any(m["manager"] == self.field_manager for m in managers):
+                managers = managers + [{"manager": self.field_manager, "operation": "Apply"}]
+            new["metadata"]["managedFields"] = managers
             if normalize_for_diff(live) == normalize_for_diff({**new, "status": live.get("status")}):
                 return copy.deepcopy(live)
             new["metadata"]["generation"] = live["metadata"]["generation"] + 1
         else:
             new["metadata"]["uid"] = f"uid-{next(self.uids)}"
             new["metadata"]["generation"] = 1
+            new["metadata"]["managedFields"] = [{"manager": self.field_manager, "operation": "Apply"}]
         if dry_run:
             new["metadata"]["resourceVersion"] = (live or {}).get("metadata", {}).get("resourceVersion", "")
             return new
@@ -136,24 +153,28 @@ class FakeKube:
         self.store[key] = new
         return copy.deepcopy(new)
 
-    def create(self, obj, *, dry_run=False):
+    def create(self, obj, *, dry_run=False, manager="ambientctl"):
+        self.requests["create"] += 1
         key = object_key(obj)
         self.calls.append(("create", obj["metadata"]["name"]))
         if key in self.store:
             raise ConflictError(f'{obj["kind"]} "{obj["metadata"]["name"]}" already exists')
         new = copy.deepcopy(obj)
-        new["metadata"].update(uid=f"uid-{next(self.uids)}", resourceVersion=str(next(self.rv)), generation=1)
+        new["metadata"].update(uid=f"uid-{next(self.uids)}", resourceVersion=str(next(self.rv)), generation=1,
+                               managedFields=[{"manager": manager, "operation": "Update"}])
         if not dry_run:
             self.store[key] = new
         return copy.deepcopy(new)
 
     def merge_patch(self, api_version, kind, name, namespace, patch, *, dry_run=False):
+        self.requests["patch"] += 1
         live = self.store[self._key(api_version, kind, name, namespace)]
         live.setdefault("data", {}).update(patch.get("data", {}))
         return copy.deepcopy(live)
 
     def delete(self, api_version, kind, name, namespace=None, *, uid=None, dry_run=False):
         assert not dry_run, "the real API server ignores ?dryRun=All when DeleteOptions come in the body"
+        self.requests["delete"] += 1
         key = self._key(api_version, kind, name, namespace)
         live = self.store.get(key)
         if live is None or (uid and live["metadata"].get("uid") != uid):
@@ -165,6 +186,23 @@ class FakeKube:
 
     def wait_crds_established(self, names, timeout):
         self.crds_waited += names
+
+    def resource_type(self, api_version, kind):
+        from ambientctl.install import MANAGED_KINDS
+        from ambientctl.kube.resources import KNOWN_RESOURCES, ResourceType
+
+        if (api_version, kind) in KNOWN_RESOURCES:
+            return KNOWN_RESOURCES[(api_version, kind)]
+        plural = next(k.plural for k in MANAGED_KINDS if k.kind == kind)
+        return ResourceType(api_version, kind, plural, kind in ("ResourceQuota", "NetworkPolicy"))
+
+    def can_i(self, verb, resource, group="", namespace=None):
+        """SelfSubjectAccessReview: everything for a cluster-admin, else only what `allowed` lists."""
+        self.requests["review"] += 1
+        self.reviews.append((verb, group, resource, namespace or ""))
+        if self.allowed is None:
+            return True
+        return (verb, group, resource) in self.allowed
 
     def names(self, kind):
         return sorted(k[3] for k in self.store if k[1] == kind)
@@ -392,6 +430,107 @@ def test_a_stale_lock_is_taken_over():
     installer.install()
     assert progress.lines[0].startswith("! taking over a stale install lock held by dead@host pid 1")
     assert kube.get_or_none("v1", "ConfigMap", LOCK_NAME, NS) is None
+
+
+# ------------------------------------------------------------------ API requests (issue 7)
+
+
+def preflight_and_install(kube, rendered, **options):
+    """What `ambientctl install -y` does: the permission pre-flight, then the install."""
+    installer, progress = run_install(kube, rendered, **options)
+    permissions.require(kube, permissions.install_permissions(
+        kube, installer.objects, installer.namespaces(), installer.istio_namespace), "install")
+    return installer.install()
+
+
+def test_fresh_install_sends_one_request_per_object_plus_a_fixed_few():
+    """No GET per object before its apply, one access review for a cluster-admin, one LIST per kind."""
+    kube = FakeKube()
+    rendered = make_render()
+    objects = [o for c in rendered.components for o in c.objects]
+    preflight_and_install(kube, rendered)
+    workloads = 2  # istiod, ztunnel: one readiness GET each
+    assert dict(kube.requests) == {
+        "review": 1,                                 # may I do everything? yes
+        "get": 1 + workloads,                        # the namespace, then readiness
+        "create": 2,                                 # the namespace, the lock
+        "list": len(listed_kinds(objects)),          # our objects, one LIST per kind
+        "apply": len(objects),
+        "delete": 1,                                 # the lock
+    }
+    assert kube.reviews == [("*", "*", "*", "")]
+
+
+def test_reinstall_sends_the_same_requests_and_changes_nothing():
+    kube = FakeKube()
+    preflight_and_install(kube, make_render())
+    kube.requests.clear()
+    before = {k: v["metadata"]["resourceVersion"] for k, v in kube.store.items()}
+    report = preflight_and_install(kube, make_render())
+    assert {k: v["metadata"]["resourceVersion"] for k, v in kube.store.items()} == before
+    assert report.summary() == "no changes: all 7 objects already match"
+    assert kube.requests["get"] == 1 + 2 and kube.requests["create"] == 1  # the lock only
+
+
+def test_objects_another_tool_made_are_configured_not_created_and_still_need_no_get():
+    """istioctl (or kubectl) made the webhook: our apply takes it over; the summary must not say created."""
+    kube = FakeKube()
+    kube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}}, manager="kubectl")
+    kube.create({"apiVersion": "admissionregistration.k8s.io/v1", "kind": "MutatingWebhookConfiguration",
+                 "metadata": {"name": "istio-sidecar-injector"}, "webhooks": []}, manager="istioctl")
+    kube.requests.clear()
+    report = run_install(kube, make_render())[0].install()
+    actions = {c.ref: c.action for c in report.changes}
+    assert actions["MutatingWebhookConfiguration/istio-sidecar-injector"] is Action.CONFIGURED
+    assert actions["Deployment/istio-system/istiod"] is Action.CREATED
+    assert report.count(Action.CREATED) == 6
+    assert kube.requests["get"] == 1 + 2
+
+
+def test_dry_run_diff_of_an_object_we_do_not_own_yet_fetches_only_that_object():
+    kube = FakeKube()
+    kube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}}, manager="kubectl")
+    kube.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "istio", "namespace": NS},
+                 "data": {"mesh": "{old: true}"}}, manager="helm")
+    kube.requests.clear()
+    report = run_install(kube, make_render(), dry_run=True)[0].plan()
+    change = next(c for c in report.changes if c.ref == "ConfigMap/istio-system/istio")
+    assert change.action is Action.CONFIGURED
+    assert "-  mesh: '{old: true}'" in change.diff and "+  mesh: '{}'" in change.diff
+    assert kube.requests["get"] == 2  # the namespace, and the ConfigMap for its diff
+
+
+def test_a_quick_install_does_not_renew_its_lock_but_a_slow_one_does(monkeypatch):
+    kube = FakeKube()
+    run_install(kube, make_render())[0].install()
+    assert kube.requests["patch"] == 0
+    monkeypatch.setattr("ambientctl.install.LOCK_RENEW_AFTER", 0.0)
+    kube2 = FakeKube()
+    run_install(kube2, make_render())[0].install()
+    assert kube2.requests["patch"] == 3  # before each of the three components
+
+
+def test_a_user_who_may_not_do_everything_gets_every_missing_permission_named():
+    """The one "*" review is denied: fall back to one review per permission, so the list stays complete."""
+    kube = FakeKube()
+    installer, _ = run_install(kube, make_render())
+    needed = permissions.install_permissions(kube, installer.objects, installer.namespaces(), installer.istio_namespace)
+    kube.allowed = {(p.verb, p.group, p.resource) for p in needed} - {("patch", "apps", "deployments"),
+                                                                        ("list", "apiextensions.k8s.io",
+                                                                         "customresourcedefinitions")}
+    with pytest.raises(ForbiddenError) as exc:
+        permissions.require(kube, needed, "install")
+    assert "needs 2 permission(s) you do not have" in exc.value.message
+    assert "patch deployments.apps" in exc.value.message
+    assert "list customresourcedefinitions.apiextensions.k8s.io cluster-wide" in exc.value.message
+    assert kube.reviews[0] == ("*", "*", "*", "") and len(kube.reviews) == 1 + len(set(needed))
+    assert kube.store == {}
+
+
+def test_a_single_permission_is_asked_directly():
+    kube = FakeKube()
+    assert permissions.missing(kube, [permissions.Permission("delete", "", "namespaces")]) == []
+    assert kube.reviews == [("delete", "", "namespaces", "")]
 
 
 # ------------------------------------------------------------------ uninstall

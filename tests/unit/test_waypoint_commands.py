@@ -208,12 +208,12 @@ def test_apply_creates_owned_gateway_and_is_idempotent(bookinfo):
 def test_service_account_labels_only_its_services_and_records_them(bookinfo):
     result = run(bookinfo, "waypoint", "apply", "-n", "default", "--service-account", "bookinfo-productpage")
     assert result.exit_code == 0, result.stderr
-    assert 'service default/productpage labeled with "istio.io/use-waypoint: bookinfo-productpage"' in result.stdout
-    assert labels_of(bookinfo, "Service", "productpage")["istio.io/use-waypoint"] == "bookinfo-productpage"
+    assert 'service default/productpage labeled with "istio.io/use-waypoint: bookinfo-productpage-waypoint"' in result.stdout
+    assert labels_of(bookinfo, "Service", "productpage")["istio.io/use-waypoint"] == "bookinfo-productpage-waypoint"
     assert "istio.io/use-waypoint" not in labels_of(bookinfo, "Service", "reviews")
     annotations = bookinfo.get("v1", "Service", "productpage", "default")["metadata"]["annotations"]
-    assert json.loads(annotations[ADDED_LABELS_ANNOTATION]) == {"istio.io/use-waypoint": "bookinfo-productpage"}
-    gw = bookinfo.get(GW, "Gateway", "bookinfo-productpage", "default")
+    assert json.loads(annotations[ADDED_LABELS_ANNOTATION]) == {"istio.io/use-waypoint": "bookinfo-productpage-waypoint"}
+    gw = bookinfo.get(GW, "Gateway", "bookinfo-productpage-waypoint", "default")
     assert gw["metadata"]["annotations"] == {"istio.io/service-account": "bookinfo-productpage"}
 
     writes = list(bookinfo.writes)
@@ -231,30 +231,30 @@ def test_service_with_other_waypoint_kept_without_overwrite(bookinfo):
     forced = run(bookinfo, "waypoint", "apply", "-n", "default", "--service-account", "bookinfo-reviews",
                  "--overwrite")
     assert forced.exit_code == 0
-    assert labels_of(bookinfo, "Service", "reviews")["istio.io/use-waypoint"] == "bookinfo-reviews"
+    assert labels_of(bookinfo, "Service", "reviews")["istio.io/use-waypoint"] == "bookinfo-reviews-waypoint"
 
 
 def test_delete_removes_only_labels_it_added(bookinfo):
     run(bookinfo, "waypoint", "apply", "-n", "default", "--service-account", "bookinfo-reviews")
     # a user attaches another Service to the same waypoint by hand: not ours to remove
     bookinfo.objects[("v1", "Service", "default", "productpage")]["metadata"]["labels"]["istio.io/use-waypoint"] = \
-        "bookinfo-reviews"
-    result = run(bookinfo, "waypoint", "delete", "bookinfo-reviews", "-n", "default")
+        "bookinfo-reviews-waypoint"
+    result = run(bookinfo, "waypoint", "delete", "bookinfo-reviews-waypoint", "-n", "default")
     assert result.exit_code == 0, result.stderr
-    assert "waypoint default/bookinfo-reviews deleted" in result.stdout
+    assert "waypoint default/bookinfo-reviews-waypoint deleted" in result.stdout
     assert "service default/reviews: removed label istio.io/use-waypoint" in result.stdout
     assert "istio.io/use-waypoint" not in labels_of(bookinfo, "Service", "reviews")
     assert ADDED_LABELS_ANNOTATION not in (bookinfo.get("v1", "Service", "reviews", "default")["metadata"]
                                            .get("annotations") or {})
-    assert labels_of(bookinfo, "Service", "productpage") == {"team": "web", "istio.io/use-waypoint": "bookinfo-reviews"}
-    assert "service productpage still uses bookinfo-reviews" in result.stderr
-    assert bookinfo.get_or_none(GW, "Gateway", "bookinfo-reviews", "default") is None
+    assert labels_of(bookinfo, "Service", "productpage") == {"team": "web", "istio.io/use-waypoint": "bookinfo-reviews-waypoint"}
+    assert "service productpage still uses bookinfo-reviews-waypoint" in result.stderr
+    assert bookinfo.get_or_none(GW, "Gateway", "bookinfo-reviews-waypoint", "default") is None
 
 
 def test_delete_leaves_a_relabelled_service_alone(bookinfo):
     run(bookinfo, "waypoint", "apply", "-n", "default", "--service-account", "bookinfo-productpage")
     bookinfo.objects[("v1", "Service", "default", "productpage")]["metadata"]["labels"]["istio.io/use-waypoint"] = "x"
-    run(bookinfo, "waypoint", "delete", "bookinfo-productpage", "-n", "default")
+    run(bookinfo, "waypoint", "delete", "bookinfo-productpage-waypoint", "-n", "default")
     assert labels_of(bookinfo, "Service", "productpage")["istio.io/use-waypoint"] == "x"
 
 
@@ -405,7 +405,7 @@ def test_namespace_scoped_user_can_attach_and_delete(bookinfo):
     assert "no controller has accepted this Gateway" in applied.stderr
     applied = run(bookinfo, "waypoint", "apply", "-n", "default", "--service-account", "bookinfo-reviews")
     assert applied.exit_code == 0, applied.stderr
-    assert labels_of(bookinfo, "Service", "reviews")["istio.io/use-waypoint"] == "bookinfo-reviews"
-    deleted = run(bookinfo, "waypoint", "delete", "bookinfo-reviews", "-n", "default")
+    assert labels_of(bookinfo, "Service", "reviews")["istio.io/use-waypoint"] == "bookinfo-reviews-waypoint"
+    deleted = run(bookinfo, "waypoint", "delete", "bookinfo-reviews-waypoint", "-n", "default")
     assert deleted.exit_code == 0, deleted.stderr
     assert "istio.io/use-waypoint" not in labels_of(bookinfo, "Service", "reviews")

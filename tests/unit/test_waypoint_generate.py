@@ -77,7 +77,8 @@ def test_without_for_no_waypoint_for_label():
 
 def test_service_account_names_the_waypoint():
     doc = invoke("waypoint", "generate", "--service-account", "bookinfo-productpage").yaml
-    assert doc["metadata"]["name"] == "bookinfo-productpage"
+    # not the account's own name: istiod would take over that ServiceAccount (see waypoint.build_spec)
+    assert doc["metadata"]["name"] == "bookinfo-productpage-waypoint"
 
 
 def test_istio_mesh_class_warns_on_stderr_only():
