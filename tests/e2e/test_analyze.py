@@ -8,28 +8,16 @@ istioctl analyze does. Not checked: what ztunnel or a waypoint would do with the
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from kubernetes import client
 
 from tests.support.cli import invoke
+from tests.support.waiting import IMAGE, wait_until
 
 pytestmark = pytest.mark.e2e
 
-IMAGE = "registry.k8s.io/pause:3.10"
 GW = ("gateway.networking.k8s.io", "v1", "gateways")
-
-
-def wait_until(what, fn, timeout=60, interval=0.3):
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(interval)
-    pytest.fail(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
 
 
 @pytest.fixture

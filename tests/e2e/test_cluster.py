@@ -6,7 +6,6 @@ Uses only the official Python ``kubernetes`` client (no kubectl).
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from kubernetes import client
@@ -14,22 +13,9 @@ from kubernetes.client.rest import ApiException
 from kubernetes.stream import portforward
 
 from tests.support import dumpgen
+from tests.support.waiting import IMAGE, NODES, wait_until
 
 pytestmark = pytest.mark.e2e
-
-NODES = {"ambient-control-plane", "ambient-worker", "ambient-worker2"}
-IMAGE = "registry.k8s.io/pause:3.10"
-
-
-def wait_until(what, fn, timeout=60, interval=0.5):
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(interval)
-    pytest.fail(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
 
 
 def pod_template(labels, ports=()):
@@ -48,7 +34,7 @@ def test_server_version_is_pinned(cluster):
 
 def test_three_ready_nodes(cluster):
     nodes = client.CoreV1Api(cluster.api_client()).list_node().items
-    assert {n.metadata.name for n in nodes} == NODES
+    assert {n.metadata.name for n in nodes} == set(NODES)
     for n in nodes:
         ready = [c for c in n.status.conditions if c.type == "Ready"]
         assert ready and ready[0].status == "True", n.metadata.name
@@ -72,7 +58,7 @@ def test_daemonset_ready_on_every_node(cluster, namespace):
 
     wait_until("DaemonSet ready on 3 nodes", ready, timeout=60)
     pods = client.CoreV1Api(cluster.api_client()).list_namespaced_pod(namespace, label_selector="app=ds-probe").items
-    assert {p.spec.node_name for p in pods} == NODES
+    assert {p.spec.node_name for p in pods} == set(NODES)
     assert all(p.status.phase == "Running" and p.status.pod_ip for p in pods)
 
 
@@ -109,7 +95,7 @@ def test_readonly_user_can_read_but_not_write(cluster, namespace):
         metadata=client.V1ObjectMeta(name="existing"), data={"k": "v"}))
     ro = client.CoreV1Api(cluster.api_client(readonly=True))
     assert ro.read_namespaced_config_map("existing", namespace).data == {"k": "v"}
-    assert {n.metadata.name for n in ro.list_node().items} == NODES
+    assert {n.metadata.name for n in ro.list_node().items} == set(NODES)
     with pytest.raises(ApiException) as exc:
         ro.create_namespaced_config_map(namespace, client.V1ConfigMap(metadata=client.V1ObjectMeta(name="denied")))
     assert exc.value.status == 403

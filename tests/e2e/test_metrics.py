@@ -6,7 +6,6 @@ Not checked here: that a real waypoint (Envoy) exports these series; the stand-i
 
 from __future__ import annotations
 
-import time
 
 import pytest
 from kubernetes import client
@@ -14,22 +13,11 @@ from kubernetes import client
 from ambientctl.errors import ExitCode
 from tests.support.cli import invoke
 from tests.unit.test_metrics import series, stats_text
+from tests.support.waiting import IMAGE, wait_until
 
 pytestmark = pytest.mark.e2e
 
-IMAGE = "registry.k8s.io/pause:3.10"
 GATEWAY_NAME_LABEL = "gateway.networking.k8s.io/gateway-name"
-
-
-def wait_until(what, fn, timeout=60, interval=0.3):
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(interval)
-    pytest.fail(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
 
 
 def waypoint_deployment(cluster, namespace: str, name: str = "waypoint", replicas: int = 1) -> list[str]:

@@ -8,7 +8,6 @@ import json
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -17,23 +16,11 @@ from kubernetes import client
 from ambientctl.errors import ExitCode
 from tests.support import dumpgen
 from tests.support.cli import invoke
+from tests.support.waiting import IMAGE, NODES, wait_until
 
 pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
-IMAGE = "registry.k8s.io/pause:3.10"
-NODES = ("ambient-control-plane", "ambient-worker", "ambient-worker2")
-
-
-def wait_until(what, fn, timeout=90, interval=0.5):
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(interval)
-    pytest.fail(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
 
 
 def ready(pod) -> bool:

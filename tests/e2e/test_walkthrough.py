@@ -35,12 +35,12 @@ from kubernetes.client.rest import ApiException
 from tests.support import dumpgen
 from tests.support.cli import Result, invoke
 from tests.unit.test_metrics import series, stats_text
+from tests.support.waiting import NODES, wait_until
 
 pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
 ISTIO_NS = "istio-system"
-NODES = {"ambient-control-plane", "ambient-worker", "ambient-worker2"}
 INSTALL_LINES = ["✔ Istio core installed", "✔ Istiod installed", "✔ CNI installed", "✔ Ztunnel installed",
                  "✔ Ingress gateways installed", "✔ Installation complete"]
 SAMPLES = ("bookinfo", "bookinfo-gateway", "sleep", "notsleep")
@@ -50,17 +50,6 @@ PRODUCTPAGE_WAYPOINT = "productpage-waypoint"  # `productpage` (the guide's name
 REVIEWS_WAYPOINT = "reviews-waypoint"
 PAUSE = "registry.k8s.io/pause:3.10"
 JQ_FILTER = ".dynamicActiveSecrets[0].secret.tlsCertificate.certificateChain.inlineBytes"
-
-
-def wait_until(what, fn, timeout=90, interval=0.5):
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(interval)
-    pytest.fail(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
 
 
 class WaypointProgrammer:

@@ -18,22 +18,11 @@ from kubernetes.client.rest import ApiException
 from ambientctl.errors import ExitCode
 from ambientctl.ownership import ADDED_LABELS_ANNOTATION
 from tests.support.cli import invoke
+from tests.support.waiting import IMAGE, wait_until
 
 pytestmark = pytest.mark.e2e
 
 GROUP, VERSION, PLURAL = "gateway.networking.k8s.io", "v1", "gateways"
-IMAGE = "registry.k8s.io/pause:3.10"
-
-
-def wait_until(what, fn, timeout=60, interval=0.3):
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(interval)
-    pytest.fail(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
 
 
 def cli(cluster, namespace, *args, readonly=False):
