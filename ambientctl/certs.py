@@ -136,7 +136,7 @@ def check_certificate_structure(pem: bytes) -> None:
     if start < 0 or end < 0:
         raise CertificateError("no complete PEM CERTIFICATE block")
     try:
-        der = base64.b64decode(pem[start + len(_PEM_CERT_HEADER):end])  # skips the line breaks
+        der = binascii.a2b_base64(pem[start + len(_PEM_CERT_HEADER):end])  # skips the line breaks
     except (binascii.Error, ValueError):
         raise CertificateError("is not a valid X.509 certificate (its PEM body is not base64)") from None
     problem = _certificate_der_problem(der)

@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
+import gc
 import json
 import os
 import re
 import stat
 import sys
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, BinaryIO, Iterable
+from typing import TYPE_CHECKING, Any, BinaryIO, Iterable, Iterator
 
 from ambientctl import certs
 from ambientctl.errors import InvalidInputError, NotFoundError, UsageError
@@ -187,6 +189,24 @@ def fetch_dump(kube: KubeClient, pod: str, namespace: str) -> bytes:
 
 
 # -- parsing -----------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a dump is read and printed.
+
+    Why: parsing a 1,000-identity dump allocates ~100k objects, which
+    triggers collections that walk every object of the process (the whole
+    CLI framework included) over and over: ~15% of `pc secret --file`'s
+    time. A dump holds no reference cycles; reference counting frees it.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def parse(data: bytes, source: str) -> ConfigDump:

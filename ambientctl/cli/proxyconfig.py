@@ -220,9 +220,12 @@ def secret(
         | base64 --decode | openssl x509 -noout -text
       ambientctl pc secret --file config_dump.json
     """
+    from ambientctl.configdump import gc_paused
+
     cli = cli_context(ctx)
-    loaded = load_dump(cli, pod_ref, node, file)
-    print_certificates(cli, loaded, identity, output.value)
+    with gc_paused():
+        loaded = load_dump(cli, pod_ref, node, file)
+        print_certificates(cli, loaded, identity, output.value)
 
 
 def register(root: typer.Typer) -> None:

@@ -7,7 +7,6 @@ from typing import Iterable
 
 from ambientctl import certs
 from ambientctl.configdump import CertEntry, Identity
-from ambientctl.output import format_table
 
 SHORT_HEADERS = ["CERTIFICATE NAME", "TYPE", "STATUS", "VALID CERT", "SERIAL NUMBER", "NOT AFTER", "NOT BEFORE"]
 SHORT_GAP = 5  # istioctl's tabwriter padding for this table
@@ -33,7 +32,19 @@ def short_rows(identities: Iterable[Identity], now: dt.datetime) -> list[list[st
 
 
 def format_short(identities: Iterable[Identity], now: dt.datetime) -> str:
-    return format_table(SHORT_HEADERS, short_rows(identities, now), gap=SHORT_GAP)
+    return format_string_table(SHORT_HEADERS, short_rows(identities, now), gap=SHORT_GAP)
+
+
+def format_string_table(headers: list[str], rows: list[list[str]], gap: int) -> str:
+    """`output.format_table`'s exact layout for cells that are all strings, one C-level format per row.
+
+    Why: a 1,000-identity dump has 2,000 rows; padding cell by cell in Python
+    was a sixth of `pc secret --file`'s own time.
+    """
+    table = [headers, *rows]
+    widths = [max(map(len, column)) for column in zip(*table)]
+    line = (" " * gap).join(f"{{:<{width}}}" for width in widths)
+    return "\n".join(line.format(*row).rstrip() for row in table) + "\n"
 
 
 def _row(name: str, kind: str, status: str, entry: CertEntry, now: dt.datetime) -> list[str]:

@@ -472,6 +472,38 @@ SPECS: dict[str, Schema] = {
         "type": enum("UNSPECIFIED_PLUGIN_TYPE", "HTTP", "NETWORK"),
         "failStrategy": enum("FAIL_CLOSE", "FAIL_OPEN", "FAIL_RELOAD"),
     }, required=["url"]),
+    # An HTTP/network filter for sidecars, gateways and waypoints: exactly one of `wasm` (a Wasm module,
+    # WasmPlugin's fields) or `lua` (inline Lua source).
+    "TrafficExtension": {
+        **obj({
+            "selector": MATCH_LABELS_SELECTOR,
+            "targetRefs": {**arr(TARGET_REF), "maxItems": 16},
+            "phase": enum("UNSPECIFIED", "AUTHN", "AUTHZ", "STATS"),
+            "priority": {**INT32, "nullable": True},
+            "match": arr(obj({
+                "mode": enum("UNDEFINED", "CLIENT", "SERVER", "CLIENT_AND_SERVER"),
+                "ports": arr(obj({"number": {"type": "integer", "minimum": 1, "maximum": 65535}}, required=["number"])),
+            })),
+            "wasm": obj({
+                "url": {**STR, "minLength": 1},
+                "sha256": STR,
+                "imagePullPolicy": enum("UNSPECIFIED_POLICY", "IfNotPresent", "Always"),
+                "imagePullSecret": STR,
+                "verificationKey": STR,
+                "pluginConfig": OPEN,
+                "pluginName": STR,
+                "type": enum("UNSPECIFIED_PLUGIN_TYPE", "HTTP", "NETWORK"),
+                "failStrategy": enum("FAIL_CLOSE", "FAIL_OPEN", "FAIL_RELOAD"),
+                "vmConfig": obj({"env": {**arr(obj({"name": STR, "value": STR, "valueFrom": enum("INLINE", "HOST")},
+                                                   required=["name"])), "maxItems": 256}}),
+            }, required=["url"]),
+            "lua": obj({"inlineCode": {**STR, "minLength": 1}}, required=["inlineCode"]),
+        }),
+        "x-kubernetes-validations": [
+            {"rule": "has(self.wasm) != has(self.lua)", "message": "set exactly one of wasm or lua"},
+            {"rule": "!(has(self.selector) && has(self.targetRefs))", "message": "set selector or targetRefs, not both"},
+        ],
+    },
 }
 
 # ------------------------------------------------------------------------------------------ definitions
@@ -501,6 +533,7 @@ SECURITY_VERSIONS = ("v1", "v1beta1")
 
 CRDS: tuple[CrdInfo, ...] = (
     CrdInfo("WasmPlugin", "extensions.istio.io", "wasmplugins", ("v1alpha1",), "v1alpha1", columns=(AGE,)),
+    CrdInfo("TrafficExtension", "extensions.istio.io", "trafficextensions", ("v1alpha1",), "v1alpha1", columns=(AGE,)),
     CrdInfo("DestinationRule", "networking.istio.io", "destinationrules", NETWORKING_VERSIONS, "v1", ("dr",),
             (("Host", ".spec.host", "string", "The name of a service from the service registry"), AGE)),
     CrdInfo("EnvoyFilter", "networking.istio.io", "envoyfilters", ("v1alpha3",), "v1alpha3"),

@@ -448,8 +448,10 @@ def _apply_k8s_settings(
         container = pod["spec"]["containers"][0]
         if "replicaCount" in k8s and kind == "Deployment":
             obj["spec"]["replicas"] = k8s["replicaCount"]
-        if "resources" in k8s:
-            container["resources"] = k8s["resources"]
+        if "resources" in k8s:  # merged into the chart's requests/limits, as istioctl does
+            from ambientctl.render.overlay import deep_merge
+
+            container["resources"] = deep_merge(container.get("resources") or {}, k8s["resources"] or {})
         if "env" in k8s:
             container.setdefault("env", []).extend(k8s["env"] or [])
         if "imagePullPolicy" in k8s:

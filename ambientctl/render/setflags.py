@@ -3,8 +3,10 @@
 `--set components.ingressGateways[name:istio-ingressgateway].enabled=false`
 is parsed into path segments (keys, list indexes, `[key:value]` selectors)
 and a typed value, checked against SPEC_SCHEMA (the IstioOperator fields we
-know), then written into the merged config. `values.*` is Helm's free-form
-values tree, so any key is accepted below it, as istioctl does.
+know), then written into the merged config. Keys under `values.*` are checked
+too: istioctl 1.31 decodes them into its Values message and rejects unknown
+fields, so ambientctl accepts the fields of that message (values_schema.py)
+plus the knobs of its own default profile; `unvalidatedValues.*` is free-form.
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ class ListOf:
 
 
 BOOL, INT, STR, FREE = Leaf("bool"), Leaf("int"), Leaf("str"), Leaf("any")
+# istioctl's Values tree: checked key by key by check_values_path (free-form below maps and lists).
+VALUES = Leaf("values")
 
 # Kubernetes settings of a component (istioctl's KubernetesResourcesSpec); below each key, free-form.
 K8S_SCHEMA: dict[str, Any] = {
@@ -108,7 +112,7 @@ SPEC_SCHEMA: dict[str, Any] = {
         "ingressGateways": ListOf(GATEWAY_SCHEMA),
         "egressGateways": ListOf(GATEWAY_SCHEMA),
     },
-    "values": FREE,
+    "values": VALUES,
     "unvalidatedValues": FREE,
     "meshConfig": MESH_CONFIG_SCHEMA,
 }
@@ -311,6 +315,9 @@ def schema_at(path: list[Segment]) -> Any:
     for i, seg in enumerate(path):
         if node == FREE:
             return FREE
+        if node == VALUES:
+            check_values_path(path[:i], path[i:], format_path(path))
+            return FREE
         prefix = format_path(path[:i]) or "spec"
         if isinstance(seg, Key):
             if isinstance(node, MapOf):
@@ -339,6 +346,80 @@ def schema_at(path: list[Segment]) -> Any:
                 )
             node = node.item
     return node
+
+
+# ---------------------------------------------------------------------------------------------- values
+
+
+def _profile_values() -> Any:
+    """The default profile's values tree: ambientctl's own knobs are valid keys too."""
+    from ambientctl.render.profiles import BASE_PROFILE, _read_profile
+
+    return (_read_profile(BASE_PROFILE).get("spec") or {}).get("values") or {}
+
+
+def _values_children(message: str | None, ours: Any) -> tuple[list[str], bool]:
+    """(the valid keys below a values node, whether any key is accepted there)."""
+    from ambientctl.render.values_schema import MESSAGES
+
+    if message is None and not isinstance(ours, dict):
+        return [], True
+    if message is None and isinstance(ours, dict) and not ours:
+        return [], True  # an empty map in the profile (env, labels, ...): user-chosen keys
+    keys = set(MESSAGES.get(message, {})) if message else set()
+    if isinstance(ours, dict):
+        keys |= {str(k) for k in ours}
+    return sorted(keys), False
+
+
+def _values_step(message: str | None, ours: Any, key: str) -> tuple[str | None, Any, bool]:
+    """Descend one key: (message below, profile subtree below, free-form below?)."""
+    from ambientctl.render.values_schema import MESSAGES
+
+    kind = MESSAGES.get(message, {}).get(key) if message else None
+    below = ours.get(key) if isinstance(ours, dict) else None
+    if kind in ("free", "map", "scalar") or (kind or "").startswith("list:"):
+        return None, None, True
+    if kind is None and below is not None and not isinstance(below, dict):
+        return None, None, True  # one of the profile's scalar or list knobs
+    return kind, below, False
+
+
+def check_values_path(prefix: list[Segment], path: list[Segment], shown: str, source: str | None = None) -> None:
+    """Reject `values.<path>` keys that neither istioctl's Values nor ambientctl's profile has."""
+    from ambientctl.render.values_schema import ROOT
+
+    message: str | None = ROOT
+    ours: Any = _profile_values()
+    for i, seg in enumerate(path):
+        if not isinstance(seg, Key):
+            return  # list items: free-form below
+        keys, free = _values_children(message, ours)
+        if free:
+            return
+        where = format_path([*prefix, *path[:i]])
+        if seg.name not in keys:
+            close = difflib.get_close_matches(seg.name, keys, n=3, cutoff=0.5)
+            hint = (f"did you mean {', '.join(repr(f'{where}.{c}') for c in close)}? " if close else "")
+            raise InvalidInputError(
+                f"{source}: unknown field {where}.{seg.name}" if source
+                else f"unknown --set path '{shown}': {where} has no field '{seg.name}'",
+                f"{hint}istioctl checks values.* against its Values schema; "
+                f"put free-form settings under unvalidatedValues, or see `ambientctl profile dump`",
+            )
+        message, ours, free = _values_step(message, ours, seg.name)
+        if free:
+            return
+
+
+def _values_tree_paths(tree: Any, prefix: list[Segment]) -> list[list[Segment]]:
+    """Every leaf path of a values tree (maps only; lists and scalars are leaves)."""
+    if not isinstance(tree, dict) or not tree:
+        return [prefix]
+    paths: list[list[Segment]] = []
+    for key, value in tree.items():
+        paths.extend(_values_tree_paths(value, [*prefix, Key(str(key))]))
+    return paths
 
 
 def _kind_name(node: Any) -> str:
@@ -454,6 +535,12 @@ def validate_spec(spec: Any, source: str) -> None:
 def _validate(value: Any, schema: Any, where: list[str], source: str) -> None:
     location = ".".join(where)
     if schema == FREE or value is None:
+        return
+    if schema == VALUES:
+        if not isinstance(value, dict):
+            raise InvalidInputError(f"{source}: {location} must be a map", "fix the file")
+        for leaf in _values_tree_paths(value, []):
+            check_values_path([Key("spec"), Key("values")], leaf, "", source=source)
         return
     if isinstance(schema, Leaf):
         if schema == BOOL and not isinstance(value, bool):

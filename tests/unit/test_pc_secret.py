@@ -12,9 +12,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ambientctl import configdump
 from ambientctl.errors import ExitCode
+from ambientctl.output import format_table
 from ambientctl.printers import secret as printer
 from tests.support import dumpgen
 from tests.support import dumpshapes as ds
@@ -139,6 +142,15 @@ def test_legacy_single_certificate_chain_is_a_leaf(golden_doc):
     legacy["certificates"] = [dict(legacy["certificates"][0], certChain=legacy["certificates"][0]["certChain"][:1])]
     rows = printer.short_rows(parsed(legacy).identities, ds.GOLDEN_NOW)
     assert [r[1] for r in rows] == ["Leaf"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r"),
+                                 max_size=12), min_size=3, max_size=3), max_size=8),
+       st.integers(min_value=1, max_value=6))
+def test_the_fast_table_formatter_lays_out_exactly_like_format_table(rows, gap):
+    headers = ["A", "LONGER HEADER", "C"]
+    assert printer.format_string_table(headers, rows, gap) == format_table(headers, rows, gap=gap)
 
 
 def test_short_table_layout_is_istioctl_tabwriter(golden_doc):
