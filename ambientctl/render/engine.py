@@ -67,6 +67,43 @@ def _load_template(name: str) -> tuple[str, None, Any]:
     return node.read_text(encoding="utf-8"), None, lambda: True
 
 
+def _bytecode_cache() -> Any:
+    """Compiled templates kept between runs (compiling is half of `manifest generate`'s time).
+
+    `$XDG_CACHE_HOME/ambientctl/jinja` or `~/.cache/ambientctl/jinja`, private (0700). Jinja checks
+    each entry against its template's source, so an upgrade never uses stale code. None (no
+    cache, same output) when the directory cannot be created or written.
+    """
+    import os
+
+    import jinja2
+
+    class QuietBytecodeCache(jinja2.FileSystemBytecodeCache):
+        """Never fails a render: an unreadable or unwritable entry is just compiled again."""
+
+        def load_bytecode(self, bucket: Any) -> None:
+            try:
+                super().load_bytecode(bucket)
+            except Exception:  # noqa: BLE001 - a broken cache entry must not break rendering
+                bucket.reset()
+
+        def dump_bytecode(self, bucket: Any) -> None:
+            try:
+                super().dump_bytecode(bucket)
+            except Exception:  # noqa: BLE001
+                pass
+
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    directory = os.path.join(base, "ambientctl", "jinja")
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+    except OSError:
+        return None
+    if not os.access(directory, os.W_OK | os.X_OK):
+        return None
+    return QuietBytecodeCache(directory, pattern="ambientctl-%s.cache")
+
+
 @lru_cache(maxsize=1)
 def environment() -> Any:
     """The Jinja environment: templates from the package, undefined names are errors."""
@@ -74,6 +111,7 @@ def environment() -> Any:
 
     env = jinja2.Environment(
         loader=jinja2.FunctionLoader(_load_template),
+        bytecode_cache=_bytecode_cache(),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -290,6 +328,12 @@ def base_context(config: dict[str, Any], revision: str | None) -> dict[str, Any]
     spec = config["spec"]
     if not isinstance(spec.get("values"), dict):
         raise InvalidInputError("spec.values must be a map", "fix the -f file or --set flags")
+    for key in ("global", "pilot", "cni", "ztunnel", "gateways", "sidecarInjectorWebhook"):
+        if spec["values"].get(key) is not None and not isinstance(spec["values"][key], dict):
+            raise InvalidInputError(
+                f"cannot render: values.{key} must be a map, not {go_string(spec['values'][key])!r}",
+                f"set fields below it instead, e.g. --set values.{key}.<field>=...; see `ambientctl profile dump`",
+            )
     namespace = istio_namespace_of(config)
     rev_suffix = f"-{revision}" if revision else ""
     mesh = mesh_config(spec, namespace, rev_suffix)
@@ -356,16 +400,27 @@ def render_components(config: dict[str, Any], revision: str | None) -> list[Any]
                 objects.extend(render_template(template, context))
             _apply_k8s_settings(name, objects, settings.get("k8s") or {})
         labels = owner_labels(name, revision or "default")
+        shared_labels = owner_labels(name)
         default_tag, variant = ctx["global_tag"], ctx["global_variant"]
         for obj in objects:
             meta = obj.setdefault("metadata", {})
             common = _common_labels(_object_tag(obj, default_tag, variant))
-            meta["labels"] = {**(meta.get("labels") or {}), **common, **labels}
+            own = shared_labels if is_shared_object(name, obj) else labels
+            meta["labels"] = {**(meta.get("labels") or {}), **common, **own}
         # A JSON round trip gives every object its own plain tree (no sub-objects shared with the
         # config or each other, which YAML would print as &anchors).
         objects = json.loads(json.dumps(objects))
         out.append(Component(name=name, namespace=namespace, objects=sort_for_apply(objects)))
     return out
+
+
+def is_shared_object(component: str, obj: dict[str, Any]) -> bool:
+    """Istio core's cluster-scoped objects (CRDs, the default validator) serve every revision.
+
+    They carry no revision owner label, so installing a second revision does not relabel them
+    back and forth, install never prunes them and `uninstall -r X` leaves them (only --purge
+    removes them; ambientctl/uninstall.py's is_shared is the same rule)."""
+    return component == "Base" and not (obj.get("metadata") or {}).get("namespace")
 
 
 def _render_gateways(name: str, spec: dict[str, Any], ctx: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:

@@ -24,7 +24,7 @@ def kube(cluster):
     client = KubeClient.from_options(GlobalOptions(kubeconfig=cluster.kubeconfig))
     crds = render("ambient").component("Base").objects
     crds = [obj for obj in crds if obj["kind"] == "CustomResourceDefinition"]
-    assert len(crds) == 14
+    assert len(crds) == 15
     for crd in crds:
         client.apply(crd, force=True)
     client.wait_crds_established([crd["metadata"]["name"] for crd in crds], timeout=60)

@@ -109,7 +109,8 @@ def test_enroll_missing_namespace(cluster):
 def test_readonly_user_cannot_enroll(cluster, namespace):
     result = invoke("-c", cluster.readonly_kubeconfig, "dataplane", "enroll", namespace)
     assert result.exit_code == ExitCode.FORBIDDEN
-    assert "not allowed to patch namespaces" in result.stderr
+    assert "needs 1 permission(s) you do not have: patch namespaces" in result.stderr
+    assert "nothing was changed" in result.stderr
     assert "istio.io/dataplane-mode" not in (_core(cluster).read_namespace(namespace).metadata.labels or {})
 
 

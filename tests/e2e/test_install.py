@@ -177,7 +177,7 @@ def test_diff_and_dry_run_of_an_upgrade_change_nothing(run, kube):
     diff = run("install", *PROFILE, "--set", "tag=1.31.1", "--diff")
     assert diff.exit_code == 0, diff.stderr
     assert "--- live/Deployment/istio-system/istiod\n+++ rendered/Deployment/istio-system/istiod\n" in diff.stdout
-    assert "\n-        image: docker.io/istio/pilot:1.31.0\n+        image: docker.io/istio/pilot:1.31.1\n" in diff.stdout
+    assert "\n-        image: docker.io/istio/pilot:1.31.0-distroless\n+        image: docker.io/istio/pilot:1.31.1-distroless\n" in diff.stdout
     assert "resourceVersion" not in diff.stdout and "managedFields" not in diff.stdout
     assert "Diff: " in diff.stderr and "nothing was changed" in diff.stderr
     dry = run("install", *PROFILE, "--set", "tag=1.31.1", "--dry-run")
@@ -199,8 +199,8 @@ def test_upgrade_changes_the_images_in_place(run, kube):
     uid = kube.get("apps/v1", "Deployment", "istiod", NS)["metadata"]["uid"]
     result = run("install", *PROFILE, "--set", "tag=1.31.1", "-y", *WAIT)
     assert result.exit_code == 0, result.stderr
-    assert images(kube, "Deployment", "istiod") == ["docker.io/istio/pilot:1.31.1"]
-    assert images(kube, "DaemonSet", "ztunnel") == ["docker.io/istio/ztunnel:1.31.1"]
+    assert images(kube, "Deployment", "istiod") == ["docker.io/istio/pilot:1.31.1-distroless"]
+    assert images(kube, "DaemonSet", "ztunnel") == ["docker.io/istio/ztunnel:1.31.1-distroless"]
     assert kube.get("apps/v1", "Deployment", "istiod", NS)["metadata"]["uid"] == uid  # in place
     assert run("verify-install", *PROFILE, "--set", "tag=1.31.1").exit_code == 0
     stale = run("verify-install", *PROFILE)  # the old input no longer matches

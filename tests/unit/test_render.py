@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -79,23 +80,23 @@ def test_ambient_profile_renders_the_guides_components() -> None:
     env = {e["name"]: e.get("value") for e in istiod["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert env["PILOT_ENABLE_AMBIENT"] == "true"
     assert env["CA_TRUSTED_NODE_ACCOUNTS"] == "istio-system/ztunnel"
-    assert istiod["spec"]["template"]["spec"]["containers"][0]["image"] == f"docker.io/istio/pilot:{ISTIO_VERSION}"
+    assert istiod["spec"]["template"]["spec"]["containers"][0]["image"] == f"docker.io/istio/pilot:{ISTIO_VERSION}-distroless"
 
     cni = _find(objects, "DaemonSet", "istio-cni-node")
     assert cni["spec"]["template"]["metadata"]["labels"]["k8s-app"] == "istio-cni-node"
-    assert cni["spec"]["template"]["spec"]["containers"][0]["image"] == f"docker.io/istio/install-cni:{ISTIO_VERSION}"
+    assert cni["spec"]["template"]["spec"]["containers"][0]["image"] == f"docker.io/istio/install-cni:{ISTIO_VERSION}-distroless"
     assert _find(objects, "ConfigMap", "istio-cni-config")["data"]["AMBIENT_ENABLED"] == "true"
 
     ztunnel = _find(objects, "DaemonSet", "ztunnel")
     assert ztunnel["spec"]["template"]["metadata"]["labels"]["app"] == "ztunnel"
-    assert ztunnel["spec"]["template"]["spec"]["containers"][0]["image"] == f"docker.io/istio/ztunnel:{ISTIO_VERSION}"
+    assert ztunnel["spec"]["template"]["spec"]["containers"][0]["image"] == f"docker.io/istio/ztunnel:{ISTIO_VERSION}-distroless"
 
     gateway = _find(objects, "Deployment", "istio-ingressgateway")
     pod = gateway["spec"]["template"]
     assert pod["spec"]["serviceAccountName"] == "istio-ingressgateway-service-account"
     assert pod["metadata"]["labels"]["istio"] == "ingressgateway"
     assert pod["metadata"]["labels"]["app"] == "istio-ingressgateway"
-    assert pod["spec"]["containers"][0]["image"] == f"docker.io/istio/proxyv2:{ISTIO_VERSION}"
+    assert pod["spec"]["containers"][0]["image"] == f"docker.io/istio/proxyv2:{ISTIO_VERSION}-distroless"
     _find(objects, "ServiceAccount", "istio-ingressgateway-service-account")
     service = _find(objects, "Service", "istio-ingressgateway")
     assert service["spec"]["selector"] == {"app": "istio-ingressgateway", "istio": "ingressgateway"}
@@ -112,7 +113,19 @@ def test_every_object_carries_the_owner_labels() -> None:
                 labels = obj["metadata"]["labels"]
                 assert is_owned(obj), obj["metadata"]["name"]
                 assert labels[COMPONENT_LABEL] == component.name
-                assert labels[REVISION_LABEL] == "default"
+                shared = component.name == "Base" and not obj["metadata"].get("namespace")
+                assert labels.get(REVISION_LABEL) == (None if shared else "default"), obj["metadata"]["name"]
+
+
+def test_shared_cluster_objects_look_the_same_from_every_revision() -> None:
+    """CRDs and the default validator carry no revision label: a canary install does not relabel them."""
+    default = {(o["kind"], o["metadata"]["name"]): o for o in render("ambient").component("Base").objects}
+    canary = {(o["kind"], o["metadata"]["name"]): o for o in render("ambient", revision="canary").component("Base").objects}
+    crds = [key for key in default if key[0] == "CustomResourceDefinition"]
+    assert crds and all(default[key]["metadata"]["labels"] == canary[key]["metadata"]["labels"] for key in crds)
+    assert REVISION_LABEL not in default[("ValidatingWebhookConfiguration", "istiod-default-validator")]["metadata"]["labels"]
+    reader = default[("ServiceAccount", "istio-reader-service-account")]
+    assert reader["metadata"]["labels"][REVISION_LABEL] == "default"  # namespaced: the revision's own
 
 
 def test_components_are_in_order_and_only_enabled_ones() -> None:
@@ -128,9 +141,105 @@ def test_hub_tag_and_component_overrides_change_images() -> None:
     objects = render("ambient", set_values=["hub=registry.example.com/mesh", "tag=9.9.9",
                                             "components.ztunnel.tag=9.9.9-debug"]).all_objects()
     assert _find(objects, "Deployment", "istiod")["spec"]["template"]["spec"]["containers"][0]["image"] == \
-        "registry.example.com/mesh/pilot:9.9.9"
+        "registry.example.com/mesh/pilot:9.9.9-distroless"
     assert _find(objects, "DaemonSet", "ztunnel")["spec"]["template"]["spec"]["containers"][0]["image"] == \
-        "registry.example.com/mesh/ztunnel:9.9.9-debug"
+        "registry.example.com/mesh/ztunnel:9.9.9-debug-distroless"
+
+
+def _image(objects: list[dict[str, Any]], kind: str, name: str) -> str:
+    return _find(objects, kind, name)["spec"]["template"]["spec"]["containers"][0]["image"]
+
+
+def test_ambient_profile_uses_the_distroless_variant_everywhere() -> None:
+    """Istio 1.31's ambient profile sets global.variant=distroless: images and the mesh default image."""
+    objects = render("ambient").all_objects()
+    for kind, name, image in (("Deployment", "istiod", "pilot"), ("DaemonSet", "ztunnel", "ztunnel"),
+                              ("DaemonSet", "istio-cni-node", "install-cni")):
+        assert _image(objects, kind, name) == f"docker.io/istio/{image}:{ISTIO_VERSION}-distroless"
+        assert _find(objects, kind, name)["metadata"]["labels"]["app.kubernetes.io/version"] == ISTIO_VERSION
+    mesh = yaml.safe_load(_find(objects, "ConfigMap", "istio")["data"]["mesh"])
+    assert mesh["defaultConfig"]["image"] == {"imageType": "distroless"}
+    plain = render("default", set_values=["values.global.variant="]).all_objects()
+    assert _image(plain, "Deployment", "istiod") == f"docker.io/istio/pilot:{ISTIO_VERSION}"
+    assert "image" not in yaml.safe_load(_find(plain, "ConfigMap", "istio")["data"]["mesh"])["defaultConfig"]
+
+
+def test_values_global_hub_and_tag_reach_every_component_and_win_over_spec_hub() -> None:
+    objects = render("ambient", set_values=["values.global.hub=reg.example/v", "hub=reg.example/h",
+                                            "values.global.tag=9.9"]).all_objects()
+    for kind, name, image in (("Deployment", "istiod", "pilot"), ("DaemonSet", "ztunnel", "ztunnel"),
+                              ("DaemonSet", "istio-cni-node", "install-cni")):
+        assert _image(objects, kind, name) == f"reg.example/v/{image}:9.9-distroless"
+
+
+def test_the_injector_carries_the_templates_istiod_renders_waypoints_from() -> None:
+    objects = render("ambient").all_objects()
+    injector = _find(objects, "ConfigMap", "istio-sidecar-injector")["data"]
+    config = yaml.safe_load(injector["config"])
+    assert set(config["templates"]) == {"sidecar", "gateway", "waypoint", "kube-gateway"}
+    assert config["defaultTemplates"] == ["sidecar"] and config["policy"] == "enabled"
+    waypoint = config["templates"]["waypoint"]
+    assert "{{" in waypoint and "{%" not in waypoint  # Go template text, not Jinja
+    assert "- waypoint" in waypoint and ".DeploymentName" in waypoint
+    values = json.loads(injector["values"])
+    assert values["global"]["hub"] == "docker.io/istio" and values["global"]["tag"] == ISTIO_VERSION
+    assert values["global"]["variant"] == "distroless"
+    assert values["global"]["waypoint"]["resources"]["limits"] == {"cpu": "2", "memory": "1Gi"}
+    assert values["pilot"]["cni"] == {"enabled": True, "provider": "default", "ambient": {"enabled": True}}
+    assert values["revision"] == ""
+    _find(objects, "ConfigMap", "values")
+
+
+def test_user_injection_templates_are_added_to_the_built_in_ones() -> None:
+    objects = render("ambient", set_values=["values.sidecarInjectorWebhook.templates.custom=metadata: {}"]).all_objects()
+    config = yaml.safe_load(_find(objects, "ConfigMap", "istio-sidecar-injector")["data"]["config"])
+    assert config["templates"]["custom"] == "metadata: {}" and "waypoint" in config["templates"]
+
+
+def test_istiod_pdb_only_with_more_than_one_replica() -> None:
+    single = render("ambient").all_objects()
+    assert not [o for o in single if o["kind"] == "PodDisruptionBudget" and o["metadata"]["name"] == "istiod"]
+    several = render("ambient", set_values=["values.pilot.autoscaleMin=2"]).all_objects()
+    assert _find(several, "PodDisruptionBudget", "istiod")["spec"]["minAvailable"] == 1
+
+
+def test_istiod_rbac_grants_optional_rules_only_when_enabled() -> None:
+    def resources(objects: list[dict[str, Any]]) -> set[str]:
+        role = _find(objects, "ClusterRole", "istiod-clusterrole-istio-system")
+        return {r for rule in role["rules"] for r in rule["resources"]}
+
+    plain = resources(render("ambient").all_objects())
+    assert not plain & {"certificatesigningrequests", "clustertrustbundles", "virtualservices/status"}
+    enabled = resources(render("ambient", set_values=[
+        "values.global.istiod.enableAnalysis=true", "values.pilot.env.ENABLE_CLUSTER_TRUST_BUNDLE_API=true",
+        "values.global.pilotCertProvider=kubernetes"]).all_objects())
+    assert {"certificatesigningrequests", "clustertrustbundles", "virtualservices/status"} <= enabled
+
+
+def test_validators_select_like_istioctl() -> None:
+    objects = render("ambient").all_objects()
+    validator = _find(objects, "ValidatingWebhookConfiguration", "istio-validator-istio-system")
+    assert validator["webhooks"][0]["objectSelector"]["matchExpressions"][0]["values"] == ["default"]
+    default = _find(objects, "ValidatingWebhookConfiguration", "istiod-default-validator")
+    assert default["webhooks"][0]["objectSelector"] == {
+        "matchExpressions": [{"key": "istio.io/rev", "operator": "DoesNotExist"}]}
+    canary = render("ambient", revision="canary").all_objects()
+    validator = _find(canary, "ValidatingWebhookConfiguration", "istio-validator-canary-istio-system")
+    assert validator["webhooks"][0]["objectSelector"]["matchExpressions"][0]["values"] == ["canary"]
+
+
+@pytest.mark.parametrize("flag", ["values.nosuch.key=1", "values.pilot.nosuch=1", "values.global.proxy.nosuch=1"])
+def test_unknown_values_keys_are_rejected_like_istioctl(flag: str) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        render("ambient", set_values=[flag])
+    assert "has no field 'nosuch'" in caught.value.one_line()
+
+
+@pytest.mark.parametrize("flag", ["values.pilot.env.ANY_NAME=1", "values.ztunnel.anything=1",
+                                  "values.cni.ambient.enablementSelectors[0].podSelector.matchLabels.a=b",
+                                  "unvalidatedValues.free.form=1", "values.global.waypoint.resources.requests.cpu=1"])
+def test_known_and_free_form_values_keys_are_accepted(flag: str) -> None:
+    render("ambient", set_values=[flag])
 
 
 def test_revision_names_revisioned_objects_like_istio() -> None:
@@ -148,7 +257,8 @@ def test_revision_names_revisioned_objects_like_istio() -> None:
     env = {e["name"]: e.get("value") for e in
            _find(objects, "DaemonSet", "ztunnel")["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert env["XDS_ADDRESS"] == "istiod-canary.istio-system.svc:15012"
-    assert all(o["metadata"]["labels"][REVISION_LABEL] == "canary" for o in objects)
+    assert all(o["metadata"]["labels"][REVISION_LABEL] == "canary" for o in objects
+               if o["kind"] != "CustomResourceDefinition")
     assert render("ambient", set_values=["revision=canary"]).revision == "canary"
 
 
@@ -166,7 +276,8 @@ def test_k8s_settings_reach_the_workload() -> None:
     ]).all_objects()
     istiod = _find(objects, "Deployment", "istiod")
     assert istiod["spec"]["replicas"] == 3
-    assert istiod["spec"]["template"]["spec"]["containers"][0]["resources"] == {"requests": {"cpu": 1}}
+    # Merged into the profile's requests, as istioctl does: the memory request stays.
+    assert istiod["spec"]["template"]["spec"]["containers"][0]["resources"] == {"requests": {"cpu": 1, "memory": "2048Mi"}}
     gateway = _find(objects, "Deployment", "istio-ingressgateway")
     assert gateway["spec"]["template"]["spec"]["nodeSelector"] == {"pool": "edge"}
 
@@ -241,7 +352,7 @@ def _schema_problems(node: Any, where: str) -> list[str]:
 
 def test_crds_are_structural_and_versioned_like_istio() -> None:
     crds = istio_crds()
-    assert len(crds) == len(CRDS) == 14
+    assert len(crds) == len(CRDS) == 15
     for crd in crds:
         versions = crd["spec"]["versions"]
         assert sum(v["storage"] for v in versions) == 1, crd["metadata"]["name"]
@@ -314,3 +425,24 @@ def test_manifest_yaml_round_trips_every_profile() -> None:
     for profile in PROFILES:
         objects = render(profile).all_objects()
         assert list(yaml.safe_load_all(dump_stream(objects))) == objects
+
+
+def test_compiled_templates_are_cached_privately_and_optional(tmp_path, monkeypatch) -> None:
+    """The Jinja bytecode cache (speed) lives in a 0700 directory; an unusable one only costs time."""
+    from ambientctl.render import engine
+
+    expected = dump_stream(render("ambient").all_objects())
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    engine.environment.cache_clear()
+    try:
+        assert dump_stream(render("ambient").all_objects()) == expected
+        cache = tmp_path / "ambientctl" / "jinja"
+        assert (cache.stat().st_mode & 0o777) == 0o700 and any(cache.iterdir())
+        assert dump_stream(render("ambient").all_objects()) == expected
+        blocked = tmp_path / "not-a-directory"
+        blocked.write_text("")
+        monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+        engine.environment.cache_clear()
+        assert dump_stream(render("ambient").all_objects()) == expected
+    finally:
+        engine.environment.cache_clear()
