@@ -37,7 +37,7 @@ from ambientctl.errors import (
     KubeTimeoutError,
     NotFoundError,
 )
-from ambientctl.kube.resources import object_ref, sort_for_apply
+from ambientctl.kube.resources import crd_established, object_ref, sort_for_apply
 from ambientctl.kube.wait import WORKLOAD_KINDS, explain_pods, workload_readiness
 from ambientctl.ownership import (
     COMPONENT_LABEL,
@@ -704,10 +704,12 @@ class Installer:
         for index, obj in enumerate(objects, 1):
             update(f"applying {index}/{len(objects)} {object_ref(obj)}")
             self.report.changes.append(self.apply_object(obj, self._live(obj, known), title))
-        crds = [o["metadata"]["name"] for o in objects if o.get("kind") == "CustomResourceDefinition"]
+        # A CRD already Established before this apply stays so: only new ones are waited for.
+        crds = [o["metadata"]["name"] for o in objects
+                if o.get("kind") == "CustomResourceDefinition" and not crd_established(self._live(o, known))]
         if crds and not self.options.dry_run:
             update(f"waiting for {len(crds)} CRDs to be established")
-            self.kube.wait_crds_established(crds, CRD_ESTABLISH_TIMEOUT)
+            self.kube.wait_crds_established(crds, CRD_ESTABLISH_TIMEOUT, label_selector=OWNED_SELECTOR)
 
     def wait_component(self, component: Component, update: Callable[[str], None]) -> None:
         """Wait for the component's workloads; on timeout say which pods are not ready and why."""

@@ -17,6 +17,8 @@ ISTIO_COMPONENT_LABEL = "operator.istio.io/component"
 # Labels ambientctl adds to objects it does not own (Services, namespaces)
 # record themselves in this annotation so `delete` removes exactly those.
 ADDED_LABELS_ANNOTATION = "ambientctl.dev/added-labels"
+# The values of user-set labels that `--overwrite` replaced, so `delete` puts them back.
+REPLACED_LABELS_ANNOTATION = "ambientctl.dev/replaced-labels"
 
 OWNED_SELECTOR = f"{MANAGED_BY_LABEL}={MANAGED_BY_VALUE}"
 

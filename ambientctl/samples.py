@@ -92,9 +92,13 @@ def apply(kube: KubeClient, objects: list[dict[str, Any]], *, dry_run: bool = Fa
           on_applied: Callable[[str], None] | None = None) -> list[str]:
     """Server-side apply each object; returns their references, in order.
 
-    An object of the same name that is not ours is never taken over: that is
-    an error naming the object, before anything else changes.
+    An object of the same name that is not ours is never taken over, and a
+    missing permission is named: both are errors before anything changes.
     """
+    from ambientctl.checks import permissions
+
+    needed = permissions.for_objects(kube, objects, ("get", "create", "patch"))
+    permissions.require(kube, needed, "samples apply")
     for obj in objects:
         meta = obj["metadata"]
         live = kube.get_or_none(obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace"))

@@ -45,7 +45,13 @@ from ambientctl.errors import (
     NotFoundError,
     UsageError,
 )
-from ambientctl.ownership import ADDED_LABELS_ANNOTATION, COMPONENT_LABEL, is_owned, owner_labels
+from ambientctl.ownership import (
+    ADDED_LABELS_ANNOTATION,
+    COMPONENT_LABEL,
+    REPLACED_LABELS_ANNOTATION,
+    is_owned,
+    owner_labels,
+)
 from ambientctl.versions import GATEWAY_API_VERSION as GATEWAY_API_RELEASE
 
 if TYPE_CHECKING:
@@ -342,7 +348,16 @@ def read_added_labels(obj: dict[str, Any]) -> dict[str, str]:
     unreadable value counts as "nothing recorded", so we never remove a label
     we cannot prove we added.
     """
-    raw = _annotations(obj).get(ADDED_LABELS_ANNOTATION)
+    return _read_label_record(obj, ADDED_LABELS_ANNOTATION)
+
+
+def read_replaced_labels(obj: dict[str, Any]) -> dict[str, str]:
+    """The user's label values that `--overwrite` replaced (restored by `delete`)."""
+    return _read_label_record(obj, REPLACED_LABELS_ANNOTATION)
+
+
+def _read_label_record(obj: dict[str, Any], annotation: str) -> dict[str, str]:
+    raw = _annotations(obj).get(annotation)
     if not raw:
         return {}
     try:
@@ -597,18 +612,27 @@ class LabelChange:
 
     kind: str  # "service" or "namespace"
     name: str
-    outcome: str  # "labeled", "unchanged", "kept" (another waypoint, no --overwrite), "removed"
+    outcome: str  # "labeled", "unchanged", "kept" (another waypoint, no --overwrite), "removed", "restored"
     previous: str | None = None
 
 
 def _set_use_waypoint(kube: KubeClient, obj: dict[str, Any], waypoint: str) -> None:
-    """Label one object and record the label as ours; the resourceVersion guards against races."""
-    added = {**read_added_labels(obj), USE_WAYPOINT_LABEL: waypoint}
+    """Label one object and record the label as ours; the resourceVersion guards against races.
+
+    A value the user set (not one we recorded) is kept in REPLACED_LABELS_ANNOTATION, so
+    deleting the waypoint later gives it back instead of leaving the object unlabelled.
+    """
+    added = read_added_labels(obj)
+    current = _labels(obj).get(USE_WAYPOINT_LABEL)
+    annotations = {ADDED_LABELS_ANNOTATION: encode_added_labels({**added, USE_WAYPOINT_LABEL: waypoint})}
+    if current and USE_WAYPOINT_LABEL not in added:
+        replaced = {**read_replaced_labels(obj), USE_WAYPOINT_LABEL: current}
+        annotations[REPLACED_LABELS_ANNOTATION] = encode_added_labels(replaced)
     meta = obj["metadata"]
     patch = {"metadata": {
         "resourceVersion": meta["resourceVersion"],
         "labels": {USE_WAYPOINT_LABEL: waypoint},
-        "annotations": {ADDED_LABELS_ANNOTATION: encode_added_labels(added)},
+        "annotations": annotations,
     }}
     kube.merge_patch(obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace"), patch)
 
@@ -710,21 +734,29 @@ def enroll_namespace(kube: KubeClient, namespace: str, waypoint: str, *, overwri
 
 
 def _remove_use_waypoint(kube: KubeClient, obj: dict[str, Any], waypoint: str) -> LabelChange | None:
-    """Remove the label only if we recorded adding it and it still names this waypoint."""
+    """Remove the label only if we recorded adding it and it still names this waypoint.
+
+    When `--overwrite` replaced a value the user had set, that value is put back instead.
+    """
     added = read_added_labels(obj)
     if added.get(USE_WAYPOINT_LABEL) != waypoint:
         return None
     remaining = {k: v for k, v in added.items() if k != USE_WAYPOINT_LABEL}
+    replaced = read_replaced_labels(obj)
+    previous = replaced.pop(USE_WAYPOINT_LABEL, None)
     meta = obj["metadata"]
-    patch: dict[str, Any] = {"metadata": {
-        "resourceVersion": meta["resourceVersion"],
-        "annotations": {ADDED_LABELS_ANNOTATION: encode_added_labels(remaining)},
-    }}
+    annotations = {ADDED_LABELS_ANNOTATION: encode_added_labels(remaining)}
+    if previous is not None:
+        annotations[REPLACED_LABELS_ANNOTATION] = encode_added_labels(replaced)
+    patch: dict[str, Any] = {"metadata": {"resourceVersion": meta["resourceVersion"], "annotations": annotations}}
     still_ours = _labels(obj).get(USE_WAYPOINT_LABEL) == waypoint
     if still_ours:
-        patch["metadata"]["labels"] = {USE_WAYPOINT_LABEL: None}
+        patch["metadata"]["labels"] = {USE_WAYPOINT_LABEL: previous}
     kube.merge_patch(obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace"), patch)
-    return LabelChange(obj["kind"].lower(), meta["name"], "removed") if still_ours else None
+    if not still_ours:
+        return None
+    outcome = "restored" if previous is not None else "removed"
+    return LabelChange(obj["kind"].lower(), meta["name"], outcome, previous)
 
 
 def detach(kube: KubeClient, namespace: str, waypoint: str) -> tuple[list[LabelChange], list[str]]:

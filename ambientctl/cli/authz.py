@@ -10,9 +10,9 @@ import typer
 from ambientctl import authz as az
 from ambientctl.cli.common import cli_context
 from ambientctl.context import CliContext
-from ambientctl.errors import AmbientctlError
+from ambientctl.errors import AmbientctlError, ConflictError
 from ambientctl.output import OutputFormat, check_line, format_json, format_yaml, print_records, write_stdout
-from ambientctl.ownership import COMPONENT_LABEL, owner_labels
+from ambientctl.ownership import COMPONENT_LABEL, is_owned, owner_labels
 
 app = typer.Typer(help="AuthorizationPolicy helpers for ambient mode (who enforces what).", no_args_is_help=True)
 
@@ -84,11 +84,23 @@ def allow(
     if not do_apply:
         write_stdout(format_json(policy) if output == PolicyFormat.json else format_yaml(policy))
         return
+    _refuse_foreign_policy(cli, policy)
     owned = {**policy, "metadata": {**policy["metadata"],
                                     "labels": {**owner_labels(), COMPONENT_LABEL: COMPONENT}}}
     cli.kube.apply(owned)
     cli.out.print(check_line(True, f"authorizationpolicy {namespace}/{policy['metadata']['name']} applied "
                                    f"(enforced by {az.enforcer(policy)})"), markup=False)
+
+
+def _refuse_foreign_policy(cli: CliContext, policy: dict) -> None:
+    """--apply never takes over a policy of the same name that someone else wrote."""
+    meta = policy["metadata"]
+    live = cli.kube.get_or_none(policy["apiVersion"], policy["kind"], meta["name"], meta["namespace"])
+    if live is not None and not is_owned(live):
+        raise ConflictError(
+            f"authorizationpolicy {meta['namespace']}/{meta['name']} already exists and was not written by ambientctl",
+            "pick another name with --name, or change that policy yourself",
+        )
 
 
 def _kubeconfig_present(cli: CliContext) -> bool:

@@ -260,7 +260,10 @@ def delete(
     result = wp.delete_waypoints(cli.kube, namespace, names, delete_all=delete_all, revision=revision)
     for change in result.unlabeled:
         target = f"namespace {change.name}" if change.kind == "namespace" else f"{change.kind} {namespace}/{change.name}"
-        _say(cli, f"{target}: removed label {USE_WAYPOINT_LABEL}")
+        if change.outcome == "restored":
+            _say(cli, f"{target}: label {USE_WAYPOINT_LABEL} set back to {change.previous!r}")
+        else:
+            _say(cli, f"{target}: removed label {USE_WAYPOINT_LABEL}")
     for name in result.deleted:
         _say(cli, f"waypoint {namespace}/{name} deleted")
     for name in result.not_found:

@@ -33,7 +33,7 @@ from ambientctl.errors import (
     UnauthorizedError,
 )
 from ambientctl.kube.config import find_kubeconfig, merge_kubeconfigs, select_context
-from ambientctl.kube.resources import KNOWN_RESOURCES, ResourceType
+from ambientctl.kube.resources import KNOWN_RESOURCES, ResourceType, crd_established
 
 if TYPE_CHECKING:
     from ambientctl.context import GlobalOptions
@@ -409,16 +409,26 @@ class KubeClient:
                               what="SelfSubjectAccessReview")
         return bool(result.get("status", {}).get("allowed"))
 
-    def wait_crds_established(self, names: list[str], timeout: float) -> None:
-        """Block until every named CRD reports Established, so its kinds can be applied."""
+    def wait_crds_established(self, names: list[str], timeout: float, label_selector: str | None = None) -> None:
+        """Block until every named CRD reports Established, so its kinds can be applied.
+
+        With a label_selector that the CRDs carry, each poll is one LIST instead of one GET
+        per CRD (an install's 15 CRDs: 1-2 requests instead of 15+).
+        """
+        crd_api = ("apiextensions.k8s.io/v1", "CustomResourceDefinition")
         deadline = time.monotonic() + timeout
-        pending = list(names)
+        pending = list(dict.fromkeys(names))
         while pending:
-            crd = self.get("apiextensions.k8s.io/v1", "CustomResourceDefinition", pending[0])
-            conditions = {c["type"]: c["status"] for c in crd.get("status", {}).get("conditions", [])}
-            if conditions.get("Established") == "True":
+            if label_selector and len(pending) > 1:
+                listed = {c["metadata"]["name"]: c for c in self.list(*crd_api, label_selector=label_selector)}
+                pending = [n for n in pending if not crd_established(listed.get(n))]
+                if pending and not any(n in listed for n in pending):
+                    label_selector = None  # they do not carry the label: fall back to GETs
+            elif crd_established(self.get(*crd_api, pending[0])):
                 pending.pop(0)
                 continue
+            if not pending:
+                break
             if time.monotonic() > deadline:
                 raise KubeTimeoutError(
                     f"CRDs not Established after {timeout:g}s: {', '.join(pending)}",

@@ -124,3 +124,9 @@ def object_ref(obj: dict[str, Any]) -> str:
     meta = obj.get("metadata", {})
     ns = meta.get("namespace")
     return f"{obj.get('kind')}/{ns}/{meta.get('name')}" if ns else f"{obj.get('kind')}/{meta.get('name')}"
+
+
+def crd_established(crd: dict[str, Any] | None) -> bool:
+    """Whether a CustomResourceDefinition's status says Established (its kinds can be applied)."""
+    conditions = ((crd or {}).get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions)

@@ -110,11 +110,14 @@ def test_lookalikes_survive_every_step(cluster, kube, lookalikes):
         assert result.exit_code == 0, f"{step}: {result.stderr}"
         if step == "waypoint apply":
             # we repointed the namespace with --overwrite: that one label is ours now, the rest must hold
+            original = before[_key(LOOKALIKES[0])]
+            assert kube.get("v1", "Namespace", LOOK)["metadata"]["labels"][USE_WAYPOINT] == "ours"
             before[_key(LOOKALIKES[0])] = record(kube)[_key(LOOKALIKES[0])]
         if step == "waypoint delete --all":
             labels = kube.get("v1", "Namespace", LOOK)["metadata"].get("labels") or {}
-            assert USE_WAYPOINT not in labels  # the label we set is removed again...
-            before[_key(LOOKALIKES[0])] = record(kube)[_key(LOOKALIKES[0])]
+            assert labels[USE_WAYPOINT] == "waypoint"  # the value --overwrite replaced is given back...
+            assert "set back to 'waypoint'" in result.stdout
+            before[_key(LOOKALIKES[0])] = original
         if step.startswith("waypoint delete by name"):
             assert "is not a waypoint; left alone" in result.stderr
         assert_all_survived(kube, before, step)

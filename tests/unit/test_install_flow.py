@@ -65,6 +65,7 @@ class FakeKube:
         self.unready: set[str] = set()
         self.conflicting: set[str] = set()
         self.crds_waited: list[str] = []
+        self.crd_wait_selectors: list[str | None] = []
         self.served_groups = {"", "apps", "rbac.authorization.k8s.io", "apiextensions.k8s.io",
                               "admissionregistration.k8s.io", "policy", "autoscaling", "networking.k8s.io"}
 
@@ -89,6 +90,8 @@ class FakeKube:
             obj["status"] = {"observedGeneration": meta["generation"], "replicas": 1, "updatedReplicas": 1,
                              "readyReplicas": n, "desiredNumberScheduled": 1, "updatedNumberScheduled": 1,
                              "numberReady": n}
+        if obj["kind"] == "CustomResourceDefinition":  # the API server establishes it right after create
+            obj["status"] = {"conditions": [{"type": "Established", "status": "True"}]}
 
     # -- verbs
     def get(self, api_version, kind, name, namespace=None):
@@ -184,8 +187,9 @@ class FakeKube:
             del self.store[key]
         return True
 
-    def wait_crds_established(self, names, timeout):
+    def wait_crds_established(self, names, timeout, label_selector=None):
         self.crds_waited += names
+        self.crd_wait_selectors.append(label_selector)
 
     def resource_type(self, api_version, kind):
         from ambientctl.install import MANAGED_KINDS
@@ -262,6 +266,15 @@ def test_install_prints_istioctl_lines_in_component_order():
                               "✔ Installation complete"]
     assert report.count(Action.CREATED) == 8  # 7 objects + the namespace
     assert kube.crds_waited == ["wasmplugins.extensions.istio.io"]
+    assert kube.crd_wait_selectors == ["ambientctl.dev/managed-by=ambientctl"]  # one LIST per poll
+
+
+def test_reinstall_does_not_wait_for_crds_that_were_already_established():
+    kube = FakeKube()
+    run_install(kube, make_render())[0].install()
+    kube.crds_waited.clear()
+    run_install(kube, make_render())[0].install()
+    assert kube.crds_waited == []
 
 
 def test_install_creates_namespace_with_owner_label_and_releases_the_lock():

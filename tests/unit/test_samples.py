@@ -22,10 +22,19 @@ class FakeKube:
 
     default_namespace = "default"
 
-    def __init__(self) -> None:
+    def __init__(self, may_write: bool = True) -> None:
         self.objects: dict[tuple[str, str, str | None, str], dict] = {}
         self.applied: list[str] = []
         self._uid = 0
+        self.may_write = may_write
+
+    def can_i(self, verb, resource, group="", namespace=None):
+        return self.may_write or verb in ("get", "list", "watch")
+
+    def resource_type(self, api_version, kind):
+        from ambientctl.kube.resources import KNOWN_RESOURCES, ResourceType
+
+        return KNOWN_RESOURCES.get((api_version, kind)) or ResourceType(api_version, kind, kind.lower() + "s", True)
 
     def _key(self, kind: str, name: str, namespace: str | None) -> tuple:
         return (kind, name, namespace)
@@ -165,6 +174,16 @@ def test_apply_refuses_to_take_over_a_foreign_object() -> None:
     assert code == ExitCode.INVALID_INPUT
     assert "ServiceAccount/shop/sleep already exists and was not created by ambientctl" in err
     assert fake.applied == []
+
+
+def test_apply_without_write_permission_names_it_and_changes_nothing() -> None:
+    fake = FakeKube(may_write=False)
+    code, out, err = run(fake, "samples", "apply", "sleep", "-n", "shop")
+    assert code == ExitCode.FORBIDDEN
+    assert 'samples apply needs 6 permission(s) you do not have: create serviceaccounts in namespace "shop"' in err
+    assert "and 2 more" in err  # create+patch of serviceaccounts, services, deployments.apps
+    assert "nothing was changed" in err and out == ""
+    assert fake.applied == [] and fake.objects == {}
 
 
 def test_delete_skips_kinds_the_cluster_does_not_serve() -> None:

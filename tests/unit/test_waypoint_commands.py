@@ -232,6 +232,9 @@ def test_service_with_other_waypoint_kept_without_overwrite(bookinfo):
                  "--overwrite")
     assert forced.exit_code == 0
     assert labels_of(bookinfo, "Service", "reviews")["istio.io/use-waypoint"] == "bookinfo-reviews-waypoint"
+    deleted = run(bookinfo, "waypoint", "delete", "bookinfo-reviews-waypoint", "-n", "default")
+    assert "service default/reviews: label istio.io/use-waypoint set back to 'mine'" in deleted.stdout
+    assert labels_of(bookinfo, "Service", "reviews")["istio.io/use-waypoint"] == "mine"
 
 
 def test_delete_removes_only_labels_it_added(bookinfo):
@@ -293,6 +296,15 @@ def test_enroll_namespace_refuses_to_repoint_without_overwrite(bookinfo):
     ok = run(bookinfo, "waypoint", "apply", "-n", "default", "--enroll-namespace", "--overwrite")
     assert ok.exit_code == 0
     assert 'namespace default labeled with "istio.io/use-waypoint: waypoint"' in ok.stdout
+    removed = run(bookinfo, "waypoint", "delete", "waypoint", "-n", "default")
+    # the value the user had set before --overwrite comes back, and no record of it is left
+    assert "namespace default: label istio.io/use-waypoint set back to 'other'" in removed.stdout
+    assert labels_of(bookinfo, "Namespace", "default")["istio.io/use-waypoint"] == "other"
+    assert not (bookinfo.get("v1", "Namespace", "default")["metadata"].get("annotations") or {})
+
+
+def test_enroll_namespace_then_delete_removes_the_label_it_added(bookinfo):
+    run(bookinfo, "waypoint", "apply", "-n", "default", "--enroll-namespace")
     removed = run(bookinfo, "waypoint", "delete", "waypoint", "-n", "default")
     assert "namespace default: removed label istio.io/use-waypoint" in removed.stdout
     assert "istio.io/use-waypoint" not in labels_of(bookinfo, "Namespace", "default")
