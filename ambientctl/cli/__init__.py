@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 from typing import Callable
 
 import click
@@ -15,6 +14,13 @@ from ambientctl.errors import AmbientctlError, ExitCode
 def _print_error(text: str) -> None:
     sys.stderr.write(f"Error: {text}\n")
     sys.stderr.flush()
+
+
+def _print_traceback() -> None:
+    """--debug only: `traceback` costs ~8 ms of imports that normal runs should not pay."""
+    import traceback
+
+    traceback.print_exc()
 
 
 def run(argv: list[str]) -> int:
@@ -34,7 +40,7 @@ def call_mapping_errors(func: Callable[[], object], argv: list[str]) -> int:
         return result if isinstance(result, int) else 0
     except AmbientctlError as exc:
         if debug:
-            traceback.print_exc()
+            _print_traceback()
         _print_error(exc.one_line())
         return int(exc.exit_code)
     except click.exceptions.Exit as exc:
@@ -59,7 +65,7 @@ def call_mapping_errors(func: Callable[[], object], argv: list[str]) -> int:
         return int(ExitCode.OK)
     except Exception as exc:  # noqa: BLE001 - the last line of defence
         if debug:
-            traceback.print_exc()
+            _print_traceback()
         _print_error(f"internal error ({type(exc).__name__}: {str(exc)[:200]}); re-run with --debug and report it")
         return int(ExitCode.ERROR)
 
