@@ -15,13 +15,15 @@ import re
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 
+from ambientctl.lazyre import LazyPattern
+
 if TYPE_CHECKING:
     from cryptography import x509
 
 REDACTED = "[redacted]"
 REDACTED_B64 = base64.b64encode(REDACTED.encode()).decode()  # "W3JlZGFjdGVkXQ=="
 
-_PEM_CERT_RE = re.compile(rb"-----BEGIN CERTIFICATE-----\s.*?-----END CERTIFICATE-----\s*", re.S)
+_PEM_CERT_RE = LazyPattern(rb"-----BEGIN CERTIFICATE-----\s.*?-----END CERTIFICATE-----\s*", re.S)
 _PEM_BEGIN = b"-----BEGIN"
 _PEM_CERT_HEADER = b"-----BEGIN CERTIFICATE-----"
 _PEM_CERT_FOOTER = b"-----END CERTIFICATE-----"

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Iterable, Iterator
 
 from ambientctl import certs
 from ambientctl.errors import InvalidInputError, NotFoundError, UsageError
+from ambientctl.lazyre import LazyPattern
 
 if TYPE_CHECKING:
     from ambientctl.kube.client import KubeClient
@@ -457,7 +458,7 @@ def _decode_entries(entries: Iterable[CertEntry]) -> None:
 
 # -- selecting identities -------------------------------------------------------------------------
 
-_SPIFFE_RE = re.compile(r"^spiffe://[^/]+/ns/([^/]+)/sa/([^/]+)$")
+_SPIFFE_RE = LazyPattern(r"^spiffe://[^/]+/ns/([^/]+)/sa/([^/]+)$")
 
 
 @dataclass(frozen=True)
@@ -498,8 +499,8 @@ def select(dump: ConfigDump, wanted: IdentityFilter | None) -> list[Identity]:
 
 # -- redaction ---------------------------------------------------------------------------------------
 
-_PRIVATE_KEY_NAME = re.compile(r"private[_\-]?key", re.I)
-_PEM_KEY_BLOCK = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\Z)", re.S)
+_PRIVATE_KEY_NAME = LazyPattern(r"private[_\-]?key", re.I)
+_PEM_KEY_BLOCK = LazyPattern(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\Z)", re.S)
 
 
 def redact(node: Any) -> Any:
@@ -559,10 +560,10 @@ def _aligned_b64(pattern: bytes) -> tuple[bytes, ...]:
 
 
 _KEY_IN_B64 = _aligned_b64(b"PRIVATE KEY")
-_B64_JSON_STRING = re.compile(rb'"([A-Za-z0-9+/=\\]{64,})"')
-_B64_TEXT = re.compile(r"[A-Za-z0-9+/=\s]{64,}")
-_JSON_ESCAPE = re.compile(rb"\\.")
-_NOT_B64 = re.compile(rb"[^A-Za-z0-9+/]")
+_B64_JSON_STRING = LazyPattern(rb'"([A-Za-z0-9+/=\\]{64,})"')
+_B64_TEXT = LazyPattern(r"[A-Za-z0-9+/=\s]{64,}")
+_JSON_ESCAPE = LazyPattern(rb"\\.")
+_NOT_B64 = LazyPattern(rb"[^A-Za-z0-9+/]")
 
 
 def _b64_holds_key(text: bytes) -> bool:
@@ -583,11 +584,10 @@ def may_hold_private_keys(data: bytes) -> bool:
     escaped = b"\\" in data
     if escaped and (b"\\u" in data or b"\\/" in data or b'\\"' in data):
         return True
-    if b"PRIVATE KEY" in data:
-        return True
     lowered = data.lower()
-    if b"ivate" in lowered and any(name in lowered for name in _KEY_NAMES):
-        return True
+    if b"ivate" in lowered:  # "PRIVATE KEY" and every key field name contain it: one scan rules all out
+        if b"PRIVATE KEY" in data or any(name in lowered for name in _KEY_NAMES):
+            return True
     # Unwrapped base64 anywhere: "PRIVATE KEY" encodes to one of three fixed strings.
     if any(encoded in data for encoded in _KEY_IN_B64):
         return True

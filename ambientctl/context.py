@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from ambientctl.errors import InvalidInputError
+from ambientctl.lazyre import LazyPattern
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -24,7 +25,7 @@ DEFAULT_ISTIO_NAMESPACE = "istio-system"
 DEFAULT_REQUEST_TIMEOUT = 30.0
 
 
-_NAMESPACE_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_NAMESPACE_NAME = LazyPattern(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
 def validate_namespace_name(name: str, source: str) -> str:

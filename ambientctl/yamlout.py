@@ -15,12 +15,14 @@ import math
 import re
 from typing import Any, Iterable
 
-_PLAIN = re.compile(r"^[A-Za-z_/][A-Za-z0-9_./-]*$")
+from ambientctl.lazyre import LazyPattern
+
+_PLAIN = LazyPattern(r"^[A-Za-z_/][A-Za-z0-9_./-]*$")
 # YAML 1.1 words that a plain scalar would turn into booleans or null.
 _RESERVED = frozenset({"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"})
-_UNSAFE_IN_QUOTES = re.compile("[\x7f-\x9f\ud800-\udfff\u2028\u2029\ufeff\ufffe\uffff]")
+_UNSAFE_IN_QUOTES = LazyPattern("[\x7f-\x9f\ud800-\udfff\u2028\u2029\ufeff\ufffe\uffff]")
 # Multi-line text printed as a `|` block: printable ASCII only, not starting with blank space.
-_BLOCK_SAFE = re.compile(r"^[\x21-\x7e][\x20-\x7e\n]*$")
+_BLOCK_SAFE = LazyPattern(r"^[\x21-\x7e][\x20-\x7e\n]*$")
 
 
 def _float(value: float) -> str:

@@ -71,10 +71,39 @@ def call_mapping_errors(func: Callable[[], object], argv: list[str]) -> int:
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point (also `python -m ambientctl`)."""
+    _tune_garbage_collector()
     code = run(sys.argv[1:])
-    try:
-        sys.stdout.flush()
-    except BrokenPipeError:
-        pass
-    sys.exit(code)
+    _exit_without_teardown(code)
+
+
+def _tune_garbage_collector() -> None:
+    """Collect cycles every 50,000 allocations instead of every 700.
+
+    Importing the CLI framework and reading a big config dump allocate
+    hundreds of thousands of objects, none of them in cycles; the default
+    threshold walks them all again and again (~5 ms of `pc secret --file`).
+    Long-running commands (`--watch`) still collect.
+    """
+    import gc
+
+    gc.set_threshold(50_000, 20, 20)
+
+
+def _exit_without_teardown(code: int) -> None:
+    """Run atexit handlers, flush, and leave without freeing every object one by one.
+
+    Python's own shutdown (clearing modules, deallocating a 1,000-identity
+    dump) costs ~15 ms that a short-lived CLI does not need. atexit handlers
+    still run: the kubernetes client's removal of its temporary certificate
+    files, logging's flush.
+    """
+    import atexit
+
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (BrokenPipeError, ValueError):
+            pass
+    os._exit(code)

@@ -112,13 +112,26 @@ def _commands_group() -> None:
     """Makes Typer build a group even when one command module is loaded."""
 
 
-def _load(modules: tuple[str, ...]) -> None:
-    """Import command modules and register them once each onto the shared commands app."""
+_built: dict[frozenset[str], click.Group] = {}
+
+
+def _load(modules: tuple[str, ...]) -> click.Group:
+    """Import command modules, register them once each onto the shared commands app, build it.
+
+    The click group is built once per set of loaded modules (building inspects
+    every command's signature: a few ms that click would otherwise pay per lookup).
+    """
     for name in modules:
         if name not in _registered:
             _registered.add(name)
             importlib.import_module(f"ambientctl.cli.{name}").register(_commands_app)
-    _plain_help(_commands_app)
+    key = frozenset(_registered)
+    if key not in _built:
+        _plain_help(_commands_app)
+        command = typer.main.get_command(_commands_app)
+        assert isinstance(command, click.Group)
+        _built[key] = command
+    return _built[key]
 
 
 def _plain_help(typer_app: typer.Typer) -> None:
@@ -139,10 +152,7 @@ class LazyRootGroup(GlobalFlagsGroup):
         entry = COMMANDS.get(cmd_name)
         if entry is None:
             return None
-        _load(entry.modules)
-        command = typer.main.get_command(_commands_app)
-        assert isinstance(command, click.Group)
-        found = command.get_command(ctx, cmd_name)
+        found = _load(entry.modules).get_command(ctx, cmd_name)
         if found is not None and entry.hidden:
             found.hidden = True
         return found

@@ -184,3 +184,19 @@ def test_manifest_files_hold_no_secret_so_default_permissions_are_enough(tmp_pat
             kinds = {doc.get("kind") for doc in yaml.safe_load_all(text) if doc}
             assert "Secret" not in kinds, f"{profile}/{name} renders a Secret: write it owner-only (0600)"
             assert not stat.S_IMODE(os.stat(out / name).st_mode) & stat.S_IWOTH  # never world-writable
+
+
+def test_console_script_leaves_no_credential_files_behind(cluster, tmp_path) -> None:
+    """The kubernetes client writes inline client certificates and keys to temporary files and removes
+    them at exit; ambientctl's fast exit (cli.main skips Python's teardown) must still run that clean-up."""
+    import subprocess
+    import sys
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch), "KUBECONFIG": cluster.kubeconfig}
+    result = subprocess.run([sys.executable, "-m", "ambientctl", "version", "-o", "json"], env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["kubernetesVersion"]  # it did talk to the cluster
+    assert sorted(p.name for p in scratch.iterdir()) == []
