@@ -53,7 +53,7 @@ AVAILABLE, INITIALIZING, UNAVAILABLE = "Available", "Initializing", "Unavailable
 # -- the model -------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class CertEntry:
     """One certificate as the dump gives it; `pem` is None when it could not be decoded."""
 
@@ -66,7 +66,7 @@ class CertEntry:
     info: certs.CertInfo | None = field(default=None, repr=False)
 
 
-@dataclass
+@dataclass(slots=True)
 class Identity:
     """A workload identity (ztunnel) or a named secret (Envoy), with its state and certificates."""
 

@@ -43,3 +43,15 @@ def is_owned(obj: dict[str, Any]) -> bool:
 def owned_selector(component: str | None = None, revision: str | None = None) -> str:
     """Label selector for our objects, optionally narrowed to a component/revision."""
     return ",".join(f"{k}={v}" for k, v in owner_labels(component, revision).items() if k != ISTIO_COMPONENT_LABEL)
+
+
+def is_shared_object(component: str | None, obj: dict[str, Any]) -> bool:
+    """Istio core's cluster-scoped objects (CRDs, the default validator) serve every revision.
+
+    Render gives them no revision owner label, so installing a second revision does not
+    relabel them back and forth; install never prunes them and `uninstall -r X` leaves
+    them: only `uninstall --purge` removes them.
+    """
+    if obj.get("kind") == "CustomResourceDefinition":
+        return True
+    return component == "Base" and not (obj.get("metadata") or {}).get("namespace")

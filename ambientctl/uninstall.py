@@ -23,7 +23,7 @@ from ambientctl.constants import (
 from ambientctl.errors import ConflictError, CRDMissingError, KubeTimeoutError
 from ambientctl.install import MANAGED_KINDS, install_selector, is_installed
 from ambientctl.kube.resources import object_ref, sort_for_delete
-from ambientctl.ownership import COMPONENT_LABEL
+from ambientctl.ownership import COMPONENT_LABEL, is_shared_object
 from ambientctl.ownership import REVISION_LABEL as OWNER_REVISION_LABEL
 
 if TYPE_CHECKING:
@@ -51,14 +51,9 @@ def istio_revision(obj: dict[str, Any]) -> str:
 
 
 def is_shared(obj: dict[str, Any]) -> bool:
-    """CRDs and Istio core's cluster-scoped objects serve every revision: only --purge removes them.
-
-    Every revision's install applies them (the last one relabels them), so
-    removing one revision must not take them from the others.
-    """
-    meta = obj.get("metadata") or {}
-    component = (meta.get("labels") or {}).get(COMPONENT_LABEL)
-    return obj.get("kind") == "CustomResourceDefinition" or (component == "Base" and not meta.get("namespace"))
+    """Shared by every revision (ownership.is_shared_object), by the component label it carries."""
+    component = ((obj.get("metadata") or {}).get("labels") or {}).get(COMPONENT_LABEL)
+    return is_shared_object(component, obj)
 
 
 def select_for_uninstall(owned: list[dict[str, Any]], revision: str, purge: bool) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ import yaml
 
 from ambientctl.errors import InvalidInputError
 from ambientctl.kube.resources import sort_for_apply
-from ambientctl.ownership import owner_labels
+from ambientctl.ownership import is_shared_object, owner_labels
 from ambientctl.versions import ISTIO_VERSION
 
 TEMPLATE_SUFFIX = ".yaml.j2"
@@ -412,15 +412,6 @@ def render_components(config: dict[str, Any], revision: str | None) -> list[Any]
         objects = json.loads(json.dumps(objects))
         out.append(Component(name=name, namespace=namespace, objects=sort_for_apply(objects)))
     return out
-
-
-def is_shared_object(component: str, obj: dict[str, Any]) -> bool:
-    """Istio core's cluster-scoped objects (CRDs, the default validator) serve every revision.
-
-    They carry no revision owner label, so installing a second revision does not relabel them
-    back and forth, install never prunes them and `uninstall -r X` leaves them (only --purge
-    removes them; ambientctl/uninstall.py's is_shared is the same rule)."""
-    return component == "Base" and not (obj.get("metadata") or {}).get("namespace")
 
 
 def _render_gateways(name: str, spec: dict[str, Any], ctx: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
