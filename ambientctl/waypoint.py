@@ -352,11 +352,15 @@ def read_added_labels(obj: dict[str, Any]) -> dict[str, str]:
 
 
 def read_replaced_labels(obj: dict[str, Any]) -> dict[str, str]:
-    """The user's label values that `--overwrite` replaced (restored by `delete`)."""
-    return _read_label_record(obj, REPLACED_LABELS_ANNOTATION)
+    """The user's label values that `--overwrite` replaced (restored by `delete`).
+
+    Only the JSON object ambientctl writes counts: a value to restore cannot be guessed.
+    """
+    return _read_label_record(obj, REPLACED_LABELS_ANNOTATION, keys_only=False)
 
 
-def _read_label_record(obj: dict[str, Any], annotation: str) -> dict[str, str]:
+def _read_label_record(obj: dict[str, Any], annotation: str, keys_only: bool = True) -> dict[str, str]:
+    """A {label: value} record from an annotation; with keys_only, bare keys take the live value."""
     raw = _annotations(obj).get(annotation)
     if not raw:
         return {}
@@ -366,7 +370,7 @@ def _read_label_record(obj: dict[str, Any], annotation: str) -> dict[str, str]:
         data = [part.strip() for part in raw.split(",") if part.strip()]
     if isinstance(data, dict):
         return {str(k): str(v) for k, v in data.items()}
-    if isinstance(data, list):
+    if isinstance(data, list) and keys_only:
         pairs = (str(item).partition("=") for item in data)
         return {key: (value if sep else _labels(obj).get(key, "")) for key, sep, value in pairs}
     return {}

@@ -111,6 +111,18 @@ def test_read_added_labels_formats(value, expected):
     assert wp.read_added_labels(with_annotation(value)) == expected
 
 
+@pytest.mark.parametrize("value,expected", [
+    ('{"istio.io/use-waypoint":"theirs"}', {"istio.io/use-waypoint": "theirs"}),
+    ('["istio.io/use-waypoint"]', {}),  # no value recorded: nothing to restore, never the live one
+    ("istio.io/use-waypoint", {}),
+    ("not json", {}),
+])
+def test_read_replaced_labels_needs_the_recorded_value(value, expected):
+    obj = {"metadata": {"labels": {"istio.io/use-waypoint": "wp"},
+                        "annotations": {"ambientctl.dev/replaced-labels": value}}}
+    assert wp.read_replaced_labels(obj) == expected
+
+
 def test_encode_added_labels_round_trips_and_empties_to_none():
     encoded = wp.encode_added_labels({"b": "2", "a": "1"})
     assert json.loads(encoded) == {"a": "1", "b": "2"}
