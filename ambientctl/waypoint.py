@@ -45,6 +45,7 @@ from ambientctl.errors import (
     NotFoundError,
     UsageError,
 )
+from ambientctl.kube.resources import condition
 from ambientctl.ownership import (
     ADDED_LABELS_ANNOTATION,
     COMPONENT_LABEL,
@@ -376,9 +377,9 @@ def _read_label_record(obj: dict[str, Any], annotation: str, keys_only: bool = T
     return {}
 
 
-def encode_added_labels(added: dict[str, str]) -> str | None:
-    """The annotation value for `added` (None deletes the annotation)."""
-    return json.dumps(dict(sorted(added.items())), separators=(",", ":")) if added else None
+def encode_label_record(record: dict[str, str]) -> str | None:
+    """The annotation value for a {label: value} record (None deletes the annotation)."""
+    return json.dumps(dict(sorted(record.items())), separators=(",", ":")) if record else None
 
 
 def list_rows(gateways: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -397,13 +398,6 @@ def list_rows(gateways: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "serviceAccount": _annotations(gw).get(SERVICE_ACCOUNT_ANNOTATION, ""),
         })
     return rows
-
-
-def condition(gateway: dict[str, Any], kind: str) -> dict[str, Any] | None:
-    for cond in (gateway.get("status") or {}).get("conditions") or []:
-        if cond.get("type") == kind:
-            return cond
-    return None
 
 
 def untouched_by_controller(gateway: dict[str, Any]) -> bool:
@@ -628,10 +622,10 @@ def _set_use_waypoint(kube: KubeClient, obj: dict[str, Any], waypoint: str) -> N
     """
     added = read_added_labels(obj)
     current = _labels(obj).get(USE_WAYPOINT_LABEL)
-    annotations = {ADDED_LABELS_ANNOTATION: encode_added_labels({**added, USE_WAYPOINT_LABEL: waypoint})}
+    annotations = {ADDED_LABELS_ANNOTATION: encode_label_record({**added, USE_WAYPOINT_LABEL: waypoint})}
     if current and USE_WAYPOINT_LABEL not in added:
         replaced = {**read_replaced_labels(obj), USE_WAYPOINT_LABEL: current}
-        annotations[REPLACED_LABELS_ANNOTATION] = encode_added_labels(replaced)
+        annotations[REPLACED_LABELS_ANNOTATION] = encode_label_record(replaced)
     meta = obj["metadata"]
     patch = {"metadata": {
         "resourceVersion": meta["resourceVersion"],
@@ -749,9 +743,9 @@ def _remove_use_waypoint(kube: KubeClient, obj: dict[str, Any], waypoint: str) -
     replaced = read_replaced_labels(obj)
     previous = replaced.pop(USE_WAYPOINT_LABEL, None)
     meta = obj["metadata"]
-    annotations = {ADDED_LABELS_ANNOTATION: encode_added_labels(remaining)}
+    annotations = {ADDED_LABELS_ANNOTATION: encode_label_record(remaining)}
     if previous is not None:
-        annotations[REPLACED_LABELS_ANNOTATION] = encode_added_labels(replaced)
+        annotations[REPLACED_LABELS_ANNOTATION] = encode_label_record(replaced)
     patch: dict[str, Any] = {"metadata": {"resourceVersion": meta["resourceVersion"], "annotations": annotations}}
     still_ours = _labels(obj).get(USE_WAYPOINT_LABEL) == waypoint
     if still_ours:

@@ -126,7 +126,14 @@ def object_ref(obj: dict[str, Any]) -> str:
     return f"{obj.get('kind')}/{ns}/{meta.get('name')}" if ns else f"{obj.get('kind')}/{meta.get('name')}"
 
 
+def condition(obj: dict[str, Any] | None, kind: str) -> dict[str, Any] | None:
+    """The status condition of type `kind` (Programmed, Established, ...), or None."""
+    for cond in ((obj or {}).get("status") or {}).get("conditions") or []:
+        if cond.get("type") == kind:
+            return cond
+    return None
+
+
 def crd_established(crd: dict[str, Any] | None) -> bool:
     """Whether a CustomResourceDefinition's status says Established (its kinds can be applied)."""
-    conditions = ((crd or {}).get("status") or {}).get("conditions") or []
-    return any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions)
+    return (condition(crd, "Established") or {}).get("status") == "True"

@@ -123,10 +123,10 @@ def test_read_replaced_labels_needs_the_recorded_value(value, expected):
     assert wp.read_replaced_labels(obj) == expected
 
 
-def test_encode_added_labels_round_trips_and_empties_to_none():
-    encoded = wp.encode_added_labels({"b": "2", "a": "1"})
+def test_encode_label_record_round_trips_and_empties_to_none():
+    encoded = wp.encode_label_record({"b": "2", "a": "1"})
     assert json.loads(encoded) == {"a": "1", "b": "2"}
-    assert wp.encode_added_labels({}) is None
+    assert wp.encode_label_record({}) is None
 
 
 def gateway(name, ns="default", conditions=None, labels=None, generation=1, klass="istio-waypoint"):
