@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Builds Istio's ztunnel (Rust) for the test cluster, cached outside the checkout.
+#
+#   tests/ztunnelbuild/build.sh            prints the binary's path on stdout
+#
+# Source: $ZTUNNEL_SRC (a checkout), else ../shared/third_party/ztunnel-<commit>.tar.gz
+# beside the checkout (this workplace), else `git clone` of github.com/istio/ztunnel
+# at the pinned commit (elsewhere). Crates come from crates.io.
+#
+# The build copy drops the optional git dependency boring-rustls-provider (cargo
+# resolves git dependencies even for unused features; only `tls-boring` needs it)
+# and builds `--no-default-features --features tls-ring` with the quick-release
+# profile (the release profile's fat LTO takes far longer on 2 cores).
+# One build at a time (flock); the build time is recorded in build-times.txt.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+ZTUNNEL_COMMIT=62d826530e5ce85764e309170205b293efcbc80b
+short=${ZTUNNEL_COMMIT:0:8}
+cache="${XDG_CACHE_HOME:-$HOME/.cache}/ambientctl/ztunnel/$short"
+bin="$cache/bin/ztunnel"
+log() { echo "[ztunnel-build] $*" >&2; }
+mkdir -p "$cache/bin"
+exec 9>"$cache/build.lock"
+flock 9
+if [ -x "$bin" ]; then echo "$bin"; exit 0; fi
+
+if ! command -v protoc >/dev/null 2>&1; then
+  log "installing protobuf-compiler (ztunnel's build.rs runs protoc)"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq protobuf-compiler) >&2
+fi
+command -v cargo >/dev/null 2>&1 || { log "cargo is required to build ztunnel (https://rustup.rs)"; exit 1; }
+
+src="$cache/src"
+if [ ! -f "$src/Cargo.toml" ]; then
+  rm -rf "$src.tmp"; mkdir -p "$src.tmp"
+  tarball="$here/../../../shared/third_party/ztunnel-$short.tar.gz"
+  if [ -n "${ZTUNNEL_SRC:-}" ]; then
+    log "source: $ZTUNNEL_SRC"
+    cp -a "$ZTUNNEL_SRC/." "$src.tmp/"
+  elif [ -f "$tarball" ]; then
+    log "source: $(cd "$(dirname "$tarball")" && pwd)/$(basename "$tarball")"
+    tar xzf "$tarball" -C "$src.tmp" --strip-components=1
+  else
+    log "source: git clone at $ZTUNNEL_COMMIT"
+    git clone -q https://github.com/istio/ztunnel "$src.tmp"
+    git -C "$src.tmp" checkout -q "$ZTUNNEL_COMMIT"
+  fi
+  # Drop the git-only optional dependency and the tls-boring feature's use of it.
+  sed -i -e '/^boring-rustls-provider *=/d' \
+         -e 's/, *"boring-rustls-provider\/fips-only"//' "$src.tmp/Cargo.toml"
+  mv "$src.tmp" "$src"
+fi
+
+start=$(date +%s)
+log "building ztunnel (cargo, quick-release, tls-ring); the first build takes 20-30 minutes on 2 cores"
+(cd "$src" && CARGO_TARGET_DIR="$cache/target" cargo build --profile quick-release \
+   --no-default-features --features tls-ring --bin ztunnel) >&2
+cp "$cache/target/quick-release/ztunnel" "$bin.tmp"
+mv "$bin.tmp" "$bin"
+took=$(( $(date +%s) - start ))
+echo "ztunnel $short: ${took}s on $(nproc) cores, $(date -u +%FT%TZ)" >> "$cache/build-times.txt"
+log "built in ${took}s: $bin"
+echo "$bin"
