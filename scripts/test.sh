@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-echo "test: starting the local test cluster (first run builds Kubernetes from source)" >&2
-tests/cluster up >/dev/null
+echo "test: starting the local test cluster, instance \"test\" (first run builds Kubernetes from source)" >&2
+# The tests' own instance (state-test): `make demo` runs on instance "demo", so neither sees the other's objects.
+tests/cluster up >/dev/null  # $AMBIENTCTL_CLUSTER_STATE, else instance "test"
 set +e
 .venv/bin/pytest tests "$@"
 code=$?

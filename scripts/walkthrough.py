@@ -133,8 +133,10 @@ def choose_target(args: argparse.Namespace) -> Target:
         if Path(cluster).is_file():
             return Target(["-c", cluster], env, local=False, kubeconfig=cluster)
         return Target(["--context", cluster], env, local=False)
-    say("No KUBECONFIG, --kubeconfig or CLUSTER given: using the local test cluster (tests/cluster up).")
-    up = subprocess.run([str(REPO / "tests" / "cluster"), "up"], capture_output=True, text=True, cwd=REPO)
+    say("No KUBECONFIG, --kubeconfig or CLUSTER given: using the local test cluster's demo instance "
+        "(tests/cluster up --instance demo; `make test` uses its own instance).")
+    up = subprocess.run([str(REPO / "tests" / "cluster"), "up", "--instance", "demo"], capture_output=True, text=True,
+                        cwd=REPO)
     last = (up.stdout.strip().splitlines() or [""])[-1]
     if up.returncode != 0 or not last.startswith("KUBECONFIG="):
         sys.stdout.write(up.stderr[-3000:])

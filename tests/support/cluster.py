@@ -9,15 +9,18 @@ Fixtures
                         cluster cannot come up.  Left running at session end unless
                         ``AMBIENTCTL_CLUSTER_DOWN=1``.
 ``standin`` (session)   :class:`StandIns`: stand-in HTTP servers on the local ports the
-                        cluster forwards pod ports 15000/15020 to.
+                        cluster forwards pod ports 15000/15020 to (allocated per instance).
 ``namespace`` (function) name of a fresh namespace (deleted afterwards); its ``default``
                         ServiceAccount exists before the test starts.
 
-Marker ``e2e`` is registered here.
+The tests use the cluster instance ``test`` (``~/.cache/ambientctl/cluster/state-test``, or
+``$AMBIENTCTL_CLUSTER_STATE``); `make demo` uses ``demo``, so a demo never changes what the
+tests see.  Marker ``e2e`` is registered here.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import subprocess
@@ -27,6 +30,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from tests.support import clusterctl
 from tests.support.standin import StandIn
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -54,8 +58,11 @@ def _log_tails(state_dir: str, n: int = 20) -> str:
     return "\n".join(out)
 
 
-def run_cluster_script(*args: str, timeout: int = UP_TIMEOUT) -> subprocess.CompletedProcess:
-    return subprocess.run([CLUSTER_SCRIPT, *args], capture_output=True, text=True, timeout=timeout, cwd=REPO)
+def run_cluster_script(*args: str, timeout: int = UP_TIMEOUT, state_dir: str | None = None) -> subprocess.CompletedProcess:
+    """`tests/cluster ARGS` for the default test instance, or for the instance in `state_dir`."""
+    env = dict(os.environ, **({clusterctl.STATE_ENV: state_dir} if state_dir else {}))
+    return subprocess.run([CLUSTER_SCRIPT, *args], capture_output=True, text=True, timeout=timeout, cwd=REPO,
+                          env=env)
 
 
 @dataclass
@@ -63,7 +70,7 @@ class Cluster:
     kubeconfig: str                      # admin (system:masters) kubeconfig, absolute path
     readonly_kubeconfig: str             # user "ambientctl-readonly": view + read nodes/CRDs
     api_url: str                         # https://127.0.0.1:<port>
-    standin_ports: dict[int, int]        # pod port -> local stand-in port, e.g. {15000: 31500, 15020: 31520}
+    standin_ports: dict[int, int]        # pod port -> local stand-in port of this instance, e.g. {15000: 31500, ...}
     state_dir: str
     version: str = "v1.36.3"
     gateway_api: bool = True
@@ -87,6 +94,15 @@ class Cluster:
                 config_file=self.readonly_kubeconfig if readonly else self.kubeconfig)
         return self._clients[key]
 
+    @property
+    def connection_log(self) -> str:
+        """The egress proxy's log: one JSON line per connection kube-apiserver attempted (see egressproxy.py)."""
+        return os.path.join(self.state_dir, "egress.log")
+
+    def connections(self) -> list[dict]:
+        """The records of :attr:`connection_log`, oldest first."""
+        return clusterctl.connection_log(self.state_dir)
+
     def env(self, readonly: bool = False) -> dict:
         """``os.environ`` copy with KUBECONFIG pointing at this cluster (for subprocesses)."""
         return dict(os.environ, KUBECONFIG=self.readonly_kubeconfig if readonly else self.kubeconfig)
@@ -101,6 +117,8 @@ class Cluster:
         from kubernetes import client
         from kubernetes.client.rest import ApiException
 
+        if not ipaddress.ip_address(address).is_loopback:
+            raise ValueError(f"forward_pod: {address} is not a loopback address; kwok may only dial 127.0.0.0/8")
         api = client.CustomObjectsApi(self.api_client())
         body = {"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "PortForward",
                 "metadata": {"name": pod, "namespace": namespace},
@@ -132,7 +150,7 @@ class Cluster:
 
         Cluster-wide: restore it (``set_gateway_api(True)``) when your test is done."""
         args = ["up"] + ([] if installed else ["--no-gateway-api"])
-        res = run_cluster_script(*args)
+        res = run_cluster_script(*args, state_dir=self.state_dir)
         if res.returncode != 0:
             pytest.fail(f"tests/cluster {' '.join(args)} failed:\n{_tail(res.stderr)}", pytrace=False)
         self.gateway_api = installed
@@ -146,8 +164,7 @@ def _bring_up() -> Cluster:
         pytest.fail(f"tests/cluster up timed out after {UP_TIMEOUT}s:\n{_tail(str(e.stderr or ''))}", pytrace=False)
     lines = res.stdout.strip().splitlines()
     if res.returncode != 0 or not lines or not lines[-1].startswith("KUBECONFIG="):
-        state_dir = os.environ.get("AMBIENTCTL_CLUSTER_STATE") or os.path.join(
-            os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "ambientctl", "cluster", "state")
+        state_dir = clusterctl.default_state_dir()
         pytest.fail(f"tests/cluster up failed (exit {res.returncode}).\nstderr:\n{_tail(res.stderr)}\n"
                     f"{_log_tails(state_dir)}", pytrace=False)
     kubeconfig = lines[-1].split("=", 1)[1]
@@ -159,7 +176,7 @@ def cluster():
     c = _bring_up()
     yield c
     if os.environ.get("AMBIENTCTL_CLUSTER_DOWN") == "1":
-        run_cluster_script("down", timeout=120)
+        run_cluster_script("down", timeout=120, state_dir=c.state_dir)
 
 
 class StandIns:
@@ -197,7 +214,8 @@ def standin(cluster):
         for s in servers.values():
             s.stop()
         pytest.fail(f"cannot start stand-in servers on {cluster.standin_ports} ({e}); another test session "
-                    "may hold them, or set AMBIENTCTL_STANDIN_PORTS before `tests/cluster up`", pytrace=False)
+                    f"on the instance in {cluster.state_dir} may hold them (each instance has its own ports; "
+                    "give a parallel session its own AMBIENTCTL_CLUSTER_STATE)", pytrace=False)
     s = StandIns(servers)
     yield s
     s.stop()

@@ -91,8 +91,9 @@ def _key_pem(user: dict) -> str:
 
 
 def _cluster_kubeconfigs() -> list[str]:
-    state = os.environ.get("AMBIENTCTL_CLUSTER_STATE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "ambientctl", "cluster", "state")
+    from tests.support.clusterctl import default_state_dir
+
+    state = default_state_dir()
     return [os.path.join(state, name) for name in ("kubeconfig", "kubeconfig-readonly")
             if os.path.exists(os.path.join(state, name))]
 
