@@ -50,8 +50,10 @@ def test_enroll_labels_namespace_without_restarting_pods(cluster, namespace):
 
 
 def test_enroll_warns_about_sidecars(cluster, namespace):
-    _core(cluster).patch_namespace(namespace, {"metadata": {"labels": {"istio-injection": "enabled"}}})
+    # Pods first, then injection on: the pods exist without asking an injection webhook (none is
+    # guaranteed to be installed, or to answer, in the test cluster), as pods do that predate it.
     _make_pods(cluster, namespace, ["legacy", "plain"], sidecar_for=("legacy",))
+    _core(cluster).patch_namespace(namespace, {"metadata": {"labels": {"istio-injection": "enabled"}}})
     result = invoke("-c", cluster.kubeconfig, "dataplane", "enroll", namespace)
     assert result.exit_code == 0
     assert "sidecar injection enabled" in result.stderr

@@ -9,6 +9,8 @@ the lock and the ServiceAccounts and then stop at the first ClusterRole.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
 
 from ambientctl.errors import ExitCode
@@ -75,14 +77,39 @@ def no_rel_install(cluster):
     ops.cleanup_rel_install(cluster)
 
 
-def assert_refused_unchanged(kube, before, result, *needles: str) -> None:
+@dataclass(frozen=True)
+class Before:
+    """The watched objects before a command, and the namespaces that were already terminating then."""
+
+    snapshot: ops.Snapshot
+    terminating: frozenset[str]
+
+    def settled(self, snapshot: ops.Snapshot) -> ops.Snapshot:
+        """`snapshot` without the namespaces already being deleted when this one was taken.
+
+        Why: namespace deletion finishes asynchronously.  An earlier test's namespace
+        (e2e-rel-lookalike of test_nothing_lost.py) can vanish while this test runs; that is not
+        a change made by the command under test.  A namespace the command deletes or creates
+        is still seen: it was not terminating before."""
+        return ops.Snapshot({key: value for key, value in snapshot.objects.items()
+                             if not (key[0] == "Namespace" and key[2] in self.terminating)})
+
+
+def take(kube) -> Before:
+    terminating = frozenset(ns["metadata"]["name"] for ns in kube.list("v1", "Namespace", all_namespaces=True)
+                            if ns["metadata"].get("deletionTimestamp"))
+    return Before(ops.snapshot(kube, WATCHED), terminating)
+
+
+def assert_refused_unchanged(kube, before: Before, result, *needles: str) -> None:
     assert result.exit_code == ExitCode.FORBIDDEN, result.stderr
     assert result.stderr.count("Error: ") == 1 and "Traceback" not in result.stderr, result.stderr
     for needle in needles:
         assert needle in result.stderr, result.stderr
     assert "nothing was changed" in result.stderr or "forbidden" in result.stderr, result.stderr
     # CRDs are shared with every other install test running on the cluster at the same time.
-    changes = before.diff(ops.snapshot(kube, WATCHED), ignore_kinds=frozenset({"CustomResourceDefinition"}))
+    changes = before.settled(before.snapshot).diff(before.settled(ops.snapshot(kube, WATCHED)),
+                                                   ignore_kinds=frozenset({"CustomResourceDefinition"}))
     assert changes == [], changes
 
 
@@ -103,20 +130,20 @@ def test_precheck_names_the_missing_permissions(cluster):
     ["waypoint", "delete", "--all", "-n", TARGET_NS],
 ], ids=["install", "enroll", "unenroll", "waypoint-apply", "waypoint-delete", "waypoint-delete-all"])
 def test_readonly_user_changes_nothing(cluster, kube, target, args):
-    before = ops.snapshot(kube, WATCHED)
+    before = take(kube)
     result = ops.run(cluster.readonly_kubeconfig, *args)
     assert_refused_unchanged(kube, before, result, "permission")
 
 
 def test_readonly_uninstall_changes_nothing(cluster, kube):
     assert ops.run(cluster.kubeconfig, *INSTALL, "--skip-wait").exit_code == 0
-    before = ops.snapshot(kube, WATCHED)
+    before = take(kube)
     result = ops.run(cluster.readonly_kubeconfig, *UNINSTALL)
     assert_refused_unchanged(kube, before, result)
 
 
 def test_partial_user_install_stops_before_the_first_change(cluster, kube, partial_kubeconfig):
-    before = ops.snapshot(kube, WATCHED)
+    before = take(kube)
     result = ops.run(partial_kubeconfig, *INSTALL)
     assert_refused_unchanged(kube, before, result, "webhookconfigurations.admissionregistration.k8s.io",
                              "nothing was changed")
@@ -125,7 +152,7 @@ def test_partial_user_install_stops_before_the_first_change(cluster, kube, parti
 
 def test_partial_user_uninstall_stops_before_the_first_delete(cluster, kube, partial_kubeconfig):
     assert ops.run(cluster.kubeconfig, *INSTALL, "--skip-wait").exit_code == 0
-    before = ops.snapshot(kube, WATCHED)
+    before = take(kube)
     result = ops.run(partial_kubeconfig, *UNINSTALL)
     assert_refused_unchanged(kube, before, result)
 
