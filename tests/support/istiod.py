@@ -30,7 +30,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import localservices
+
 START_TIMEOUT = float(os.environ.get("AMBIENTCTL_ISTIOD_START_TIMEOUT", "120"))
+# The Service port the Istio webhooks name (the Service maps 443 to istiod's 15017).
+ISTIOD_SERVICE = ("istio-system", "istiod", 443)
 
 
 def _free_ports(n: int) -> list[int]:
@@ -51,6 +55,9 @@ class LocalIstiod:
     log_path: Path
     http_port: int
     monitoring_port: int
+    https_port: int = 0          # webhooks (the istiod Service's port 443 -> 15017 in a pod)
+    secure_grpc_port: int = 0    # XDS and CA over TLS (the Service's port 15012)
+    state_dir: str | None = None  # the test cluster whose egress proxy sends istiod:443 here
 
     def ready(self) -> bool:
         """istiod's own readiness endpoint (what the Deployment's probe uses)."""
@@ -73,6 +80,8 @@ class LocalIstiod:
             return False
 
     def stop(self) -> None:
+        if self.state_dir:
+            localservices.unregister(self.state_dir, ISTIOD_SERVICE[0], ISTIOD_SERVICE[1], ISTIOD_SERVICE[2])
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -102,6 +111,9 @@ def istiod_env(kubeconfig: str, namespace: str, revision: str) -> dict[str, str]
         "VALIDATION_WEBHOOK_CONFIG_NAME": "",
         "ISTIOD_CUSTOM_HOST": "istiod.istio-system.svc",
         "JWT_POLICY": "third-party-jwt",
+        # As the chart sets it: ztunnel (this ServiceAccount) may ask for certificates of the
+        # workloads on its node (tests/support/ztunnel.py).
+        "CA_TRUSTED_NODE_ACCOUNTS": f"{namespace}/ztunnel",
         "GOMAXPROCS": "2",
     }
 
@@ -129,7 +141,13 @@ def start_istiod(binary: Path, kubeconfig: str, namespace: str = "istio-system",
     with open(log_path, "wb") as log:
         process = subprocess.Popen(argv, cwd=workdir, env=istiod_env(kubeconfig, namespace, revision),
                                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    istiod = LocalIstiod(process, workdir, log_path, http, monitoring)
+    istiod = LocalIstiod(process, workdir, log_path, http, monitoring, https, secure_grpc)
+    state_dir = os.path.dirname(os.path.abspath(kubeconfig))
+    if namespace == ISTIOD_SERVICE[0] and os.path.exists(os.path.join(state_dir, "cluster.json")):
+        # A test cluster (tests/support/clusterctl.py): its egress proxy sends the webhooks'
+        # istiod.istio-system:443 to this process while it runs (registered with its pid).
+        localservices.register(state_dir, *ISTIOD_SERVICE, f"127.0.0.1:{https}", pid=process.pid)
+        istiod.state_dir = state_dir
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
