@@ -5,11 +5,14 @@
 
 * `--kubeconfig PATH`, `KUBECONFIG`, or `CLUSTER` (a kubeconfig path, or a context name of your
   kubeconfig): your cluster. Everything runs for real; the parts that only exist for the local test
-  cluster (stand-in admin/stats servers, a stand-in for istiod's waypoint controller) are skipped, and
-  the script says so.
-* none of these: the local test cluster (`tests/cluster up`, kube-apiserver + kwok). Its pods are
-  simulated, so the script serves ztunnel's certificate dump (step 6) and the waypoint's metrics
-  (step 10) from in-process stand-ins, and programs waypoints the way istiod would (step 8).
+  cluster (the local istiod and ztunnels, the metrics stand-in) are skipped, and the script says so.
+* none of these: the local test cluster (`tests/cluster up --instance demo`, kube-apiserver + kwok).
+  Its pods are simulated, so after step 2 the script runs the REAL istiod (pilot-discovery) and one
+  REAL ztunnel per node as local processes (tests/support/realmesh.py; built from source on the first
+  run, with progress every 30 s): the certificates of step 6 are signed by that istiod and read from
+  those ztunnels, and istiod's own controller programs the waypoints of steps 8 and 11.  Stand-ins
+  remain only where no process can run here: istio-cni's pod annotation, and the waypoint's Envoy
+  metrics of step 10 (no traffic flows).
 
 Exits non-zero at the first failing step. `--cleanup` removes everything at the end.
 """
@@ -135,59 +138,115 @@ def choose_target(args: argparse.Namespace) -> Target:
         return Target(["--context", cluster], env, local=False)
     say("No KUBECONFIG, --kubeconfig or CLUSTER given: using the local test cluster's demo instance "
         "(tests/cluster up --instance demo; `make test` uses its own instance).")
-    up = subprocess.run([str(REPO / "tests" / "cluster"), "up", "--instance", "demo"], capture_output=True, text=True,
-                        cwd=REPO)
-    last = (up.stdout.strip().splitlines() or [""])[-1]
-    if up.returncode != 0 or not last.startswith("KUBECONFIG="):
-        sys.stdout.write(up.stderr[-3000:])
-        raise StepFailed("tests/cluster up failed")
-    kubeconfig = last.split("=", 1)[1]
+    kubeconfig = local_cluster_up()
     env["KUBECONFIG"] = kubeconfig
     return Target(["-c", kubeconfig], env, local=True, kubeconfig=kubeconfig)
 
 
-class LocalStandIns:
-    """What the local cluster's simulated pods cannot do: admin/stats ports and istiod's waypoint controller."""
+def local_cluster_up() -> str:
+    """`tests/cluster up --instance demo` (builds Kubernetes on the first run, with a heartbeat); its kubeconfig."""
+    from tests.support.progress import run_with_heartbeat, tail
 
-    def __init__(self, kubeconfig: str, namespace: str) -> None:
-        from kubernetes import config
+    log = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ambientctl" / "cluster" / "up-demo.log"
+    up = run_with_heartbeat("test cluster (tests/cluster up --instance demo)",
+                            [str(REPO / "tests" / "cluster"), "up", "--instance", "demo"], log, timeout=3600,
+                            say=say, cwd=str(REPO))
+    last = (up.stdout.strip().splitlines() or [""])[-1]
+    if up.returncode != 0 or not last.startswith("KUBECONFIG="):
+        say(tail(log, 40))
+        raise StepFailed("tests/cluster up failed")
+    return last.split("=", 1)[1]
 
+
+class LocalCluster:
+    """The local test cluster's extras: the real istiod and ztunnels, and the one stand-in left (metrics).
+
+    Real: istiod (pilot-discovery: XDS, CA, the waypoint controller) and one ztunnel per node
+    (tests/support/realmesh.py), built on the first run.  Stand-ins: istio-cni's annotation
+    (tests/support/cnistandin.py), and the waypoint's Envoy metrics on pod port 15020 (no Envoy runs).
+    """
+
+    def __init__(self, builds: "LocalBuilds") -> None:
+        self.builds = builds
+        self.mesh = None
+        self.stats = None
+
+    def start_control_and_data_plane(self, kubeconfig: str) -> None:
+        from tests.support.cluster import Cluster
+        from tests.support.realmesh import RealMesh
+
+        pilot_discovery, ztunnel = self.builds.wait()
+        say("(local cluster: starting the real istiod (pilot-discovery) and one real ztunnel per node as local "
+            "processes; kwok's port-forward of each ztunnel pod reaches its process)")
+        cluster = Cluster.from_state(str(Path(kubeconfig).parent))
+        self.mesh = RealMesh(cluster).start(pilot_discovery, ztunnel)
+
+    def serve_metrics(self, kubeconfig: str, namespace: str) -> None:
         from tests.support.cluster import Cluster
         from tests.support.standin import StandIn
-
-        cluster = Cluster.from_state(str(Path(kubeconfig).parent))
-        self.servers = {port: StandIn(local).start() for port, local in cluster.standin_ports.items()}
-        self.api = config.new_client_from_config(config_file=kubeconfig)
-        self.namespace = namespace
-        self.programmer = None
-
-    def serve_certificate(self) -> None:
-        from tests.support import dumpgen
-
-        self.servers[15000].set_config_dump(dumpgen.generate_dump([(self.namespace, "sleep")]))
-
-    def serve_metrics(self) -> None:
         from tests.unit.test_metrics import series, stats_text
 
-        self.servers[15020].set_stats(stats_text([series("sleep", 200, 10, namespace=self.namespace),
-                                                  series("notsleep", 403, 4, namespace=self.namespace)]))
-
-    def program_waypoints(self) -> None:
-        from tests.e2e.test_walkthrough import WaypointProgrammer
-
-        self.programmer = WaypointProgrammer(self.api, self.namespace).start()
+        cluster = Cluster.from_state(str(Path(kubeconfig).parent))
+        self.stats = StandIn(cluster.standin_ports[15020]).start()
+        self.stats.set_stats(stats_text([series("sleep", 200, 10, namespace=namespace),
+                                         series("notsleep", 403, 4, namespace=namespace)]))
 
     def stop(self) -> None:
-        if self.programmer is not None:
-            self.programmer.close()
-        for server in self.servers.values():
-            server.stop()
+        if self.mesh is not None:
+            self.mesh.stop()
+        if self.stats is not None:
+            self.stats.stop()
+
+
+class LocalBuilds:
+    """istiod's and ztunnel's builds, started early so they overlap the Kubernetes build."""
+
+    def __init__(self) -> None:
+        from tests.support.realmesh import BackgroundBuild, build_pilot_discovery, build_ztunnel
+
+        self.ztunnel = BackgroundBuild(build_ztunnel, say)
+        self.pilot_discovery = BackgroundBuild(build_pilot_discovery, say)
+
+    def wait(self) -> tuple[Path, Path]:
+        from tests.support.realmesh import RealMeshUnavailable
+
+        try:
+            return self.pilot_discovery.result(), self.ztunnel.result()
+        except RealMeshUnavailable as exc:
+            raise StepFailed(str(exc)) from None
+
+
+def wait_for_certificate(target: Target, namespace: str, account: str, timeout: float = 60) -> None:
+    """Until the ztunnel on the node of `account`'s pod holds its certificate (ztunnel prefetches it)."""
+    argv = [AMBIENTCTL, *target.flags, "pc", "secret", f"deploy/{account}", "-n", namespace, "-o", "json"]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = subprocess.run(argv, env=target.env, capture_output=True, text=True)
+        if result.returncode == 0 and f"/sa/{account}" in result.stdout:
+            return
+        time.sleep(1)
+    raise StepFailed(f"no ztunnel holds a certificate for {namespace}/{account} after {timeout:.0f}s")
+
+
+def remove_standin_waypoints(target: Target, namespace: str) -> None:
+    """Earlier demos' stand-in waypoint Deployments (no ownerReferences, so deleting the Gateway left them)."""
+    from kubernetes import client
+
+    apps = client.AppsV1Api(_api(target))
+    for deployment in apps.list_namespaced_deployment(namespace).items:
+        labels = deployment.metadata.labels or {}
+        if (deployment.metadata.name in (PRODUCTPAGE_WAYPOINT, REVIEWS_WAYPOINT)
+                and labels.get("gateway.networking.k8s.io/gateway-name") == deployment.metadata.name
+                and not deployment.metadata.owner_references):
+            say(f"$ kubectl delete deployment {deployment.metadata.name} -n {namespace}   "
+                "# left by an earlier demo's stand-in waypoint controller")
+            apps.delete_namespaced_deployment(deployment.metadata.name, namespace)
 
 
 # ------------------------------------------------------------------------------------ the steps
 
 
-def run_guide(target: Target, ns: str, istio_ns: str, local: LocalStandIns | None) -> None:
+def run_guide(target: Target, ns: str, istio_ns: str, local: LocalCluster | None) -> None:
     def skipped(what: str) -> None:
         say(f"(your cluster: {what} is left out; it only exists for the local test cluster)")
 
@@ -196,6 +255,8 @@ def run_guide(target: Target, ns: str, istio_ns: str, local: LocalStandIns | Non
 
     banner(2, "install the ambient profile")
     ambientctl(target, "install", "--set", "profile=ambient", "-y")
+    if local:
+        local.start_control_and_data_plane(target.kubeconfig or "")
 
     banner(3, "one istiod, one ingress gateway, istio-cni and ztunnel on every node")
     ambientctl(target, "verify-install", "--set", "profile=ambient")
@@ -210,25 +271,26 @@ def run_guide(target: Target, ns: str, istio_ns: str, local: LocalStandIns | Non
     ambientctl(target, "dataplane", "enroll", ns)
 
     banner(6, "mTLS: sleep's workload certificate, from ztunnel")
-    if local:
-        local.serve_certificate()
-    else:
-        skipped("serving a generated certificate dump")
+    wait_for_certificate(target, ns, "sleep")
+    node = pod_node(target, ns, "app=sleep")
+    ambientctl(target, "pc", "secret", "ds/ztunnel", "-n", istio_ns, "--node", node)
     shell(target,
-          f"ambientctl pc secret ds/ztunnel -n {istio_ns} -o json | jq -r '{JQ_FILTER}' | base64 --decode "
+          f"ambientctl pc secret deploy/sleep -n {ns} -o json | jq -r '{JQ_FILTER}' | base64 --decode "
           "| openssl x509 -noout -text",
-          f"{shlex.quote(AMBIENTCTL)} {' '.join(map(shlex.quote, target.flags))} pc secret ds/ztunnel "
-          f"-n {istio_ns} -o json | jq -r '{JQ_FILTER}' | base64 --decode | openssl x509 -noout -text")
+          f"{shlex.quote(AMBIENTCTL)} {' '.join(map(shlex.quote, target.flags))} pc secret deploy/sleep "
+          f"-n {ns} -o json | jq -r '{JQ_FILTER}' | base64 --decode | openssl x509 -noout -text")
+    ambientctl(target, "zc", "workload", "-i", istio_ns, "--workload-namespace", ns)
 
     banner(7, "L4 policy: only sleep, the ingress gateway and productpage's waypoint reach productpage")
     ambientctl(target, "x", "authz", "allow", "--to", "app=productpage", "--from", "sa/sleep",
                "--from", f"sa/{istio_ns}/istio-ingressgateway-service-account",
                "--from", f"sa/{PRODUCTPAGE_WAYPOINT}", "--name", "productpage-viewer", "-n", ns, "--apply")
+    wait_until_shown(target, ["zc", "policy", "-i", istio_ns], ns, "productpage-viewer")
+    ambientctl(target, "zc", "policy", "-i", istio_ns)
 
     banner(8, "a waypoint for productpage")
     if local:
-        local.program_waypoints()
-        say("(local cluster: a stand-in plays istiod's waypoint controller: Deployment + Programmed)")
+        say("(local cluster: the real istiod's gateway controller deploys the waypoint; kwok runs its pod)")
     ambientctl(target, "waypoint", "apply", "--service-account", "bookinfo-productpage",
                "--name", PRODUCTPAGE_WAYPOINT, "-n", ns, "--wait")
     ambientctl(target, "waypoint", "status", PRODUCTPAGE_WAYPOINT, "-n", ns)
@@ -241,7 +303,9 @@ def run_guide(target: Target, ns: str, istio_ns: str, local: LocalStandIns | Non
 
     banner(10, "the waypoint's request metrics")
     if local:
-        local.serve_metrics()
+        local.serve_metrics(target.kubeconfig or "", ns)
+        say("(local cluster: no Envoy runs in the simulated waypoint pod and no request is sent: a stand-in "
+            "serves these counters on the pod's port 15020)")
         ambientctl(target, "waypoint", "metrics", PRODUCTPAGE_WAYPOINT, "-n", ns)
     else:
         skipped("serving generated metrics")
@@ -255,13 +319,40 @@ def run_guide(target: Target, ns: str, istio_ns: str, local: LocalStandIns | Non
     ambientctl(target, "x", "graph", "-n", ns)
 
 
+def pod_node(target: Target, namespace: str, selector: str) -> str:
+    from kubernetes import client
+
+    pods = client.CoreV1Api(_api(target)).list_namespaced_pod(namespace, label_selector=selector).items
+    if not pods or not pods[0].spec.node_name:
+        raise StepFailed(f"no scheduled pod with {selector} in {namespace}")
+    return pods[0].spec.node_name
+
+
+def wait_until_shown(target: Target, args: list[str], *words: str, timeout: float = 60) -> None:
+    """Until `ambientctl ARGS` prints a line holding every one of `words` (ztunnel learns from istiod)."""
+    argv = [AMBIENTCTL, *target.flags, *args]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = subprocess.run(argv, env=target.env, capture_output=True, text=True)
+        if any(all(w in line for w in words) for line in result.stdout.splitlines()):
+            return
+        time.sleep(1)
+    raise StepFailed(f"`ambientctl {' '.join(args)}` did not show {' '.join(words)} within {timeout:.0f}s")
+
+
 def cleanup(target: Target, ns: str) -> None:
     say("\n=== Cleanup")
     ambientctl(target, "waypoint", "delete", "--all", "-n", ns, check=False)
+    if target.local:
+        remove_standin_waypoints(target, ns)
     ambientctl(target, "samples", "delete", "bookinfo", "bookinfo-gateway", "sleep", "notsleep", "reviews-90-10",
                "-n", ns, check=False)
     ambientctl(target, "dataplane", "unenroll", ns, "--force", check=False)
     ambientctl(target, "uninstall", "--purge", "--force", "-y")
+
+
+def wants_local_cluster(args: argparse.Namespace) -> bool:
+    return not (args.kubeconfig or os.environ.get("KUBECONFIG") or os.environ.get("CLUSTER"))
 
 
 def main() -> int:
@@ -273,25 +364,28 @@ def main() -> int:
     parser.add_argument("--cleanup", action="store_true", help="Remove everything at the end.")
     parser.add_argument("--cleanup-only", action="store_true", help="Only remove what an earlier run created.")
     args = parser.parse_args()
-    local: LocalStandIns | None = None
+    local: LocalCluster | None = None
     try:
+        if wants_local_cluster(args) and not args.cleanup_only:
+            # istiod's and ztunnel's builds (first run only) overlap the Kubernetes build of `tests/cluster up`
+            local = LocalCluster(LocalBuilds())
         target = choose_target(args)
         if args.cleanup_only:
             cleanup(target, args.namespace)
             return 0
-        if target.local:
-            local = LocalStandIns(target.kubeconfig or "", args.namespace)
         run_guide(target, args.namespace, args.istio_namespace, local)
         if args.cleanup:
             cleanup(target, args.namespace)
         else:
             say(f"\nDone. Remove it all with: {sys.argv[0]} --cleanup-only")
+            if local:
+                say("(the local istiod and ztunnels stop with this script; the cluster keeps the objects)")
         return 0
     except StepFailed as exc:
         say(f"\nFAILED: {exc}")
         return 1
     except OSError as exc:
-        say(f"\nFAILED: {exc} (another test session may hold the stand-in ports)")
+        say(f"\nFAILED: {exc} (another session may hold the stand-in ports)")
         return 1
     finally:
         if local is not None:

@@ -278,7 +278,7 @@ def test_waypoint_is_programmed_by_istiod_and_ztunnel_names_it(mesh):
     table = mesh.run("zc", "workload", "-n", ISTIO_NS, "--workload-namespace", mesh.namespace)
     rows = [line.split() for line in table.stdout.splitlines()[1:]]
     header = table.stdout.splitlines()[0].split()
-    column = header.index("WAYPOINT")
+    column = header.index("WAYPOINT") - 1  # the header's "POD NAME" is two words
     assert {r[1]: r[column] for r in rows if r[1] in app_names} == {n: "waypoint" for n in app_names}
 
 

@@ -21,7 +21,10 @@ bin="$cache/bin/ztunnel"
 log() { echo "[ztunnel-build] $*" >&2; }
 mkdir -p "$cache/bin"
 exec 9>"$cache/build.lock"
-flock 9
+if ! flock -n 9; then
+  log "another build holds $cache/build.lock; waiting for it"
+  flock 9
+fi
 if [ -x "$bin" ]; then echo "$bin"; exit 0; fi
 
 if ! command -v protoc >/dev/null 2>&1; then
