@@ -20,6 +20,10 @@ class Result:
     stdout: str
     stderr: str
 
+    def __iter__(self):
+        """`code, out, err = result`: tests that only need the three values unpack it."""
+        return iter((self.exit_code, self.stdout, self.stderr))
+
     @property
     def json(self) -> Any:
         return json.loads(self.stdout)

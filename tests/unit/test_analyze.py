@@ -12,6 +12,7 @@ from ambientctl.analyze.messages import Level
 from ambientctl.analyze.model import MeshState, add_files, parse_documents
 from ambientctl.errors import InvalidInputError
 from tests.support.cli import invoke
+from tests.support.fakekube import FakeKube
 
 GW = "gateway.networking.k8s.io/v1"
 
@@ -338,18 +339,11 @@ def test_waypoint_pods_are_not_sidecars() -> None:
 
 def test_namespace_scoped_user_still_gets_an_analysis() -> None:
     from ambientctl.analyze.model import load_cluster
-    from ambientctl.errors import ForbiddenError
 
-    class NamespaceUser:
-        def list(self, api_version, kind, namespace=None, **_):
-            if kind == "Namespace" or (kind == "AuthorizationPolicy" and namespace == "istio-system"):
-                raise ForbiddenError("forbidden")
-            return [pod("a", "sa", "a", namespace="team")] if kind == "Pod" else []
-
-        def get(self, api_version, kind, name, namespace=None):
-            return ns(name, **{"istio.io/dataplane-mode": "ambient"})
-
-    state = load_cluster(NamespaceUser(), "team", "istio-system")
+    kube = FakeKube([ns("team", **{"istio.io/dataplane-mode": "ambient"}), pod("a", "sa", "a", namespace="team")])
+    kube.deny("Namespace", "list")
+    kube.deny("AuthorizationPolicy", "list", "istio-system")
+    state = load_cluster(kube, "team", "istio-system")
     assert state.is_enrolled("team") and [p["metadata"]["name"] for p in state.pods] == ["a"]
     assert len(state.unreadable) == 2 and "Namespaces" in state.unreadable[0]
     assert "AuthorizationPolicy objects (security.istio.io/v1) in namespace istio-system" in state.unreadable[1]

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 
 import pytest
 
 from ambientctl import graph as gr
 from ambientctl.analyze.model import MeshState
+from tests.support.fakekube import FakeKube, invoke_with
+from tests.support.golden import GOLDEN_ROOT, assert_golden
 from tests.unit.test_analyze import ns, pod, service, waypoint
 
-GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "graph"
+GOLDEN = GOLDEN_ROOT / "graph"
 
 
 def _owned(p: dict, deployment: str) -> dict:
@@ -44,18 +44,9 @@ def guide_state(all_namespaces: bool = True) -> MeshState:
     return state
 
 
-def _golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    assert path.exists(), f"no golden file {path}; run with UPDATE_GOLDEN=1"
-    assert text == path.read_text(), f"{name} changed; review and re-run with UPDATE_GOLDEN=1"
-
-
 @pytest.mark.parametrize("fmt,render", [("tree.txt", gr.tree_text), ("mesh.mmd", gr.mermaid), ("mesh.dot", gr.dot)])
 def test_guide_mesh_matches_golden(fmt, render) -> None:
-    _golden(fmt, render(gr.build(guide_state(), all_namespaces=True)))
+    assert_golden(f"graph/{fmt}", render(gr.build(guide_state(), all_namespaces=True)))
 
 
 def test_build_groups_pods_into_workloads_and_services_into_waypoints() -> None:
@@ -90,45 +81,18 @@ def test_empty_mesh_says_how_to_enrol() -> None:
     assert "ambientctl dataplane enroll" in gr.tree_text([])
 
 
-class ListingKube:
-    """Just enough API for `x graph` and `x authz check`: list and get over a MeshState's objects."""
-
-    default_namespace = "default"
-
-    def __init__(self, state: MeshState, extra: list[dict] | None = None) -> None:
-        self.objects = [*state.namespaces.values(), *state.pods, *state.services, *state.gateways, *state.policies,
-                        *(extra or [])]
-
-    def list(self, api_version, kind, namespace=None, *, all_namespaces=False, label_selector=None, **_):
-        wanted = dict(t.split("=", 1) for t in (label_selector or "").split(",") if t)
-        return [o for o in self.objects if o["kind"] == kind and o["apiVersion"] == api_version
-                and (all_namespaces or kind == "Namespace" or o["metadata"].get("namespace") == namespace)
-                and all((o["metadata"].get("labels") or {}).get(k) == v for k, v in wanted.items())]
-
-    def get(self, api_version, kind, name, namespace=None):
-        from ambientctl.errors import NotFoundError
-
-        for o in self.objects:
-            if o["kind"] == kind and o["metadata"]["name"] == name and o["metadata"].get("namespace") == namespace:
-                return o
-        raise NotFoundError(f'{kind} "{name}" not found')
+def mesh_kube(state: MeshState, extra: list[dict] | None = None) -> FakeKube:
+    """The in-memory API server holding a MeshState's objects, for `x graph` and `x authz check`."""
+    return FakeKube([*state.namespaces.values(), *state.pods, *state.services, *state.gateways, *state.policies,
+                     *(extra or [])])
 
 
 def _run(fake, *args):
-    import contextlib
-    import io
-
-    from ambientctl.cli.app import app
-    from ambientctl.context import CliContext
-
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = app(args=list(args), prog_name="ambientctl", standalone_mode=False, obj=CliContext(_kube=fake))
-    return int(code or 0), out.getvalue(), err.getvalue()
+    return tuple(invoke_with(fake, *args))
 
 
 def test_graph_command_prints_the_tree_and_mermaid_from_the_cluster() -> None:
-    fake = ListingKube(guide_state())
+    fake = mesh_kube(guide_state())
     code, out, err = _run(fake, "x", "graph", "-A")
     assert code == 0, err
     assert out == (GOLDEN / "tree.txt").read_text()
@@ -144,12 +108,12 @@ def test_authz_check_command_lists_policies_and_enforcers() -> None:
     state = guide_state()
     state.add(policy("l4", selector={"app": "productpage"}, principals=["cluster.local/ns/default/sa/sleep"]))
     state.add(policy("l7", target="Service/productpage", methods=["GET"]))
-    code, out, err = _run(ListingKube(state), "x", "authz", "check", "productpage-v1-7d9f8c-x1", "-n", "default")
+    code, out, err = _run(mesh_kube(state), "x", "authz", "check", "productpage-v1-7d9f8c-x1", "-n", "default")
     assert code == 0, err
     rows = [line.split()[:4] for line in out.splitlines()[1:]]
     assert rows == [["default/l4", "ALLOW", "selector", "ztunnel"],
                     ["default/l7", "ALLOW", "Service", "productpage"]]
     assert "waypoint default/productpage" in out.splitlines()[2]
-    code, out, err = _run(ListingKube(state), "x", "authz", "check", "old-app.legacy")
+    code, out, err = _run(mesh_kube(state), "x", "authz", "check", "old-app.legacy")
     assert code == 0 and "no AuthorizationPolicy applies to pod legacy/old-app" in out
     assert "is not in the ambient mesh" in err

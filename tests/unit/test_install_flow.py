@@ -1,24 +1,14 @@
-"""The Installer and Uninstall flow against an in-memory API server (no cluster).
-
-FakeKube keeps objects by (group, kind, namespace, name), bumps
-resourceVersion only when an apply changes something (as the API server
-does), records managedFields per field manager, counts every request it
-would send to an API server, and can be told to keep a workload unready,
-to refuse a field, or to deny permissions.
-"""
+"""The Installer and Uninstall flow against the in-memory API server (tests/support/fakekube.py, no cluster)."""
 
 from __future__ import annotations
 
-import collections
 import copy
-import itertools
-import re
 from typing import Any
 
 import pytest
 
 from ambientctl.checks import permissions
-from ambientctl.errors import ConflictError, CRDMissingError, ForbiddenError, KubeTimeoutError, NotFoundError
+from ambientctl.errors import ConflictError, ForbiddenError, KubeTimeoutError
 from ambientctl.install import (
     LOCK_NAME,
     Action,
@@ -27,189 +17,13 @@ from ambientctl.install import (
     Installer,
     InstallProgress,
     listed_kinds,
-    normalize_for_diff,
-    object_key,
 )
 from ambientctl.ownership import MANAGED_BY_LABEL, owner_labels
 from ambientctl.render import Component, Rendered
 from ambientctl.uninstall import execute, plan_uninstall, refuse_if_blocked
+from tests.support.fakekube import FakeKube
 
 NS = "istio-system"
-
-
-def parse_selector(selector: str) -> dict[str, set[str]]:
-    """`a=b,c in (d,e)` → {a: {b}, c: {d, e}} (the two forms ambientctl sends)."""
-    wanted: dict[str, set[str]] = {}
-    for key, values in re.findall(r"([\w./-]+) in \(([^)]*)\)", selector):
-        wanted[key] = set(values.split(","))
-    for key, value in re.findall(r"([\w./-]+)=([\w.-]+)", re.sub(r"[\w./-]+ in \([^)]*\)", "", selector)):
-        wanted[key] = {value}
-    return wanted
-
-
-class FakeKube:
-    """Just enough of KubeClient for the installer: apply/get/list/create/delete/merge_patch."""
-
-    context_name = "fake"
-    server = "https://fake"
-    field_manager = "ambientctl"
-
-    def __init__(self) -> None:
-        self.store: dict[tuple[str, str, str, str], dict[str, Any]] = {}
-        self.rv = itertools.count(100)
-        self.uids = itertools.count(1)
-        self.calls: list[tuple[str, str]] = []
-        self.requests: collections.Counter[str] = collections.Counter()  # what an API server would receive
-        self.allowed: set[tuple[str, str, str]] | None = None  # (verb, group, resource); None: cluster-admin
-        self.reviews: list[tuple[str, str, str, str]] = []
-        self.unready: set[str] = set()
-        self.conflicting: set[str] = set()
-        self.crds_waited: list[str] = []
-        self.crd_wait_selectors: list[str | None] = []
-        self.served_groups = {"", "apps", "rbac.authorization.k8s.io", "apiextensions.k8s.io",
-                              "admissionregistration.k8s.io", "policy", "autoscaling", "networking.k8s.io"}
-
-    # -- helpers
-    def _check_served(self, api_version: str, kind: str) -> None:
-        group = api_version.rpartition("/")[0]
-        if group in self.served_groups:
-            return
-        crds = [o for o in self.store.values() if o["kind"] == "CustomResourceDefinition"
-                and o.get("spec", {}).get("group") == group]
-        if not crds:
-            raise CRDMissingError(f"the cluster does not serve {api_version}")
-
-    def _key(self, api_version, kind, name, namespace):
-        return api_version.rpartition("/")[0], kind, namespace or "", name
-
-    def _with_status(self, obj: dict[str, Any]) -> None:
-        meta = obj["metadata"]
-        if obj["kind"] in ("Deployment", "DaemonSet"):
-            unready = meta["name"] in self.unready
-            n = 0 if unready else 1
-            obj["status"] = {"observedGeneration": meta["generation"], "replicas": 1, "updatedReplicas": 1,
-                             "readyReplicas": n, "desiredNumberScheduled": 1, "updatedNumberScheduled": 1,
-                             "numberReady": n}
-        if obj["kind"] == "CustomResourceDefinition":  # the API server establishes it right after create
-            obj["status"] = {"conditions": [{"type": "Established", "status": "True"}]}
-
-    # -- verbs
-    def get(self, api_version, kind, name, namespace=None):
-        self.requests["get"] += 1
-        self._check_served(api_version, kind)
-        key = self._key(api_version, kind, name, namespace)
-        if key not in self.store:
-            raise NotFoundError(f"{kind} {name} not found")
-        return copy.deepcopy(self.store[key])
-
-    def get_or_none(self, api_version, kind, name, namespace=None):
-        try:
-            return self.get(api_version, kind, name, namespace)
-        except NotFoundError:
-            return None
-
-    def list(self, api_version, kind, namespace=None, *, all_namespaces=False, label_selector=None, field_selector=None):
-        self.requests["list"] += 1
-        self._check_served(api_version, kind)
-        self.calls.append(("list", kind))
-        wanted = parse_selector(label_selector or "")
-        group = api_version.rpartition("/")[0]
-        out = []
-        for (g, k, ns, _), o in self.store.items():
-            if g != group or k != kind or (namespace and not all_namespaces and ns != namespace):
-                continue
-            labels = o["metadata"].get("labels") or {}
-            if all(labels.get(a) in b for a, b in wanted.items()):
-                out.append(copy.deepcopy(o))
-        return out
-
-    def apply(self, obj, *, force=False, dry_run=False):
-        self.requests["apply"] += 1
-        self._check_served(obj["apiVersion"], obj["kind"])
-        meta = obj["metadata"]
-        if meta.get("namespace") and ("", "Namespace", "", meta["namespace"]) not in self.store:
-            raise NotFoundError(f'namespaces "{meta["namespace"]}" not found')
-        self.calls.append(("apply-dry" if dry_run else "apply", meta["name"]))
-        if meta["name"] in self.conflicting and not force:
-            raise ConflictError('apply conflict: .spec.replicas (conflict with "kubectl")', "re-run with --force-conflicts")
-        key = object_key(obj)
-        live = self.store.get(key)
-        new = copy.deepcopy(obj)
-        if live is not None:
-            new["metadata"] = {**live["metadata"], **copy.deepcopy(meta)}
-            managers = live["metadata"].get("managedFields") or []
-            if not any(m["manager"] == self.field_manager for m in managers):
-                managers = managers + [{"manager": self.field_manager, "operation": "Apply"}]
-            new["metadata"]["managedFields"] = managers
-            if normalize_for_diff(live) == normalize_for_diff({**new, "status": live.get("status")}):
-                return copy.deepcopy(live)
-            new["metadata"]["generation"] = live["metadata"]["generation"] + 1
-        else:
-            new["metadata"]["uid"] = f"uid-{next(self.uids)}"
-            new["metadata"]["generation"] = 1
-            new["metadata"]["managedFields"] = [{"manager": self.field_manager, "operation": "Apply"}]
-        if dry_run:
-            new["metadata"]["resourceVersion"] = (live or {}).get("metadata", {}).get("resourceVersion", "")
-            return new
-        new["metadata"]["resourceVersion"] = str(next(self.rv))
-        self._with_status(new)
-        self.store[key] = new
-        return copy.deepcopy(new)
-
-    def create(self, obj, *, dry_run=False, manager="ambientctl"):
-        self.requests["create"] += 1
-        key = object_key(obj)
-        self.calls.append(("create", obj["metadata"]["name"]))
-        if key in self.store:
-            raise ConflictError(f'{obj["kind"]} "{obj["metadata"]["name"]}" already exists')
-        new = copy.deepcopy(obj)
-        new["metadata"].update(uid=f"uid-{next(self.uids)}", resourceVersion=str(next(self.rv)), generation=1,
-                               managedFields=[{"manager": manager, "operation": "Update"}])
-        if not dry_run:
-            self.store[key] = new
-        return copy.deepcopy(new)
-
-    def merge_patch(self, api_version, kind, name, namespace, patch, *, dry_run=False):
-        self.requests["patch"] += 1
-        live = self.store[self._key(api_version, kind, name, namespace)]
-        live.setdefault("data", {}).update(patch.get("data", {}))
-        return copy.deepcopy(live)
-
-    def delete(self, api_version, kind, name, namespace=None, *, uid=None, dry_run=False):
-        assert not dry_run, "the real API server ignores ?dryRun=All when DeleteOptions come in the body"
-        self.requests["delete"] += 1
-        key = self._key(api_version, kind, name, namespace)
-        live = self.store.get(key)
-        if live is None or (uid and live["metadata"].get("uid") != uid):
-            return False
-        self.calls.append(("delete-dry" if dry_run else "delete", name))
-        if not dry_run:
-            del self.store[key]
-        return True
-
-    def wait_crds_established(self, names, timeout, label_selector=None):
-        self.crds_waited += names
-        self.crd_wait_selectors.append(label_selector)
-
-    def resource_type(self, api_version, kind):
-        from ambientctl.install import MANAGED_KINDS
-        from ambientctl.kube.resources import KNOWN_RESOURCES, ResourceType
-
-        if (api_version, kind) in KNOWN_RESOURCES:
-            return KNOWN_RESOURCES[(api_version, kind)]
-        plural = next(k.plural for k in MANAGED_KINDS if k.kind == kind)
-        return ResourceType(api_version, kind, plural, kind in ("ResourceQuota", "NetworkPolicy"))
-
-    def can_i(self, verb, resource, group="", namespace=None):
-        """SelfSubjectAccessReview: everything for a cluster-admin, else only what `allowed` lists."""
-        self.requests["review"] += 1
-        self.reviews.append((verb, group, resource, namespace or ""))
-        if self.allowed is None:
-            return True
-        return (verb, group, resource) in self.allowed
-
-    def names(self, kind):
-        return sorted(k[3] for k in self.store if k[1] == kind)
 
 
 def _labelled(component: str, objects: list[dict[str, Any]], revision: str = "default") -> list[dict[str, Any]]:
@@ -283,7 +97,7 @@ def test_install_creates_namespace_with_owner_label_and_releases_the_lock():
     ns = kube.get("v1", "Namespace", NS)
     assert ns["metadata"]["labels"] == {MANAGED_BY_LABEL: "ambientctl", "ambientctl.dev/component": "Base"}
     assert kube.get_or_none("v1", "ConfigMap", LOCK_NAME, NS) is None
-    assert ("create", LOCK_NAME) in kube.calls
+    assert ("create", "ConfigMap", LOCK_NAME) in kube.calls
 
 
 def test_existing_namespace_is_not_labelled():
@@ -296,7 +110,7 @@ def test_existing_namespace_is_not_labelled():
 def test_objects_are_applied_component_by_component_in_kind_order():
     kube = FakeKube()
     run_install(kube, make_render())[0].install()
-    applied = [name for verb, name in kube.calls if verb == "apply"]
+    applied = [name for verb, _, name in kube.calls if verb == "apply"]
     assert applied == ["wasmplugins.extensions.istio.io", "istio-reader-service-account",
                        "istiod", "istio", "istiod", "istio-sidecar-injector",  # SA, ConfigMap, Deployment, webhook last
                        "ztunnel"]

@@ -12,7 +12,8 @@ from ambientctl.checks.verify import (
     unready_nodes,
 )
 from ambientctl.ownership import owner_labels
-from tests.unit.test_install_flow import FakeKube, make_render, run_install
+from tests.support.fakekube import FakeKube
+from tests.unit.test_install_flow import make_render, run_install
 
 
 def _workload(image, init_image=None, labels=None):

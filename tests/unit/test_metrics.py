@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 
 import pytest
 
 from ambientctl import metrics as mx
-from ambientctl.context import CliContext
 from ambientctl.errors import ExitCode, InvalidInputError
+from tests.support.fakekube import FakeKube, invoke_with
 
 
 def series(source: str, code: int, value: float, *, namespace: str = "default", dest: str = "productpage",
@@ -97,22 +95,8 @@ def test_missing_prometheus_client_is_a_clear_error(monkeypatch) -> None:
 # --------------------------------------------------------------------------- the command, on a fake cluster
 
 
-class FakeKube:
-    default_namespace = "default"
-
-    def __init__(self, pods: list[dict]) -> None:
-        self.pods = pods
-        self.selectors: list[str] = []
-
-    def list(self, api_version, kind, namespace=None, *, label_selector=None, **_):
-        self.selectors.append(label_selector)
-        key, _, value = (label_selector or "").partition("=")
-        return [p for p in self.pods if p["metadata"]["namespace"] == namespace
-                and p["metadata"].get("labels", {}).get(key) == value]
-
-
 def waypoint_pod(name: str, waypoint: str = "productpage", phase: str = "Running") -> dict:
-    return {"metadata": {"name": name, "namespace": "default",
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default",
                          "labels": {"gateway.networking.k8s.io/gateway-name": waypoint}}, "status": {"phase": phase}}
 
 
@@ -135,12 +119,7 @@ def served(monkeypatch):
 
 
 def run(fake, *args):
-    from ambientctl.cli.app import app
-
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = app(args=list(args), prog_name="ambientctl", standalone_mode=False, obj=CliContext(_kube=fake))
-    return int(code or 0), out.getvalue(), err.getvalue()
+    return tuple(invoke_with(fake, *args))
 
 
 def test_command_prints_the_table_from_every_pod(served) -> None:

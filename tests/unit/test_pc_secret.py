@@ -21,10 +21,10 @@ from ambientctl.output import format_table
 from ambientctl.printers import secret as printer
 from tests.support import dumpgen
 from tests.support import dumpshapes as ds
+from tests.support import golden
 from tests.support.cli import invoke
 
 REPO = Path(__file__).resolve().parents[2]
-GOLDEN = REPO / "tests" / "golden" / "pcsecret"
 SHAPES = {
     "current": lambda d: d,
     "legacy": ds.to_legacy,
@@ -33,14 +33,7 @@ SHAPES = {
 
 
 def assert_golden(name: str, text: str) -> None:
-    """Compare with tests/golden/pcsecret/NAME; UPDATE_GOLDEN=1 rewrites it."""
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-        return
-    assert path.exists(), f"{path} is missing: run the tests with UPDATE_GOLDEN=1"
-    assert text == path.read_text(), f"output differs from {path} (UPDATE_GOLDEN=1 rewrites it)"
+    golden.assert_golden(f"pcsecret/{name}", text)
 
 
 @pytest.fixture(scope="module")

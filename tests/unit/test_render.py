@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -14,14 +13,14 @@ import yaml
 
 from ambientctl.errors import InvalidInputError
 from ambientctl.kube.resources import sort_for_apply
-from ambientctl.ownership import COMPONENT_LABEL, MANAGED_BY_LABEL, REVISION_LABEL, is_owned
+from ambientctl.ownership import COMPONENT_LABEL, MANAGED_BY_LABEL, OWNER_REVISION_LABEL, is_owned
 from ambientctl.render import COMPONENT_ORDER, list_profiles, load_profile, render
 from ambientctl.render.crds import CRDS, crd_names, istio_crds
 from ambientctl.yamlout import dump_stream
 from ambientctl.versions import ISTIO_VERSION
+from tests.support.golden import assert_golden
 
 ROOT = Path(__file__).resolve().parents[2]
-GOLDEN = ROOT / "tests" / "golden" / "render"
 GUIDE = ROOT / "tests" / "resources" / "guide"
 PROFILES = ["ambient", "default", "demo", "minimal", "empty"]
 
@@ -51,13 +50,7 @@ def test_builtin_profiles_are_listed() -> None:
 
 @pytest.mark.parametrize("profile", PROFILES)
 def test_manifest_matches_golden(profile: str) -> None:
-    text = _manifest(profile)
-    golden = GOLDEN / f"{profile}.yaml"
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_text(text)
-    assert golden.exists(), f"no golden file {golden}; run with UPDATE_GOLDEN=1"
-    assert text == golden.read_text(), f"{profile} render changed; review and re-run with UPDATE_GOLDEN=1"
+    assert_golden(f"render/{profile}.yaml", _manifest(profile))
 
 
 def test_render_is_deterministic() -> None:
@@ -114,7 +107,7 @@ def test_every_object_carries_the_owner_labels() -> None:
                 assert is_owned(obj), obj["metadata"]["name"]
                 assert labels[COMPONENT_LABEL] == component.name
                 shared = component.name == "Base" and not obj["metadata"].get("namespace")
-                assert labels.get(REVISION_LABEL) == (None if shared else "default"), obj["metadata"]["name"]
+                assert labels.get(OWNER_REVISION_LABEL) == (None if shared else "default"), obj["metadata"]["name"]
 
 
 def test_shared_cluster_objects_look_the_same_from_every_revision() -> None:
@@ -123,9 +116,9 @@ def test_shared_cluster_objects_look_the_same_from_every_revision() -> None:
     canary = {(o["kind"], o["metadata"]["name"]): o for o in render("ambient", revision="canary").component("Base").objects}
     crds = [key for key in default if key[0] == "CustomResourceDefinition"]
     assert crds and all(default[key]["metadata"]["labels"] == canary[key]["metadata"]["labels"] for key in crds)
-    assert REVISION_LABEL not in default[("ValidatingWebhookConfiguration", "istiod-default-validator")]["metadata"]["labels"]
+    assert OWNER_REVISION_LABEL not in default[("ValidatingWebhookConfiguration", "istiod-default-validator")]["metadata"]["labels"]
     reader = default[("ServiceAccount", "istio-reader-service-account")]
-    assert reader["metadata"]["labels"][REVISION_LABEL] == "default"  # namespaced: the revision's own
+    assert reader["metadata"]["labels"][OWNER_REVISION_LABEL] == "default"  # namespaced: the revision's own
 
 
 def test_components_are_in_order_and_only_enabled_ones() -> None:
@@ -257,7 +250,7 @@ def test_revision_names_revisioned_objects_like_istio() -> None:
     env = {e["name"]: e.get("value") for e in
            _find(objects, "DaemonSet", "ztunnel")["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert env["XDS_ADDRESS"] == "istiod-canary.istio-system.svc:15012"
-    assert all(o["metadata"]["labels"][REVISION_LABEL] == "canary" for o in objects
+    assert all(o["metadata"]["labels"][OWNER_REVISION_LABEL] == "canary" for o in objects
                if o["kind"] != "CustomResourceDefinition")
     assert render("ambient", set_values=["revision=canary"]).revision == "canary"
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import copy
-import io
 from pathlib import Path
 
 import jsonschema
@@ -12,72 +9,26 @@ import kubernetes_validate
 import pytest
 
 from ambientctl import samples as smp
-from ambientctl.context import CliContext
-from ambientctl.errors import CRDMissingError, ExitCode
+from ambientctl.errors import ExitCode
 from ambientctl.render.crds import istio_crds
-
-
-class FakeKube:
-    """Objects in a dict; apply merges nothing (samples always send whole objects)."""
-
-    default_namespace = "default"
-
-    def __init__(self, may_write: bool = True) -> None:
-        self.objects: dict[tuple[str, str, str | None, str], dict] = {}
-        self.applied: list[str] = []
-        self._uid = 0
-        self.may_write = may_write
-
-    def can_i(self, verb, resource, group="", namespace=None):
-        return self.may_write or verb in ("get", "list", "watch")
-
-    def resource_type(self, api_version, kind):
-        from ambientctl.kube.resources import KNOWN_RESOURCES, ResourceType
-
-        return KNOWN_RESOURCES.get((api_version, kind)) or ResourceType(api_version, kind, kind.lower() + "s", True)
-
-    def _key(self, kind: str, name: str, namespace: str | None) -> tuple:
-        return (kind, name, namespace)
-
-    def add(self, obj: dict) -> None:
-        obj = copy.deepcopy(obj)
-        self._uid += 1
-        obj["metadata"].setdefault("uid", f"uid-{self._uid}")
-        self.objects[self._key(obj["kind"], obj["metadata"]["name"], obj["metadata"].get("namespace"))] = obj
-
-    def get_or_none(self, api_version, kind, name, namespace=None):
-        return copy.deepcopy(self.objects.get(self._key(kind, name, namespace)))
-
-    def apply(self, obj, *, force=False, dry_run=False):
-        self.applied.append(f"{obj['kind']}/{obj['metadata']['name']}")
-        if not dry_run:
-            self.add(obj)
-        return obj
-
-    def list(self, api_version, kind, namespace=None, *, all_namespaces=False, label_selector=None,
-             field_selector=None):
-        wanted = dict(term.split("=", 1) for term in (label_selector or "").split(",") if term)
-        return [copy.deepcopy(o) for (k, _, ns), o in self.objects.items()
-                if k == kind and ns == namespace
-                and all((o["metadata"].get("labels") or {}).get(a) == b for a, b in wanted.items())]
-
-    def delete(self, api_version, kind, name, namespace=None, *, uid=None, dry_run=False):
-        key = self._key(kind, name, namespace)
-        if key not in self.objects or (uid and self.objects[key]["metadata"]["uid"] != uid):
-            return False
-        if not dry_run:
-            del self.objects[key]
-        return True
+from tests.support.fakekube import READ_ONLY, FakeKube, invoke_with
 
 
 def run(fake: FakeKube | None, *args: str) -> tuple[int, str, str]:
-    from ambientctl.cli.app import app
+    return tuple(invoke_with(fake, *args))
 
-    out, err = io.StringIO(), io.StringIO()
-    obj = CliContext(_kube=fake) if fake else CliContext()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = app(args=list(args), prog_name="ambientctl", standalone_mode=False, obj=obj)
-    return int(code or 0), out.getvalue(), err.getvalue()
+
+def shop() -> FakeKube:
+    """A cluster with the namespace the samples go to."""
+    return FakeKube([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}])
+
+
+def applied(fake: FakeKube) -> list[str]:
+    return [f"{kind}/{name}" for verb, kind, name in fake.calls if verb in ("apply", "apply-dry")]
+
+
+def sample_objects(fake: FakeKube) -> list[tuple[str, str, str]]:
+    return [(kind, name, ns) for (_, kind, ns, name) in fake.store if kind != "Namespace"]
 
 
 def _newest_validator_version() -> str:
@@ -151,49 +102,44 @@ def test_show_needs_no_cluster_and_prints_one_stream() -> None:
 
 
 def test_apply_then_delete_touches_only_sample_objects() -> None:
-    fake = FakeKube()
+    fake = shop()
     foreign = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "mine", "namespace": "shop"}}
     fake.add(foreign)
     code, out, err = run(fake, "samples", "apply", "sleep", "notsleep", "-n", "shop")
     assert code == 0, err
     assert "✔ ServiceAccount/shop/sleep applied" in out
-    assert fake.applied[:2] == ["ServiceAccount/sleep", "ServiceAccount/notsleep"]  # apply order: accounts first
-    assert len(fake.objects) == 7
+    assert applied(fake)[:2] == ["ServiceAccount/sleep", "ServiceAccount/notsleep"]  # apply order: accounts first
+    assert len(sample_objects(fake)) == 7
     code, out, err = run(fake, "samples", "delete", "sleep", "-n", "shop")
     assert code == 0, err
     assert sorted(out.splitlines()) == ["Deployment/shop/sleep deleted", "Service/shop/sleep deleted",
                                         "ServiceAccount/shop/sleep deleted"]
-    assert ("Service", "mine", "shop") in fake.objects
-    assert ("Deployment", "notsleep", "shop") in fake.objects
+    assert ("Service", "mine", "shop") in sample_objects(fake)
+    assert ("Deployment", "notsleep", "shop") in sample_objects(fake)
 
 
 def test_apply_refuses_to_take_over_a_foreign_object() -> None:
-    fake = FakeKube()
+    fake = shop()
     fake.add({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "sleep", "namespace": "shop"}})
     code, _, err = run(fake, "samples", "apply", "sleep", "-n", "shop")
     assert code == ExitCode.INVALID_INPUT
     assert "ServiceAccount/shop/sleep already exists and was not created by ambientctl" in err
-    assert fake.applied == []
+    assert applied(fake) == []
 
 
 def test_apply_without_write_permission_names_it_and_changes_nothing() -> None:
-    fake = FakeKube(may_write=False)
+    fake = shop()
+    fake.allowed = set(READ_ONLY)
     code, out, err = run(fake, "samples", "apply", "sleep", "-n", "shop")
     assert code == ExitCode.FORBIDDEN
     assert 'samples apply needs 6 permission(s) you do not have: create serviceaccounts in namespace "shop"' in err
     assert "and 2 more" in err  # create+patch of serviceaccounts, services, deployments.apps
     assert "nothing was changed" in err and out == ""
-    assert fake.applied == [] and fake.objects == {}
+    assert applied(fake) == [] and sample_objects(fake) == []
 
 
 def test_delete_skips_kinds_the_cluster_does_not_serve() -> None:
-    class NoIstio(FakeKube):
-        def list(self, api_version, kind, *args, **kwargs):
-            if "istio.io" in api_version:
-                raise CRDMissingError("not served")
-            return super().list(api_version, kind, *args, **kwargs)
-
-    code, _, err = run(NoIstio(), "samples", "delete", "reviews-90-10", "-n", "shop")
+    code, _, err = run(FakeKube(istio_api=False), "samples", "delete", "reviews-90-10", "-n", "shop")
     assert code == 0
     assert "nothing to delete" in err
 

@@ -1,156 +1,27 @@
 """apply/list/status/delete against an in-memory API (the e2e tests repeat the key cases on a real cluster).
 
-The fake keeps objects and resourceVersions, applies merge patches (null deletes a
-key, a stale resourceVersion is a conflict) and honours delete preconditions, so
-these tests check which objects the commands change, not how they call the client.
+The fake (tests/support/fakekube.py) keeps objects and resourceVersions, applies
+merge patches (null deletes a key, a stale resourceVersion is a conflict) and
+honours delete preconditions, so these tests check which objects the commands
+change, not how they call the client.
 """
 
 from __future__ import annotations
 
-import contextlib
-import copy
-import io
 import json
-from dataclasses import dataclass
 
 import pytest
 
-from ambientctl.context import CliContext
-from ambientctl.errors import ConflictError, CRDMissingError, ExitCode, ForbiddenError, NotFoundError
+from ambientctl.errors import ExitCode
 from ambientctl.ownership import ADDED_LABELS_ANNOTATION
+from tests.support.cli import Result
+from tests.support.fakekube import FakeKube, invoke_with
 
 GW = "gateway.networking.k8s.io/v1"
 
 
-def _merge(target: dict, patch: dict) -> dict:
-    for key, value in patch.items():
-        if value is None:
-            target.pop(key, None)
-        elif isinstance(value, dict):
-            target[key] = _merge(dict(target.get(key) or {}), value)
-        else:
-            target[key] = copy.deepcopy(value)
-    return target
-
-
-def _selected(obj: dict, selector: str | None) -> bool:
-    labels = obj["metadata"].get("labels") or {}
-    for term in filter(None, (selector or "").split(",")):
-        key, sep, value = term.partition("=")
-        if (sep and labels.get(key) != value) or (not sep and key not in labels):
-            return False
-    return True
-
-
-class FakeKube:
-    default_namespace = "default"
-
-    def __init__(self, gateway_api: bool = True) -> None:
-        self.objects: dict[tuple, dict] = {}
-        self.gateway_api = gateway_api
-        self.writes: list[tuple[str, str, str]] = []
-        self.forbidden_kinds: set[str] = set()  # kinds this user may not read (RBAC)
-        self._rv = 100
-        self._uid = 0
-
-    def _check(self, api_version: str) -> None:
-        if api_version.startswith("gateway.") and not self.gateway_api:
-            raise CRDMissingError("the cluster does not serve gateway.networking.k8s.io/v1", "install its CRDs")
-
-    def _key(self, api_version, kind, name, namespace):
-        return (api_version, kind, None if kind in ("Namespace", "GatewayClass") else (namespace or "default"), name)
-
-    def add(self, obj: dict) -> dict:
-        obj = copy.deepcopy(obj)
-        meta = obj["metadata"]
-        self._rv += 1
-        self._uid += 1
-        meta.setdefault("resourceVersion", str(self._rv))
-        meta.setdefault("uid", f"uid-{self._uid}")
-        meta.setdefault("generation", 1)
-        key = self._key(obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace"))
-        self.objects[key] = obj
-        return obj
-
-    def can_i(self, verb, resource, group="", namespace=None):  # RBAC pre-flight: this fake user may write
-        return True
-
-    def get(self, api_version, kind, name, namespace=None):
-        self._check(api_version)
-        if kind in self.forbidden_kinds:
-            raise ForbiddenError(f"forbidden: not allowed to get {kind.lower()}s")
-        obj = self.objects.get(self._key(api_version, kind, name, namespace))
-        if obj is None:
-            raise NotFoundError(f'{kind} "{name}" not found')
-        return copy.deepcopy(obj)
-
-    def get_or_none(self, api_version, kind, name, namespace=None):
-        try:
-            return self.get(api_version, kind, name, namespace)
-        except NotFoundError:
-            return None
-
-    def list(self, api_version, kind, namespace=None, *, all_namespaces=False, label_selector=None,
-             field_selector=None):
-        self._check(api_version)
-        ns = None if all_namespaces else (namespace or "default")
-        return [copy.deepcopy(o) for (av, k, n, _), o in sorted(self.objects.items(), key=lambda i: str(i[0]))
-                if av == api_version and k == kind and (ns is None or n in (ns, None)) and _selected(o, label_selector)]
-
-    def merge_patch(self, api_version, kind, name, namespace, patch, *, dry_run=False):
-        key = self._key(api_version, kind, name, namespace)
-        obj = self.objects[key]
-        wanted_rv = patch.get("metadata", {}).get("resourceVersion")
-        if wanted_rv and wanted_rv != obj["metadata"]["resourceVersion"]:
-            raise ConflictError("the object has been modified")
-        patch = copy.deepcopy(patch)
-        patch.get("metadata", {}).pop("resourceVersion", None)
-        _merge(obj, patch)
-        self._rv += 1
-        obj["metadata"]["resourceVersion"] = str(self._rv)
-        self.writes.append(("patch", kind, name))
-        return copy.deepcopy(obj)
-
-    def apply(self, obj, *, force=False, dry_run=False):
-        self._check(obj["apiVersion"])
-        meta = obj["metadata"]
-        key = self._key(obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace"))
-        if key not in self.objects:
-            self.writes.append(("create", obj["kind"], meta["name"]))
-            return self.add(obj)
-        live = self.objects[key]
-        merged = _merge(copy.deepcopy(live), copy.deepcopy(obj))
-        if merged != live:
-            self.writes.append(("apply", obj["kind"], meta["name"]))
-            self._rv += 1
-            merged["metadata"]["resourceVersion"] = str(self._rv)
-            self.objects[key] = merged
-        return copy.deepcopy(self.objects[key])
-
-    def delete(self, api_version, kind, name, namespace=None, *, uid=None, dry_run=False):
-        key = self._key(api_version, kind, name, namespace)
-        obj = self.objects.get(key)
-        if obj is None or (uid and obj["metadata"]["uid"] != uid):
-            return False
-        del self.objects[key]
-        self.writes.append(("delete", kind, name))
-        return True
-
-
-@dataclass
-class Run:
-    exit_code: int
-    stdout: str
-    stderr: str
-
-
-def run(fake: FakeKube, *args: str) -> Run:
-    from ambientctl.cli.app import app
-
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = app(args=list(args), prog_name="ambientctl", standalone_mode=False, obj=CliContext(_kube=fake))
-    return Run(int(code or 0), out.getvalue(), err.getvalue())
+def run(fake: FakeKube, *args: str) -> Result:
+    return invoke_with(fake, *args)
 
 
 def namespace(name="default", labels=None):
@@ -223,7 +94,7 @@ def test_service_account_labels_only_its_services_and_records_them(bookinfo):
 
 
 def test_service_with_other_waypoint_kept_without_overwrite(bookinfo):
-    bookinfo.objects[("v1", "Service", "default", "reviews")]["metadata"]["labels"]["istio.io/use-waypoint"] = "mine"
+    bookinfo.live("v1", "Service", "reviews", "default")["metadata"]["labels"]["istio.io/use-waypoint"] = "mine"
     result = run(bookinfo, "waypoint", "apply", "-n", "default", "--service-account", "bookinfo-reviews")
     assert result.exit_code == 0
     assert labels_of(bookinfo, "Service", "reviews")["istio.io/use-waypoint"] == "mine"
@@ -240,7 +111,7 @@ def test_service_with_other_waypoint_kept_without_overwrite(bookinfo):
 def test_delete_removes_only_labels_it_added(bookinfo):
     run(bookinfo, "waypoint", "apply", "-n", "default", "--service-account", "bookinfo-reviews")
     # a user attaches another Service to the same waypoint by hand: not ours to remove
-    bookinfo.objects[("v1", "Service", "default", "productpage")]["metadata"]["labels"]["istio.io/use-waypoint"] = \
+    bookinfo.live("v1", "Service", "productpage", "default")["metadata"]["labels"]["istio.io/use-waypoint"] = \
         "bookinfo-reviews-waypoint"
     result = run(bookinfo, "waypoint", "delete", "bookinfo-reviews-waypoint", "-n", "default")
     assert result.exit_code == 0, result.stderr
@@ -256,7 +127,7 @@ def test_delete_removes_only_labels_it_added(bookinfo):
 
 def test_delete_leaves_a_relabelled_service_alone(bookinfo):
     run(bookinfo, "waypoint", "apply", "-n", "default", "--service-account", "bookinfo-productpage")
-    bookinfo.objects[("v1", "Service", "default", "productpage")]["metadata"]["labels"]["istio.io/use-waypoint"] = "x"
+    bookinfo.live("v1", "Service", "productpage", "default")["metadata"]["labels"]["istio.io/use-waypoint"] = "x"
     run(bookinfo, "waypoint", "delete", "bookinfo-productpage-waypoint", "-n", "default")
     assert labels_of(bookinfo, "Service", "productpage")["istio.io/use-waypoint"] == "x"
 
@@ -288,7 +159,7 @@ def test_delete_missing_name_warns(bookinfo):
 
 
 def test_enroll_namespace_refuses_to_repoint_without_overwrite(bookinfo):
-    bookinfo.objects[("v1", "Namespace", None, "default")]["metadata"]["labels"]["istio.io/use-waypoint"] = "other"
+    bookinfo.live("v1", "Namespace", "default")["metadata"]["labels"]["istio.io/use-waypoint"] = "other"
     result = run(bookinfo, "waypoint", "apply", "-n", "default", "--enroll-namespace")
     assert result.exit_code == ExitCode.CONFLICT
     assert "--overwrite" in result.stderr
@@ -410,7 +281,8 @@ def test_status_wait_times_out_with_table_and_exit_4(bookinfo):
 
 def test_namespace_scoped_user_can_attach_and_delete(bookinfo):
     """Without read access to Namespace objects, --service-account and delete still work on Services."""
-    bookinfo.forbidden_kinds = {"Namespace", "GatewayClass"}
+    bookinfo.deny("Namespace")
+    bookinfo.deny("GatewayClass")
     applied = run(bookinfo, "waypoint", "apply", "-n", "default", "--service-account", "bookinfo-reviews",
                   "--wait", "--waypoint-timeout", "100ms")
     assert applied.exit_code == ExitCode.TIMEOUT, applied.stderr

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
@@ -13,9 +12,9 @@ import yaml
 from ambientctl.errors import ExitCode
 from tests.support import gatewayapi
 from tests.support.cli import invoke
+from tests.support.golden import GOLDEN_ROOT, assert_golden
 
-GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "waypoint"
-UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
+GOLDEN = GOLDEN_ROOT / "waypoint"
 
 CASES = {
     "default": [],
@@ -40,11 +39,7 @@ CASES = {
 def test_generate_matches_golden_and_crd_schema(case):
     result = invoke("waypoint", "generate", *CASES[case])
     assert result.exit_code == 0, result.stderr
-    path = GOLDEN / f"{case}.yaml"
-    if UPDATE:
-        path.write_text(result.stdout)
-    assert path.exists(), f"golden file {path} missing; run with UPDATE_GOLDEN=1"
-    assert result.stdout == path.read_text()
+    assert_golden(f"waypoint/{case}.yaml", result.stdout)
 
     doc = yaml.safe_load(result.stdout)
     assert gatewayapi.validation_errors(doc) == []

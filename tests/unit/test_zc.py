@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import pytest
 
@@ -12,19 +10,13 @@ from ambientctl import configdump
 from ambientctl.errors import ExitCode
 from ambientctl.printers import ztunnel as zp
 from tests.support import dumpshapes as ds
+from tests.support import golden
 from tests.support.cli import invoke
 
-GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "zc"
 
 
 def assert_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-        return
-    assert path.exists(), f"{path} is missing: run the tests with UPDATE_GOLDEN=1"
-    assert text == path.read_text(), f"output differs from {path} (UPDATE_GOLDEN=1 rewrites it)"
+    golden.assert_golden(f"zc/{name}", text)
 
 
 def workload(ns, name, ip, node, protocol="HBONE", waypoint=None, status="Healthy", sa=None):
