@@ -236,12 +236,14 @@ def test_real_istiod_answers_the_validation_webhook_and_rejects_an_invalid_polic
         admission = client.AdmissionregistrationV1Api(cluster.api_client())
         admission.patch_validating_webhook_configuration(VALIDATOR, {"webhooks": [
             {"name": "validation.istio.io", "clientConfig": {"caBundle": base64.b64encode(root.encode()).decode()}}]})
+        # start_istiod registered it as the backend of istio-system/istiod:443 (tests/support/localservices.py)
+        entry = localservices.entries(cluster.state_dir).get(f"{ISTIO_NS}/istiod:443")
+        assert entry is not None and entry.target == f"127.0.0.1:{https_port}", localservices.entries(cluster.state_dir)
         log_start = len(cluster.connections())
-        with localservices.registered(cluster.state_dir, ISTIO_NS, "istiod", 443, f"127.0.0.1:{https_port}"):
-            invalid = _authz(f"invalid-{uuid.uuid4().hex[:6]}", {"rules": [{"when": [{"key": "", "values": ["x"]}]}]})
-            with pytest.raises(ApiException) as rejected:
-                _create_authz(cluster, namespace, invalid)
-            _create_authz(cluster, namespace, _authz("valid"))  # and istiod admits a valid one
+        invalid = _authz(f"invalid-{uuid.uuid4().hex[:6]}", {"rules": [{"when": [{"key": "", "values": ["x"]}]}]})
+        with pytest.raises(ApiException) as rejected:
+            _create_authz(cluster, namespace, invalid)
+        _create_authz(cluster, namespace, _authz("valid"))  # and istiod admits a valid one
         records = cluster.connections()[log_start:]
     finally:
         istiod.stop()
