@@ -20,15 +20,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ambientctl.analyze.model import (
-    GATEWAY_GROUP,
-    MeshState,
-    labels,
-    name,
-    namespace_of,
-    selector_matches,
-)
+from ambientctl.analyze.model import MeshState, name, namespace_of, selector_matches
 from ambientctl.errors import InvalidInputError
+from ambientctl.gateways import GATEWAY_GROUP
+from ambientctl.labels import labels_of
 
 API_VERSION = "security.istio.io/v1"
 TRUST_DOMAIN = "cluster.local"
@@ -175,7 +170,7 @@ def ztunnel_scope(state: MeshState, policy: dict[str, Any], pod: dict[str, Any])
         return "mesh (root namespace)" if root and pol_ns != pod_ns else "namespace"
     if not selector:
         return "namespace"
-    if selector_matches(selector, labels(pod)):
+    if selector_matches(selector, labels_of(pod)):
         return "selector" if not (root and pol_ns != pod_ns) else "selector (root namespace)"
     return None
 
@@ -370,7 +365,7 @@ def generation_warnings(policy: dict[str, Any], state: MeshState | None) -> list
             "waypoint enforces them")
         if state is not None:
             selector = _selector(policy) or {}
-            pods = [p for p in state.live_pods(namespace_of(policy)) if selector_matches(selector, labels(p))]
+            pods = [p for p in state.live_pods(namespace_of(policy)) if selector_matches(selector, labels_of(p))]
             served = sorted({name(s) for p in pods for s in state.services_of_pod(p)
                              if state.service_has_working_waypoint(s)})
             if served:

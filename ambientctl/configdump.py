@@ -718,7 +718,7 @@ def nothing_found_error(pod: dict[str, Any] | None, source: str, wanted: Identit
 
 
 def _suggest(kube: KubeClient, pod: dict[str, Any], wanted: IdentityFilter | None, node: str | None) -> str:
-    from ambientctl.constants import REDIRECTION_ANNOTATION
+    from ambientctl.labels import REDIRECTION_ANNOTATION
 
     ztunnels = _sibling_pods_by_node(kube, pod)
     namespace = pod["metadata"]["namespace"]

@@ -7,14 +7,12 @@ commands that need no cluster never import the `kubernetes` package.
 
 from __future__ import annotations
 
-import re
 import sys
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from ambientctl.errors import InvalidInputError
-from ambientctl.lazyre import LazyPattern
+from ambientctl.names import validate_namespace
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -23,20 +21,6 @@ if TYPE_CHECKING:
 
 DEFAULT_ISTIO_NAMESPACE = "istio-system"
 DEFAULT_REQUEST_TIMEOUT = 30.0
-
-
-_NAMESPACE_NAME = LazyPattern(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-
-
-def validate_namespace_name(name: str, source: str) -> str:
-    """A namespace name (DNS-1123 label); anything else would be spliced into API paths (`../`)."""
-    if not _NAMESPACE_NAME.match(name or ""):
-        shown = name if len(name) <= 80 else name[:80] + "..."
-        raise InvalidInputError(
-            f"invalid namespace {shown!r} ({source}): use at most 63 lowercase letters, digits and '-'",
-            "a namespace name looks like default or my-app",
-        )
-    return name
 
 
 @dataclass
@@ -101,13 +85,13 @@ class CliContext:
     def namespace(self) -> str:
         """-n if given, else the kubeconfig context's namespace, else `default` (checked: it goes into URLs)."""
         if self.options.namespace:
-            return validate_namespace_name(self.options.namespace, "-n/--namespace")
+            return validate_namespace(self.options.namespace, "-n/--namespace")
         if self._kube is not None:
-            return validate_namespace_name(self._kube.default_namespace, "the kubeconfig context's namespace")
+            return validate_namespace(self._kube.default_namespace, "the kubeconfig context's namespace")
         from ambientctl.kube.config import context_namespace
 
-        return validate_namespace_name(context_namespace(self.options.kubeconfig, self.options.context),
-                                       "the kubeconfig context's namespace")
+        return validate_namespace(context_namespace(self.options.kubeconfig, self.options.context),
+                                  "the kubeconfig context's namespace")
 
     @property
     def istio_namespace(self) -> str:

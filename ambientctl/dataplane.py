@@ -9,19 +9,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ambientctl.constants import (
+from ambientctl.errors import CRDMissingError, UsageError
+from ambientctl.gateways import GATEWAY_API_VERSION, is_waypoint
+from ambientctl.labels import (
     AMBIENT_MODE,
     DATAPLANE_MODE_LABEL,
-    GATEWAY_API_VERSION,
     INJECTION_LABEL,
     REDIRECTION_ANNOTATION,
     REVISION_LABEL,
     SIDECAR_CONTAINER,
     SIDECAR_STATUS_ANNOTATION,
     USE_WAYPOINT_LABEL,
-    WAYPOINT_CLASSES,
+    annotations_of,
+    labels_of,
 )
-from ambientctl.errors import CRDMissingError, UsageError
 
 if TYPE_CHECKING:
     from ambientctl.kube.client import KubeClient
@@ -35,14 +36,9 @@ class EnrollResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def _labels(obj: dict[str, Any]) -> dict[str, str]:
-    return (obj.get("metadata") or {}).get("labels") or {}
-
-
 def has_sidecar(pod: dict[str, Any]) -> bool:
     """True when the pod runs Istio's sidecar (ambient leaves such pods alone)."""
-    annotations = pod.get("metadata", {}).get("annotations") or {}
-    if SIDECAR_STATUS_ANNOTATION in annotations:
+    if SIDECAR_STATUS_ANNOTATION in annotations_of(pod):
         return True
     containers = pod.get("spec", {}).get("containers", []) + pod.get("spec", {}).get("initContainers", [])
     return any(c.get("name") == SIDECAR_CONTAINER for c in containers)
@@ -50,7 +46,7 @@ def has_sidecar(pod: dict[str, Any]) -> bool:
 
 def namespace_mode(namespace: dict[str, Any]) -> str:
     """`ambient`, `sidecar` (injection on), `none`, or another dataplane-mode value."""
-    labels = _labels(namespace)
+    labels = labels_of(namespace)
     mode = labels.get(DATAPLANE_MODE_LABEL)
     if mode:
         return mode
@@ -62,7 +58,7 @@ def namespace_mode(namespace: dict[str, Any]) -> str:
 def sidecar_warnings(namespace: dict[str, Any], pods: list[dict[str, Any]]) -> list[str]:
     """What stops ambient from capturing some of the namespace's pods."""
     name = namespace["metadata"]["name"]
-    labels = _labels(namespace)
+    labels = labels_of(namespace)
     warnings = []
     if labels.get(INJECTION_LABEL) == "enabled" or REVISION_LABEL in labels:
         warnings.append(
@@ -84,7 +80,7 @@ def enroll(kube: KubeClient, namespace: str, *, dry_run: bool = False) -> Enroll
     ns = kube.get("v1", "Namespace", namespace)
     pods = kube.list("v1", "Pod", namespace)
     warnings = sidecar_warnings(ns, pods)
-    if _labels(ns).get(DATAPLANE_MODE_LABEL) == AMBIENT_MODE:
+    if labels_of(ns).get(DATAPLANE_MODE_LABEL) == AMBIENT_MODE:
         return EnrollResult(namespace, False, len(pods), warnings)
     kube.merge_patch("v1", "Namespace", namespace, None,
                      {"metadata": {"labels": {DATAPLANE_MODE_LABEL: AMBIENT_MODE}}}, dry_run=dry_run)
@@ -95,17 +91,17 @@ def waypoint_users(kube: KubeClient, namespace: str) -> list[str]:
     """Waypoints in the namespace and what uses one: enrolment must not pull the rug from under them."""
     users = []
     ns = kube.get("v1", "Namespace", namespace)
-    if USE_WAYPOINT_LABEL in _labels(ns):
-        users.append(f"namespace {namespace} ({USE_WAYPOINT_LABEL}={_labels(ns)[USE_WAYPOINT_LABEL]})")
+    if USE_WAYPOINT_LABEL in labels_of(ns):
+        users.append(f"namespace {namespace} ({USE_WAYPOINT_LABEL}={labels_of(ns)[USE_WAYPOINT_LABEL]})")
     for kind in ("Service", "Pod"):
         for obj in kube.list("v1", kind, namespace, label_selector=USE_WAYPOINT_LABEL):
-            users.append(f"{kind.lower()} {obj['metadata']['name']} ({USE_WAYPOINT_LABEL}={_labels(obj)[USE_WAYPOINT_LABEL]})")
+            users.append(f"{kind.lower()} {obj['metadata']['name']} ({USE_WAYPOINT_LABEL}={labels_of(obj)[USE_WAYPOINT_LABEL]})")
     try:
         gateways = kube.list(GATEWAY_API_VERSION, "Gateway", namespace)
     except CRDMissingError:
         gateways = []
     for gw in gateways:
-        if gw.get("spec", {}).get("gatewayClassName") in WAYPOINT_CLASSES:
+        if is_waypoint(gw):
             users.append(f"waypoint {gw['metadata']['name']}")
     return users
 
@@ -113,7 +109,7 @@ def waypoint_users(kube: KubeClient, namespace: str) -> list[str]:
 def unenroll(kube: KubeClient, namespace: str, *, force: bool = False, dry_run: bool = False) -> bool:
     """Remove the ambient label; refuses while waypoints are in use unless forced. True if changed."""
     ns = kube.get("v1", "Namespace", namespace)
-    if _labels(ns).get(DATAPLANE_MODE_LABEL) != AMBIENT_MODE:
+    if labels_of(ns).get(DATAPLANE_MODE_LABEL) != AMBIENT_MODE:
         return False
     if not force:
         users = waypoint_users(kube, namespace)
@@ -131,7 +127,7 @@ def namespace_status(namespace: dict[str, Any], pods: list[dict[str, Any]]) -> d
     """One row of `dataplane status`: mode, pods, how many ztunnel captured."""
     running = [p for p in pods if p.get("status", {}).get("phase") in ("Running", "Pending")]
     captured = sum(
-        1 for p in running if (p["metadata"].get("annotations") or {}).get(REDIRECTION_ANNOTATION) == "enabled"
+        1 for p in running if annotations_of(p).get(REDIRECTION_ANNOTATION) == "enabled"
     )
     return {
         "namespace": namespace["metadata"]["name"],
@@ -139,7 +135,7 @@ def namespace_status(namespace: dict[str, Any], pods: list[dict[str, Any]]) -> d
         "pods": len(running),
         "captured": captured,
         "sidecars": sum(1 for p in running if has_sidecar(p)),
-        "waypoint": _labels(namespace).get(USE_WAYPOINT_LABEL, ""),
+        "waypoint": labels_of(namespace).get(USE_WAYPOINT_LABEL, ""),
     }
 
 

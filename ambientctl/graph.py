@@ -11,17 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ambientctl.analyze.model import (
-    MeshState,
-    is_programmed,
-    labels,
-    name,
-    namespace_of,
-    pod_service_account,
-    traffic_type,
-)
-from ambientctl.constants import REDIRECTION_ANNOTATION, USE_WAYPOINT_LABEL
+from ambientctl.analyze.model import MeshState, name, namespace_of, pod_service_account
 from ambientctl.dataplane import has_sidecar, namespace_mode
+from ambientctl.gateways import is_programmed, traffic_type
+from ambientctl.labels import REDIRECTION_ANNOTATION, USE_WAYPOINT_LABEL, annotations_of, labels_of
 
 if TYPE_CHECKING:
     from rich.tree import Tree
@@ -85,7 +78,7 @@ def build(state: MeshState, all_namespaces: bool) -> list[NamespaceNode]:
         waypoints = state.waypoints(ns_name)
         if all_namespaces and not state.is_enrolled(ns_name) and not waypoints:
             continue
-        ns_wp = state._resolve({"metadata": {"name": "", "namespace": ns_name}}) if USE_WAYPOINT_LABEL in labels(ns) \
+        ns_wp = state._resolve({"metadata": {"name": "", "namespace": ns_name}}) if USE_WAYPOINT_LABEL in labels_of(ns) \
             else None
         node = NamespaceNode(ns_name, namespace_mode(ns), f"{ns_wp.namespace}/{ns_wp.name}" if ns_wp else None)
         waypoint_pod_names = {name(p) for g in waypoints for p in state.waypoint_pods(g)}
@@ -99,7 +92,7 @@ def build(state: MeshState, all_namespaces: bool) -> list[NamespaceNode]:
         for wl_name, pods in sorted(groups.items()):
             node.workloads.append(Workload(
                 wl_name, pod_service_account(pods[0]), len(pods),
-                sum(1 for p in pods if ((p["metadata"].get("annotations") or {}).get(REDIRECTION_ANNOTATION)
+                sum(1 for p in pods if (annotations_of(p).get(REDIRECTION_ANNOTATION)
                                         == "enabled")),
                 sum(1 for p in pods if has_sidecar(p)),
                 any(state.pod_in_ambient(p) for p in pods),

@@ -39,12 +39,13 @@ from ambientctl.errors import (
 )
 from ambientctl.kube.resources import crd_established, object_ref, sort_for_apply
 from ambientctl.kube.wait import WORKLOAD_KINDS, explain_pods, workload_readiness
+from ambientctl.labels import labels_of
 from ambientctl.ownership import (
     COMPONENT_LABEL,
     MANAGED_BY_LABEL,
     MANAGED_BY_VALUE,
     OWNED_SELECTOR,
-    REVISION_LABEL,
+    OWNER_REVISION_LABEL,
     is_owned,
     owned_selector,
 )
@@ -206,12 +207,8 @@ def prune_set(rendered_objects: Iterable[dict[str, Any]], live_owned: Iterable[d
     wanted = {object_key(o) for o in rendered_objects}
     stale = [o for o in live_owned
              if is_installed(o) and o.get("kind") not in NEVER_PRUNED and object_key(o) not in wanted
-             and (revision is None or _labels(o).get(REVISION_LABEL) == revision)]
+             and (revision is None or labels_of(o).get(OWNER_REVISION_LABEL) == revision)]
     return list(reversed(sort_for_apply(stale)))
-
-
-def _labels(obj: dict[str, Any]) -> dict[str, str]:
-    return (obj.get("metadata") or {}).get("labels") or {}
 
 
 # ------------------------------------------------------------------ diff
@@ -330,21 +327,7 @@ class InstallReport:
         return ", ".join(parts)
 
 
-# ------------------------------------------------------------------ durations, confirmation
-
-
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
-
-
-def parse_duration(text: str, flag: str = "--readiness-timeout") -> float:
-    """Seconds from `300`, `90s`, `5m`, `1m30s` or `1h` (istioctl takes Go durations)."""
-    value = (text or "").strip()
-    if re.fullmatch(r"\d+(\.\d+)?", value):
-        return float(value)
-    if not value or not re.fullmatch(r"(\d+(\.\d+)?(ms|h|m|s))+", value):
-        raise InvalidInputError(f"invalid duration {text!r} for {flag}", "use seconds or a duration such as 90s, 5m or 1m30s")
-    scale = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
-    return sum(float(number) * scale[unit] for number, unit in _DURATION_PART.findall(value))
+# ------------------------------------------------------------------ confirmation
 
 
 class Confirmation(str, Enum):

@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable
 
 from ambientctl.errors import AmbientctlError, InvalidInputError, NotFoundError
+from ambientctl.labels import GATEWAY_NAME_LABEL
 
 if TYPE_CHECKING:
     from ambientctl.kube.client import KubeClient
 
 STATS_PORT = 15020
 STATS_PATH = "/stats/prometheus"
-GATEWAY_NAME_LABEL = "gateway.networking.k8s.io/gateway-name"
 REQUESTS_TOTAL = "istio_requests_total"
 # The labels a row is keyed by, in column order.
 ROW_LABELS = ("source_workload", "source_workload_namespace", "source_principal", "destination_service",

@@ -11,7 +11,7 @@ from typing import Any
 MANAGED_BY_LABEL = "ambientctl.dev/managed-by"
 MANAGED_BY_VALUE = "ambientctl"
 COMPONENT_LABEL = "ambientctl.dev/component"
-REVISION_LABEL = "ambientctl.dev/revision"
+OWNER_REVISION_LABEL = "ambientctl.dev/revision"
 # Istio's own component label, so istioctl and dashboards recognise the objects.
 ISTIO_COMPONENT_LABEL = "operator.istio.io/component"
 # Labels ambientctl adds to objects it does not own (Services, namespaces)
@@ -30,7 +30,7 @@ def owner_labels(component: str | None = None, revision: str | None = None) -> d
         labels[COMPONENT_LABEL] = component
         labels[ISTIO_COMPONENT_LABEL] = component
     if revision:
-        labels[REVISION_LABEL] = revision
+        labels[OWNER_REVISION_LABEL] = revision
     return labels
 
 

@@ -13,18 +13,12 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
-from ambientctl.constants import (
-    AMBIENT_MODE,
-    DATAPLANE_MODE_LABEL,
-    GATEWAY_API_VERSION,
-    REVISION_LABEL,
-    WAYPOINT_CLASSES,
-)
 from ambientctl.errors import ConflictError, CRDMissingError, KubeTimeoutError
+from ambientctl.gateways import GATEWAY_API_VERSION, is_waypoint
 from ambientctl.install import MANAGED_KINDS, install_selector, is_installed
 from ambientctl.kube.resources import object_ref, sort_for_delete
-from ambientctl.ownership import COMPONENT_LABEL, is_shared_object
-from ambientctl.ownership import REVISION_LABEL as OWNER_REVISION_LABEL
+from ambientctl.labels import AMBIENT_MODE, DATAPLANE_MODE_LABEL, REVISION_LABEL, labels_of
+from ambientctl.ownership import COMPONENT_LABEL, OWNER_REVISION_LABEL, is_shared_object
 
 if TYPE_CHECKING:
     from ambientctl.kube.client import KubeClient
@@ -42,17 +36,17 @@ _MESH_MANAGERS = frozenset({"pilot-discovery", "istiod", "ztunnel", "install-cni
 
 def object_revision(obj: dict[str, Any]) -> str:
     """The ambientctl revision an object of ours belongs to."""
-    return ((obj.get("metadata") or {}).get("labels") or {}).get(OWNER_REVISION_LABEL, "default")
+    return labels_of(obj).get(OWNER_REVISION_LABEL, "default")
 
 
 def istio_revision(obj: dict[str, Any]) -> str:
     """The Istio revision a namespace or waypoint uses (`istio.io/rev`, else default)."""
-    return ((obj.get("metadata") or {}).get("labels") or {}).get(REVISION_LABEL, "default")
+    return labels_of(obj).get(REVISION_LABEL, "default")
 
 
 def is_shared(obj: dict[str, Any]) -> bool:
     """Shared by every revision (ownership.is_shared_object), by the component label it carries."""
-    component = ((obj.get("metadata") or {}).get("labels") or {}).get(COMPONENT_LABEL)
+    component = labels_of(obj).get(COMPONENT_LABEL)
     return is_shared_object(component, obj)
 
 
@@ -166,7 +160,7 @@ def find_blockers(kube: KubeClient, revision: str, purge: bool) -> list[str]:
         gateways = kube.list(GATEWAY_API_VERSION, "Gateway", all_namespaces=True)
     except CRDMissingError:
         gateways = []
-    waypoints = [g for g in gateways if g.get("spec", {}).get("gatewayClassName") in WAYPOINT_CLASSES]
+    waypoints = [g for g in gateways if is_waypoint(g)]
     return blockers(namespaces, pods, waypoints, revision, purge)
 
 

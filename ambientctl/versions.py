@@ -10,7 +10,7 @@ ISTIO_HUB = "docker.io/istio"
 MIN_KUBERNETES_MINOR = 32
 MAX_KUBERNETES_MINOR = 36
 # The Gateway API release whose standard CRDs waypoints need.
-GATEWAY_API_VERSION = "v1.6.0"
+GATEWAY_API_RELEASE = "v1.6.0"
 
 
 def client_version() -> str:

@@ -19,23 +19,10 @@ through a `KubeClient` passed in (never imported at module level).
 from __future__ import annotations
 
 import json
-import re
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-from ambientctl.constants import (
-    AMBIENT_MODE,
-    DATAPLANE_MODE_LABEL,
-    GATEWAY_API_VERSION,
-    LEGACY_WAYPOINT_CLASS,
-    REVISION_LABEL,
-    SERVICE_ACCOUNT_ANNOTATION,
-    USE_WAYPOINT_LABEL,
-    WAYPOINT_CLASS,
-    WAYPOINT_CLASSES,
-    WAYPOINT_FOR_LABEL,
-)
 from ambientctl.errors import (
     ConflictError,
     CRDMissingError,
@@ -45,41 +32,53 @@ from ambientctl.errors import (
     NotFoundError,
     UsageError,
 )
+from ambientctl.gateways import (
+    GATEWAY_API_VERSION,
+    LEGACY_WAYPOINT_CLASS,
+    PROGRAMMED,
+    WAYPOINT_CLASS,
+    WAYPOINT_COMPONENT,
+    gateway_class,
+    is_programmed,
+    is_waypoint,
+)
 from ambientctl.kube.resources import condition
+from ambientctl.labels import (
+    AMBIENT_MODE,
+    DATAPLANE_MODE_LABEL,
+    GATEWAY_NAME_LABEL,
+    NO_WAYPOINT,
+    REVISION_LABEL,
+    SERVICE_ACCOUNT_ANNOTATION,
+    USE_WAYPOINT_LABEL,
+    WAYPOINT_FOR_LABEL,
+    annotations_of,
+    labels_of,
+)
+from ambientctl.names import is_dns1035_label, is_dns_subdomain, is_label_value, validate_namespace
 from ambientctl.ownership import (
     ADDED_LABELS_ANNOTATION,
-    COMPONENT_LABEL,
     REPLACED_LABELS_ANNOTATION,
     is_owned,
     owner_labels,
 )
-from ambientctl.versions import GATEWAY_API_VERSION as GATEWAY_API_RELEASE
+from ambientctl.versions import GATEWAY_API_RELEASE
 
 if TYPE_CHECKING:
     from ambientctl.kube.client import KubeClient
 
 DEFAULT_NAME = "waypoint"
-RESERVED_NAME = "none"  # `istio.io/use-waypoint: none` means "no waypoint", so no waypoint may be called that
-COMPONENT = "waypoint"
+RESERVED_NAME = NO_WAYPOINT  # `istio.io/use-waypoint: none` means "no waypoint", so no waypoint may be called that
 # istioctl prints the choices sorted; `service` is what istiod assumes when the label is absent.
 TRAFFIC_TYPES = ("all", "none", "service", "workload")
 HBONE_PORT = 15008
 DEFAULT_TIMEOUT_SECONDS = 90.0
-# istiod labels the Deployment and pods it creates for a Gateway with the Gateway's name.
-GATEWAY_NAME_LABEL = "gateway.networking.k8s.io/gateway-name"
-PROGRAMMED = "Programmed"
 NO_CONTROLLER = "no controller has accepted this Gateway: is istiod running with ambient enabled?"
 CRD_INSTALL_HINT = (
     f"install the Gateway API {GATEWAY_API_RELEASE} CRDs: kubectl apply -f https://github.com/kubernetes-sigs/"
     f"gateway-api/releases/download/{GATEWAY_API_RELEASE}/standard-install.yaml"
 )
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_WAYPOINT_NAME = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
-_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ms|h|m|s)")
-_DURATION_UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 
 
 # --------------------------------------------------------------------------- validation
@@ -92,7 +91,7 @@ def validate_waypoint_name(name: str, flag: str = "--name") -> str:
             f"invalid waypoint name {name!r}: 'none' is reserved (istio.io/use-waypoint=none means no waypoint)",
             f"choose another {flag}",
         )
-    if len(name) > 63 or not _WAYPOINT_NAME.match(name):
+    if not is_dns1035_label(name):
         raise InvalidInputError(
             f"invalid waypoint name {name!r} ({flag}): use at most 63 lowercase letters, digits and '-', "
             "starting with a letter and ending with a letter or digit",
@@ -111,19 +110,10 @@ def validate_traffic_type(value: str | None) -> str | None:
     )
 
 
-def validate_namespace(namespace: str) -> str:
-    if len(namespace) > 63 or not _DNS_LABEL.match(namespace):
-        raise InvalidInputError(
-            f"invalid namespace {namespace!r}: use at most 63 lowercase letters, digits and '-'",
-            "check -n/--namespace",
-        )
-    return namespace
-
-
 def validate_revision(revision: str | None) -> str | None:
     if revision is None:
         return None
-    if not revision or len(revision) > 63 or not _LABEL_VALUE.match(revision):
+    if not revision or not is_label_value(revision):
         raise InvalidInputError(
             f"invalid revision {revision!r}: it must be a label value (at most 63 letters, digits, '-', '_', '.')",
             "use the revision of an installed control plane, e.g. -r canary",
@@ -135,7 +125,7 @@ SERVICE_ACCOUNT_WAYPOINT_SUFFIX = "-waypoint"
 
 
 def validate_service_account(name: str) -> str:
-    if len(name) > 253 or not _DNS_SUBDOMAIN.match(name):
+    if not is_dns_subdomain(name):
         raise InvalidInputError(
             f"invalid service account name {name!r}: use lowercase letters, digits, '-' and '.'",
             "check --service-account",
@@ -144,33 +134,12 @@ def validate_service_account(name: str) -> str:
 
 
 def validate_gateway_class(name: str) -> str:
-    if not name or len(name) > 253 or not _DNS_SUBDOMAIN.match(name):
+    if not is_dns_subdomain(name):
         raise InvalidInputError(
             f"invalid gateway class {name!r}: use lowercase letters, digits, '-' and '.'",
             f"the waypoint class is {WAYPOINT_CLASS}",
         )
     return name
-
-
-def parse_duration(text: str, flag: str = "--waypoint-timeout") -> float:
-    """Seconds from a Go-style duration (`90s`, `2m`, `1m30s`, `500ms`) or a plain number of seconds."""
-    value = text.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        pos, seconds = 0, 0.0
-        for match in _DURATION_PART.finditer(value):
-            if match.start() != pos:
-                break
-            seconds += float(match.group(1)) * _DURATION_UNIT_SECONDS[match.group(2)]
-            pos = match.end()
-        if pos != len(value) or not value:
-            raise InvalidInputError(
-                f"invalid duration {text!r} for {flag}", "use a duration such as 90s, 2m or 1m30s"
-            ) from None
-    if seconds <= 0:
-        raise InvalidInputError(f"{flag} must be greater than zero (got {text!r})", "use e.g. 90s")
-    return seconds
 
 
 # --------------------------------------------------------------------------- the Gateway
@@ -211,7 +180,7 @@ def make_spec(
     if name is None or name == "":
         if service_account is not None:
             name = f"{service_account}{SERVICE_ACCOUNT_WAYPOINT_SUFFIX}"
-            if "." in service_account or not _WAYPOINT_NAME.match(name) or len(name) > 63:
+            if "." in service_account or not is_dns1035_label(name):
                 raise InvalidInputError(
                     f"{name!r}, derived from service account {service_account!r}, is not a valid waypoint name",
                     "pass --name to name the waypoint",
@@ -220,7 +189,7 @@ def make_spec(
             name = DEFAULT_NAME
     validate_waypoint_name(name)
     if namespace is not None:
-        validate_namespace(namespace)
+        validate_namespace(namespace, "-n/--namespace")
     validate_traffic_type(traffic_type)
     validate_revision(revision)
     gateway_class = validate_gateway_class(gateway_class or WAYPOINT_CLASS)
@@ -260,25 +229,10 @@ def gateway_manifest(spec: WaypointSpec, extra_labels: dict[str, str] | None = N
 
 def owned_gateway_manifest(spec: WaypointSpec) -> dict[str, Any]:
     """The Gateway `apply` sends: the generated one plus our owner labels."""
-    return gateway_manifest(spec, owner_labels(COMPONENT, spec.revision))
-
-
-def is_waypoint(gateway: dict[str, Any]) -> bool:
-    """A waypoint class, or a Gateway `ambientctl waypoint apply` made (any --gateway-class)."""
-    if (gateway.get("spec") or {}).get("gatewayClassName") in WAYPOINT_CLASSES:
-        return True
-    return is_owned(gateway) and _labels(gateway).get(COMPONENT_LABEL) == COMPONENT
+    return gateway_manifest(spec, owner_labels(WAYPOINT_COMPONENT, spec.revision))
 
 
 # --------------------------------------------------------------------------- pure helpers
-
-
-def _labels(obj: dict[str, Any]) -> dict[str, str]:
-    return (obj.get("metadata") or {}).get("labels") or {}
-
-
-def _annotations(obj: dict[str, Any]) -> dict[str, str]:
-    return (obj.get("metadata") or {}).get("annotations") or {}
 
 
 def _name(obj: dict[str, Any]) -> str:
@@ -328,7 +282,7 @@ def match_service_account(
     fronted: set[str] = set()
     for service in sorted(services, key=_name):
         selector = (service.get("spec") or {}).get("selector")
-        selected = [p for p in live if selector_matches(selector, _labels(p))]
+        selected = [p for p in live if selector_matches(selector, labels_of(p))]
         selected_mine = [p for p in selected if pod_service_account(p) == service_account]
         if not selected_mine:
             continue
@@ -362,7 +316,7 @@ def read_replaced_labels(obj: dict[str, Any]) -> dict[str, str]:
 
 def _read_label_record(obj: dict[str, Any], annotation: str, keys_only: bool = True) -> dict[str, str]:
     """A {label: value} record from an annotation; with keys_only, bare keys take the live value."""
-    raw = _annotations(obj).get(annotation)
+    raw = annotations_of(obj).get(annotation)
     if not raw:
         return {}
     try:
@@ -373,7 +327,7 @@ def _read_label_record(obj: dict[str, Any], annotation: str, keys_only: bool = T
         return {str(k): str(v) for k, v in data.items()}
     if isinstance(data, list) and keys_only:
         pairs = (str(item).partition("=") for item in data)
-        return {key: (value if sep else _labels(obj).get(key, "")) for key, sep, value in pairs}
+        return {key: (value if sep else labels_of(obj).get(key, "")) for key, sep, value in pairs}
     return {}
 
 
@@ -386,7 +340,7 @@ def list_rows(gateways: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """`waypoint list` records, sorted by namespace and name (istioctl's defaults for empty labels)."""
     rows = []
     for gw in sorted(gateways, key=lambda g: (g["metadata"].get("namespace", ""), _name(g))):
-        labels = _labels(gw)
+        labels = labels_of(gw)
         programmed = condition(gw, PROGRAMMED)
         rows.append({
             "namespace": gw["metadata"].get("namespace", ""),
@@ -394,8 +348,8 @@ def list_rows(gateways: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "revision": labels.get(REVISION_LABEL) or "default",
             "trafficType": labels.get(WAYPOINT_FOR_LABEL) or "none",
             "programmed": (programmed or {}).get("status") or "False",
-            "gatewayClass": (gw.get("spec") or {}).get("gatewayClassName", ""),
-            "serviceAccount": _annotations(gw).get(SERVICE_ACCOUNT_ANNOTATION, ""),
+            "gatewayClass": gateway_class(gw),
+            "serviceAccount": annotations_of(gw).get(SERVICE_ACCOUNT_ANNOTATION, ""),
         })
     return rows
 
@@ -408,16 +362,6 @@ def untouched_by_controller(gateway: dict[str, Any]) -> bool:
         and str(c.get("lastTransitionTime", "")).startswith("1970-01-01")
         for c in conditions
     )
-
-
-def is_programmed(gateway: dict[str, Any]) -> bool:
-    """Programmed=True for the Gateway's current generation."""
-    cond = condition(gateway, PROGRAMMED)
-    if not cond or cond.get("status") != "True":
-        return False
-    generation = gateway["metadata"].get("generation")
-    observed = cond.get("observedGeneration")
-    return generation is None or observed is None or observed >= generation
 
 
 def status_rows(gateways: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -490,7 +434,7 @@ def apply_gateway(kube: KubeClient, spec: WaypointSpec) -> tuple[dict[str, Any],
     warnings = []
     existing = get_gateway(kube, spec.name, spec.namespace)
     if existing is not None and not is_waypoint(existing):
-        klass = (existing.get("spec") or {}).get("gatewayClassName")
+        klass = gateway_class(existing)
         raise ConflictError(
             f"gateway {spec.namespace}/{spec.name} exists and is not a waypoint (class {klass})",
             "choose another --name",
@@ -586,7 +530,7 @@ def _read_deployment_reasons(kube: KubeClient, gateway: dict[str, Any]) -> list[
 
     name, namespace = _name(gateway), gateway["metadata"]["namespace"]
     reasons = []
-    klass = (gateway.get("spec") or {}).get("gatewayClassName", "")
+    klass = gateway_class(gateway)
     if kube.get_or_none(GATEWAY_API_VERSION, "GatewayClass", klass) is None:
         reasons.append(f"GatewayClass {klass} does not exist (istiod creates {WAYPOINT_CLASS} when it runs)")
     deployments = kube.list("apps/v1", "Deployment", namespace, label_selector=f"{GATEWAY_NAME_LABEL}={name}")
@@ -621,7 +565,7 @@ def _set_use_waypoint(kube: KubeClient, obj: dict[str, Any], waypoint: str) -> N
     deleting the waypoint later gives it back instead of leaving the object unlabelled.
     """
     added = read_added_labels(obj)
-    current = _labels(obj).get(USE_WAYPOINT_LABEL)
+    current = labels_of(obj).get(USE_WAYPOINT_LABEL)
     annotations = {ADDED_LABELS_ANNOTATION: encode_label_record({**added, USE_WAYPOINT_LABEL: waypoint})}
     if current and USE_WAYPOINT_LABEL not in added:
         replaced = {**read_replaced_labels(obj), USE_WAYPOINT_LABEL: current}
@@ -637,7 +581,7 @@ def _set_use_waypoint(kube: KubeClient, obj: dict[str, Any], waypoint: str) -> N
 
 def _attach(kube: KubeClient, obj: dict[str, Any], waypoint: str, overwrite: bool) -> LabelChange:
     kind = obj["kind"].lower()
-    current = _labels(obj).get(USE_WAYPOINT_LABEL)
+    current = labels_of(obj).get(USE_WAYPOINT_LABEL)
     if current == waypoint:
         return LabelChange(kind, _name(obj), "unchanged")
     if current and not overwrite:
@@ -701,7 +645,7 @@ def attach_service_account(
 def check_namespace_enrollment(kube: KubeClient, namespace: str, waypoint: str, overwrite: bool) -> list[str]:
     """Before applying: refuse to silently repoint a namespace at another waypoint; warn if not ambient."""
     ns = kube.get("v1", "Namespace", namespace)
-    current = _labels(ns).get(USE_WAYPOINT_LABEL)
+    current = labels_of(ns).get(USE_WAYPOINT_LABEL)
     if current and current != waypoint and not overwrite:
         raise ConflictError(
             f"namespace {namespace} already uses waypoint {current!r}",
@@ -720,7 +664,7 @@ def namespace_ambient_warnings(kube: KubeClient, namespace: str) -> list[str]:
 
 def ambient_warnings(ns: dict[str, Any]) -> list[str]:
     name = _name(ns)
-    if _labels(ns).get(DATAPLANE_MODE_LABEL) == AMBIENT_MODE:
+    if labels_of(ns).get(DATAPLANE_MODE_LABEL) == AMBIENT_MODE:
         return []
     return [f"namespace {name} is not enrolled in ambient, so no traffic reaches the waypoint; "
             f"run `ambientctl dataplane enroll {name}`"]
@@ -747,7 +691,7 @@ def _remove_use_waypoint(kube: KubeClient, obj: dict[str, Any], waypoint: str) -
     if previous is not None:
         annotations[REPLACED_LABELS_ANNOTATION] = encode_label_record(replaced)
     patch: dict[str, Any] = {"metadata": {"resourceVersion": meta["resourceVersion"], "annotations": annotations}}
-    still_ours = _labels(obj).get(USE_WAYPOINT_LABEL) == waypoint
+    still_ours = labels_of(obj).get(USE_WAYPOINT_LABEL) == waypoint
     if still_ours:
         patch["metadata"]["labels"] = {USE_WAYPOINT_LABEL: previous}
     kube.merge_patch(obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace"), patch)
@@ -770,7 +714,7 @@ def detach(kube: KubeClient, namespace: str, waypoint: str) -> tuple[list[LabelC
         change = _with_retry(kube, obj, lambda o: _remove_use_waypoint(kube, o, waypoint))
         if change:
             removed.append(change)
-        elif _labels(obj).get(USE_WAYPOINT_LABEL) == waypoint:
+        elif labels_of(obj).get(USE_WAYPOINT_LABEL) == waypoint:
             remaining.append(f"{obj['kind'].lower()} {_name(obj)}")
     return removed, remaining
 
@@ -824,12 +768,12 @@ def delete_waypoints(
             if gw is None:
                 result.not_found.append(name)
             elif not is_waypoint(gw):
-                result.not_waypoints.append(f"{name} (class {(gw.get('spec') or {}).get('gatewayClassName')})")
+                result.not_waypoints.append(f"{name} (class {gateway_class(gw)})")
             else:
                 targets.append(gw)
     else:
         targets = [g for g in gateways.values() if is_waypoint(g)
-                   and (not revision or _labels(g).get(REVISION_LABEL) == revision)]
+                   and (not revision or labels_of(g).get(REVISION_LABEL) == revision)]
         targets.sort(key=_name)
     for gw in targets:
         removed, remaining = detach(kube, namespace, _name(gw))

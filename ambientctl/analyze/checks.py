@@ -14,19 +14,16 @@ from ambientctl import authz as az
 from ambientctl.analyze.messages import Level, Message
 from ambientctl.analyze.model import (
     GATEWAY_API_CRDS,
-    GATEWAY_NAME_LABEL,
     MeshState,
     WaypointRef,
-    is_programmed,
-    labels,
     name,
     namespace_of,
     pod_service_account,
     ref,
-    traffic_type,
 )
-from ambientctl.constants import INJECTION_LABEL, REVISION_LABEL, USE_WAYPOINT_LABEL
 from ambientctl.dataplane import has_sidecar
+from ambientctl.gateways import is_programmed, traffic_type
+from ambientctl.labels import GATEWAY_NAME_LABEL, INJECTION_LABEL, REVISION_LABEL, USE_WAYPOINT_LABEL, labels_of
 
 WAYPOINT_SA_ANNOTATION = "gateway.istio.io/service-account"
 
@@ -108,7 +105,7 @@ def sidecars_in_ambient_namespace(state: MeshState) -> Iterator[Message]:
     for ns_name, ns in sorted(state.namespaces.items()):
         if not state.in_scope(ns_name) or not state.is_enrolled(ns_name):
             continue
-        ns_labels = labels(ns)
+        ns_labels = labels_of(ns)
         if ns_labels.get(INJECTION_LABEL) == "enabled" or REVISION_LABEL in ns_labels:
             yield _msg(state, Level.Warning, "AMB0003", ns,
                        f"The namespace is enrolled in ambient and also enables sidecar injection: new pods get "
@@ -116,7 +113,7 @@ def sidecars_in_ambient_namespace(state: MeshState) -> Iterator[Message]:
                        f"{INJECTION_LABEL}- {REVISION_LABEL}-`, then restart the pods.")
         # Gateway and waypoint pods run Envoy in a container named istio-proxy too: not sidecars.
         with_sidecars = sorted(name(p) for p in state.live_pods(ns_name)
-                               if has_sidecar(p) and GATEWAY_NAME_LABEL not in labels(p))
+                               if has_sidecar(p) and GATEWAY_NAME_LABEL not in labels_of(p))
         if with_sidecars:
             shown = ", ".join(with_sidecars[:5]) + (" ..." if len(with_sidecars) > 5 else "")
             yield _msg(state, Level.Warning, "AMB0003", ns,
@@ -131,17 +128,17 @@ def sidecars_in_ambient_namespace(state: MeshState) -> Iterator[Message]:
 def _waypoint_users(state: MeshState) -> Iterator[tuple[dict, WaypointRef, str]]:
     """(object carrying use-waypoint, the waypoint it names, traffic kind) for objects in scope."""
     for ns_name, ns in sorted(state.namespaces.items()):
-        if state.in_scope(ns_name) and USE_WAYPOINT_LABEL in labels(ns):
+        if state.in_scope(ns_name) and USE_WAYPOINT_LABEL in labels_of(ns):
             wp = state.waypoint_of_service({"metadata": {"name": "", "namespace": ns_name}})
             if wp:
                 yield ns, wp, "namespace"
     for svc in state.services:
-        if state.in_scope(namespace_of(svc)) and USE_WAYPOINT_LABEL in labels(svc):
+        if state.in_scope(namespace_of(svc)) and USE_WAYPOINT_LABEL in labels_of(svc):
             wp = state.waypoint_of_service(svc)
             if wp:
                 yield svc, wp, "service"
     for pod in state.live_pods():
-        if state.in_scope(namespace_of(pod)) and USE_WAYPOINT_LABEL in labels(pod):
+        if state.in_scope(namespace_of(pod)) and USE_WAYPOINT_LABEL in labels_of(pod):
             wp = state.waypoint_of_pod(pod)
             if wp:
                 yield pod, wp, "workload"
@@ -260,7 +257,7 @@ def waypoint_identity_denied(state: MeshState) -> Iterator[Message]:
 def waypoint_outside_ambient(state: MeshState) -> Iterator[Message]:
     """AMB0010: use-waypoint on a Service whose pods are not in the ambient mesh."""
     for svc in state.services:
-        if not state.in_scope(namespace_of(svc)) or USE_WAYPOINT_LABEL not in labels(svc):
+        if not state.in_scope(namespace_of(svc)) or USE_WAYPOINT_LABEL not in labels_of(svc):
             continue
         if not state.waypoint_of_service(svc):
             continue
@@ -280,7 +277,7 @@ def waypoint_name_taken(state: MeshState) -> Iterator[Message]:
         if not state.in_scope(namespace_of(gw)):
             continue
         svc = state.service(namespace_of(gw), name(gw))
-        if svc is None or labels(svc).get(GATEWAY_NAME_LABEL) == name(gw):
+        if svc is None or labels_of(svc).get(GATEWAY_NAME_LABEL) == name(gw):
             continue
         yield _msg(state, Level.Error, "AMB0011", gw,
                    f"Service {namespace_of(gw)}/{name(gw)} already exists and is not the waypoint's: istiod names "
@@ -300,7 +297,7 @@ def waypoint_shares_account(state: MeshState) -> Iterator[Message]:
             continue
         account = (gw.get("metadata", {}).get("annotations") or {}).get(WAYPOINT_SA_ANNOTATION) or name(gw)
         apps = sorted(name(p) for p in state.live_pods(ns)
-                      if pod_service_account(p) == account and labels(p).get(GATEWAY_NAME_LABEL) != name(gw))
+                      if pod_service_account(p) == account and labels_of(p).get(GATEWAY_NAME_LABEL) != name(gw))
         if not apps:
             continue
         yield _msg(state, Level.Error, "AMB0012", gw,

@@ -17,31 +17,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable
 
-from ambientctl.constants import (
+from ambientctl.gateways import GATEWAY_API_VERSION, GATEWAY_GROUP, is_waypoint, traffic_type
+from ambientctl.labels import (
     AMBIENT_MODE,
     DATAPLANE_MODE_LABEL,
-    GATEWAY_API_VERSION,
+    GATEWAY_NAME_LABEL,
+    NO_WAYPOINT,
     USE_WAYPOINT_LABEL,
-    WAYPOINT_CLASSES,
-    WAYPOINT_FOR_LABEL,
+    USE_WAYPOINT_NAMESPACE_LABEL,
+    labels_of,
 )
 
 if TYPE_CHECKING:
     from ambientctl.kube.client import KubeClient
 
-USE_WAYPOINT_NAMESPACE_LABEL = "istio.io/use-waypoint-namespace"
-GATEWAY_NAME_LABEL = "gateway.networking.k8s.io/gateway-name"
-NO_WAYPOINT = "none"
-DEFAULT_TRAFFIC_TYPE = "service"
 AUTHZ_KIND = "AuthorizationPolicy"
 SECURITY_GROUP = "security.istio.io"
-GATEWAY_GROUP = "gateway.networking.k8s.io"
 GATEWAY_API_CRDS = ("gateways.gateway.networking.k8s.io", "gatewayclasses.gateway.networking.k8s.io",
                     "httproutes.gateway.networking.k8s.io")
-
-
-def labels(obj: dict[str, Any]) -> dict[str, str]:
-    return (obj.get("metadata") or {}).get("labels") or {}
 
 
 def name(obj: dict[str, Any]) -> str:
@@ -73,22 +66,6 @@ def pod_service_account(pod: dict[str, Any]) -> str:
 def is_live(pod: dict[str, Any]) -> bool:
     phase = (pod.get("status") or {}).get("phase")
     return phase not in ("Succeeded", "Failed") and not (pod.get("metadata") or {}).get("deletionTimestamp")
-
-
-def is_waypoint(gateway: dict[str, Any]) -> bool:
-    return (gateway.get("spec") or {}).get("gatewayClassName") in WAYPOINT_CLASSES
-
-
-def traffic_type(gateway: dict[str, Any]) -> str:
-    """What a waypoint handles (istio.io/waypoint-for; istiod's default is `service`)."""
-    return labels(gateway).get(WAYPOINT_FOR_LABEL) or DEFAULT_TRAFFIC_TYPE
-
-
-def is_programmed(gateway: dict[str, Any]) -> bool:
-    for cond in (gateway.get("status") or {}).get("conditions") or []:
-        if cond.get("type") == "Programmed":
-            return cond.get("status") == "True"
-    return False
 
 
 @dataclass(frozen=True)
@@ -161,14 +138,14 @@ class MeshState:
     # ------------------------------------------------------------------ lookups
 
     def namespace_labels(self, namespace: str) -> dict[str, str]:
-        return labels(self.namespaces.get(namespace) or {})
+        return labels_of(self.namespaces.get(namespace) or {})
 
     def is_enrolled(self, namespace: str) -> bool:
         return self.namespace_labels(namespace).get(DATAPLANE_MODE_LABEL) == AMBIENT_MODE
 
     def pod_in_ambient(self, pod: dict[str, Any]) -> bool:
         """Enrolled namespace (or pod label ambient), unless the pod opts out."""
-        mode = labels(pod).get(DATAPLANE_MODE_LABEL)
+        mode = labels_of(pod).get(DATAPLANE_MODE_LABEL)
         if mode:
             return mode == AMBIENT_MODE
         return self.is_enrolled(namespace_of(pod))
@@ -194,25 +171,25 @@ class MeshState:
     def services_of_pod(self, pod: dict[str, Any]) -> list[dict[str, Any]]:
         ns = namespace_of(pod)
         return [s for s in self.services
-                if namespace_of(s) == ns and selector_matches((s.get("spec") or {}).get("selector"), labels(pod))]
+                if namespace_of(s) == ns and selector_matches((s.get("spec") or {}).get("selector"), labels_of(pod))]
 
     def pods_of_service(self, service: dict[str, Any]) -> list[dict[str, Any]]:
         selector = (service.get("spec") or {}).get("selector")
-        return [p for p in self.live_pods(namespace_of(service)) if selector_matches(selector, labels(p))]
+        return [p for p in self.live_pods(namespace_of(service)) if selector_matches(selector, labels_of(p))]
 
     def waypoint_pods(self, gateway: dict[str, Any]) -> list[dict[str, Any]]:
         """The pods istiod runs for a waypoint (labelled with the Gateway's name)."""
-        return [p for p in self.live_pods(namespace_of(gateway)) if labels(p).get(GATEWAY_NAME_LABEL) == name(gateway)]
+        return [p for p in self.live_pods(namespace_of(gateway)) if labels_of(p).get(GATEWAY_NAME_LABEL) == name(gateway)]
 
     # ------------------------------------------------------------------ waypoints
 
     def _use_waypoint(self, obj: dict[str, Any], source: str) -> WaypointRef | None | str:
-        value = labels(obj).get(USE_WAYPOINT_LABEL)
+        value = labels_of(obj).get(USE_WAYPOINT_LABEL)
         if not value:
             return ""  # no opinion: fall back to the namespace
         if value == NO_WAYPOINT:
             return None
-        ns = labels(obj).get(USE_WAYPOINT_NAMESPACE_LABEL) or (namespace_of(obj) or name(obj))
+        ns = labels_of(obj).get(USE_WAYPOINT_NAMESPACE_LABEL) or (namespace_of(obj) or name(obj))
         return WaypointRef(value, ns, source)
 
     def _resolve(self, obj: dict[str, Any]) -> WaypointRef | None:
@@ -242,7 +219,7 @@ class MeshState:
             if wp:
                 found.append((wp, self.gateway(wp.namespace, wp.name), f"Service {name(svc)}"))
         wp = self.waypoint_of_pod(pod)
-        if wp and USE_WAYPOINT_LABEL in labels(pod):
+        if wp and USE_WAYPOINT_LABEL in labels_of(pod):
             found.append((wp, self.gateway(wp.namespace, wp.name), "workload"))
         return found
 
@@ -327,8 +304,8 @@ def pod_from_template(obj: dict[str, Any]) -> dict[str, Any] | None:
 
 def _has_pods_like(state: MeshState, pod: dict[str, Any]) -> bool:
     """A live pod with the same labels already exists (the workload is running in the cluster)."""
-    wanted = labels(pod)
-    return bool(wanted) and any(selector_matches(wanted, labels(p)) for p in state.live_pods(namespace_of(pod)))
+    wanted = labels_of(pod)
+    return bool(wanted) and any(selector_matches(wanted, labels_of(p)) for p in state.live_pods(namespace_of(pod)))
 
 
 def _served(kube: KubeClient, state: MeshState, api_version: str, kind: str,
@@ -426,7 +403,7 @@ def load_referenced_waypoints(kube: KubeClient, state: MeshState) -> None:
         return
     wanted: set[tuple[str, str]] = set()
     for obj in [*state.namespaces.values(), *state.services, *state.pods]:
-        if USE_WAYPOINT_LABEL in labels(obj):
+        if USE_WAYPOINT_LABEL in labels_of(obj):
             wp = state._resolve(obj)
             if wp and state.gateway(*wp.key) is None:
                 wanted.add(wp.key)

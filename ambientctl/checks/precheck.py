@@ -11,10 +11,9 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from ambientctl.checks import Check, CheckResult
-from ambientctl.constants import AMBIENT_MODE, DATAPLANE_MODE_LABEL, INJECTION_LABEL, REVISION_LABEL
-from ambientctl.ownership import REVISION_LABEL as OWNER_REVISION_LABEL
-from ambientctl.ownership import is_owned
-from ambientctl.versions import GATEWAY_API_VERSION, ISTIO_VERSION, MAX_KUBERNETES_MINOR, MIN_KUBERNETES_MINOR
+from ambientctl.labels import AMBIENT_MODE, DATAPLANE_MODE_LABEL, INJECTION_LABEL, REVISION_LABEL
+from ambientctl.ownership import OWNER_REVISION_LABEL, is_owned
+from ambientctl.versions import GATEWAY_API_RELEASE, ISTIO_VERSION, MAX_KUBERNETES_MINOR, MIN_KUBERNETES_MINOR
 
 if TYPE_CHECKING:
     from ambientctl.kube.client import KubeClient
@@ -23,7 +22,7 @@ GATEWAY_CRD = "gateways.gateway.networking.k8s.io"
 GATEWAY_BUNDLE_ANNOTATION = "gateway.networking.k8s.io/bundle-version"
 GATEWAY_INSTALL_COMMAND = (
     "kubectl apply -f https://github.com/kubernetes-sigs/gateway-api/releases/download/"
-    f"{GATEWAY_API_VERSION}/standard-install.yaml"
+    f"{GATEWAY_API_RELEASE}/standard-install.yaml"
 )
 INSTALL_VERBS = ("create", "patch", "delete")
 
@@ -82,9 +81,9 @@ def gateway_api_result(crd: dict[str, Any] | None) -> CheckResult:
             f"install them: {GATEWAY_INSTALL_COMMAND}",
         )
     bundle = (crd.get("metadata", {}).get("annotations") or {}).get(GATEWAY_BUNDLE_ANNOTATION, "")
-    if bundle and _version_tuple(bundle) < _version_tuple(GATEWAY_API_VERSION):
+    if bundle and _version_tuple(bundle) < _version_tuple(GATEWAY_API_RELEASE):
         return CheckResult.warn(
-            f"Gateway API {bundle} is older than {GATEWAY_API_VERSION}, the version Istio {ISTIO_VERSION} is tested with",
+            f"Gateway API {bundle} is older than {GATEWAY_API_RELEASE}, the version Istio {ISTIO_VERSION} is tested with",
             f"upgrade them: {GATEWAY_INSTALL_COMMAND}",
         )
     return CheckResult.ok(f"Gateway API CRDs installed ({bundle or 'version unknown'})")

@@ -83,10 +83,10 @@ def _require_patch_namespaces(cli: CliContext) -> None:
 
 def _validate_names(namespaces: List[str]) -> None:
     """Check every name before changing any namespace (they also go into API paths)."""
-    from ambientctl.context import validate_namespace_name
+    from ambientctl.names import validate_namespace
 
     for name in namespaces:
-        validate_namespace_name(name, "namespace argument")
+        validate_namespace(name, "namespace argument")
 
 
 def register(root: typer.Typer) -> None:

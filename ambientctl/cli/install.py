@@ -81,7 +81,8 @@ def install(
       ambientctl install --set profile=ambient --set tag=1.31.1 --diff
       ambientctl install -f my-overlay.yaml --dry-run
     """
-    from ambientctl.install import InstallOptions, Installer, InstallProgress, install_summary, parse_duration
+    from ambientctl.durations import parse_duration
+    from ambientctl.install import InstallOptions, Installer, InstallProgress, install_summary
     from ambientctl.versions import ISTIO_VERSION
 
     cli = cli_context(ctx)
@@ -89,7 +90,7 @@ def install(
         force_conflicts=force_conflicts,
         dry_run=dry_run or diff,
         skip_wait=skip_wait,
-        readiness_timeout=parse_duration(readiness_timeout),
+        readiness_timeout=parse_duration(readiness_timeout, "--readiness-timeout"),
         lock_timeout=parse_duration(lock_timeout, "--lock-timeout"),
     )
     rendered = _render(cli, filenames, set_values, revision)

@@ -12,17 +12,19 @@ import typer
 from ambientctl import metrics as mx
 from ambientctl.cli.common import cli_context
 from ambientctl.context import CliContext
+from ambientctl.durations import parse_duration
 from ambientctl.errors import UsageError
 from ambientctl.output import OutputFormat, format_table, print_records, write_stdout
 
 DEFAULT_WAYPOINT = "waypoint"
+MIN_INTERVAL_SECONDS = 0.2
 
 
 def metrics(
     ctx: typer.Context,
     name: str = typer.Argument(DEFAULT_WAYPOINT, help="The waypoint (Gateway) name."),
-    watch: bool = typer.Option(False, "--watch", "-w", help="Refresh every --interval seconds."),
-    interval: float = typer.Option(2.0, "--interval", min=0.2, help="Seconds between refreshes with --watch."),
+    watch: bool = typer.Option(False, "--watch", "-w", help="Refresh every --interval."),
+    interval_text: str = typer.Option("2s", "--interval", help="Time between refreshes with --watch (e.g. 2s, 500ms; at least 200ms)."),
     count: int = typer.Option(0, "--count", min=0, help="With --watch: stop after this many refreshes (0: never)."),
     output: OutputFormat = typer.Option(OutputFormat.table, "--output", "-o", help="Output format."),
 ) -> None:
@@ -40,6 +42,7 @@ def metrics(
       ambientctl x metrics productpage -o json
     """
     cli = cli_context(ctx)
+    interval = parse_duration(interval_text, "--interval", minimum=MIN_INTERVAL_SECONDS)
     if count and not watch:
         raise UsageError("--count needs --watch", "add --watch, or drop --count")
     namespace = cli.namespace

@@ -132,7 +132,7 @@ def _target_pod(cli: CliContext, ref: Optional[str], node: Optional[str]) -> tup
 
 def _is_proxy(pod: dict[str, Any]) -> bool:
     """ztunnel (label app=ztunnel, as istioctl checks) or an Envoy (an istio-proxy container)."""
-    from ambientctl.constants import SIDECAR_CONTAINER
+    from ambientctl.labels import SIDECAR_CONTAINER
 
     labels = pod["metadata"].get("labels") or {}
     if "app" in labels:

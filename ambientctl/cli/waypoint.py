@@ -7,9 +7,11 @@ from typing import TYPE_CHECKING, List, Optional
 import typer
 
 from ambientctl.cli.common import cli_context
-from ambientctl.constants import USE_WAYPOINT_LABEL, WAYPOINT_CLASS
 from ambientctl.context import CliContext
+from ambientctl.durations import parse_duration
 from ambientctl.errors import KubeTimeoutError, NotFoundError, UsageError
+from ambientctl.gateways import WAYPOINT_CLASS
+from ambientctl.labels import USE_WAYPOINT_LABEL
 from ambientctl.output import OutputFormat, check_line, print_records, write_stdout
 
 if TYPE_CHECKING:
@@ -98,8 +100,8 @@ def apply(
     cli = cli_context(ctx)
     spec = _spec(cli, name=name, traffic_type=traffic_type, revision=revision, gateway_class=gateway_class,
                  service_account=service_account, namespace=None)
-    timeout = wp.parse_duration(waypoint_timeout)
-    namespace = wp.validate_namespace(cli.namespace)
+    timeout = parse_duration(waypoint_timeout, "--waypoint-timeout")
+    namespace = cli.namespace  # validated by CliContext
     spec = wp.WaypointSpec(spec.name, namespace, spec.traffic_type, spec.revision, spec.gateway_class,
                            spec.service_account)
     kube = cli.kube
@@ -198,7 +200,7 @@ def status(
     from ambientctl import waypoint as wp
 
     cli = cli_context(ctx)
-    timeout = wp.parse_duration(waypoint_timeout)
+    timeout = parse_duration(waypoint_timeout, "--waypoint-timeout")
     if name and all_namespaces:
         raise UsageError("a waypoint name cannot be combined with --all-namespaces", "drop one of them")
     if name is not None:
@@ -279,9 +281,9 @@ def delete(
 def _validate_gateway_name(name: str) -> None:
     """A Gateway name (DNS-1123 subdomain), checked before any request (names go into API paths)."""
     from ambientctl.errors import InvalidInputError
-    from ambientctl.waypoint import _DNS_SUBDOMAIN
+    from ambientctl.names import is_dns_subdomain
 
-    if len(name) > 253 or not _DNS_SUBDOMAIN.match(name):
+    if not is_dns_subdomain(name):
         shown = name if len(name) <= 80 else name[:80] + "..."
         raise InvalidInputError(f"invalid waypoint name {shown!r}: use lowercase letters, digits, '-' and '.'",
                                 "list the waypoints with `ambientctl waypoint list`")

@@ -8,11 +8,11 @@ order) < -i namespace < --set flags (in order) < `revision` argument.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from ambientctl.errors import InvalidInputError
+from ambientctl.names import is_dns_label
 from ambientctl.render.profiles import BASE_PROFILE, list_profiles, load_profile
 
 __all__ = [
@@ -36,7 +36,6 @@ COMPONENT_TITLES = {
     "EgressGateways": "Egress gateways",
 }
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
 @dataclass
@@ -142,13 +141,13 @@ def _check_config(config: dict[str, Any]) -> str | None:
     spec = config["spec"]
     revision = spec.get("revision")
     revision = None if revision in (None, "", "default") else str(revision)
-    if revision is not None and not _DNS_LABEL.match(revision):
+    if revision is not None and not is_dns_label(revision):
         raise InvalidInputError(
             f"invalid revision {revision!r}",
             "use lower-case letters, digits and '-' (at most 63), e.g. canary or 1-31-0",
         )
     namespace = istio_namespace_of(config)
-    if not _DNS_LABEL.match(namespace):
+    if not is_dns_label(namespace):
         raise InvalidInputError(f"invalid Istio namespace {namespace!r}", "use a valid namespace name, e.g. istio-system")
     for key in ("hub", "tag"):
         value = spec.get(key)

@@ -17,6 +17,7 @@ import yaml
 
 from ambientctl.errors import InvalidInputError
 from ambientctl.kube.resources import sort_for_apply
+from ambientctl.names import is_dns_label
 from ambientctl.ownership import is_shared_object, owner_labels
 from ambientctl.versions import ISTIO_VERSION
 
@@ -431,7 +432,7 @@ def _render_gateways(name: str, spec: dict[str, Any], ctx: dict[str, Any]) -> tu
         if not isinstance(gateway, dict) or gateway.get("enabled") is not True:
             continue
         gw_name = go_string(gateway.get("name") or "")
-        if not gw_name or not _is_dns_name(gw_name):
+        if not gw_name or not is_dns_label(gw_name):
             raise InvalidInputError(
                 f"spec.components.{key}[{index}] needs a valid name (got {gw_name!r})",
                 f"e.g. --set components.{key}[{index}].name={default_name}",
@@ -472,12 +473,6 @@ def _gateway_labels(
     labels.update({str(k): go_string(v) for k, v in (values.get("labels") or {}).items()})
     labels.update({str(k): go_string(v) for k, v in label.items()})
     return labels
-
-
-def _is_dns_name(name: str) -> bool:
-    from ambientctl.render import _DNS_LABEL
-
-    return bool(_DNS_LABEL.match(name))
 
 
 def _apply_k8s_settings(

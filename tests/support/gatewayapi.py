@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 import yaml
 
-from ambientctl.versions import GATEWAY_API_VERSION
+from ambientctl.versions import GATEWAY_API_RELEASE
 
 MODULE = "sigs.k8s.io/gateway-api"
 STANDARD_CRDS = Path("config/crd/standard")
@@ -35,13 +35,13 @@ CRD_FILES = {"Gateway": "gateway.networking.k8s.io_gateways.yaml"}
 def _go() -> str:
     go = shutil.which("go") or ("/usr/local/go/bin/go" if os.path.exists("/usr/local/go/bin/go") else None)
     if not go:
-        pytest.fail(f"cannot locate the Gateway API {GATEWAY_API_VERSION} CRDs: the `go` tool is not installed "
-                    f"(needed to fetch {MODULE}@{GATEWAY_API_VERSION})", pytrace=False)
+        pytest.fail(f"cannot locate the Gateway API {GATEWAY_API_RELEASE} CRDs: the `go` tool is not installed "
+                    f"(needed to fetch {MODULE}@{GATEWAY_API_RELEASE})", pytrace=False)
     return go
 
 
 @functools.lru_cache(maxsize=None)
-def module_dir(version: str = GATEWAY_API_VERSION) -> Path:
+def module_dir(version: str = GATEWAY_API_RELEASE) -> Path:
     """The unpacked `sigs.k8s.io/gateway-api@version` module: from the cache, else downloaded."""
     go = _go()
     cache = subprocess.run([go, "env", "GOMODCACHE"], capture_output=True, text=True, check=False).stdout.strip()
@@ -66,7 +66,7 @@ def module_dir(version: str = GATEWAY_API_VERSION) -> Path:
 
 
 @functools.lru_cache(maxsize=None)
-def crd(kind: str = "Gateway", version: str = GATEWAY_API_VERSION) -> dict[str, Any]:
+def crd(kind: str = "Gateway", version: str = GATEWAY_API_RELEASE) -> dict[str, Any]:
     path = module_dir(version) / STANDARD_CRDS / CRD_FILES[kind]
     data = yaml.safe_load(path.read_text())
     assert data["spec"]["names"]["kind"] == kind, path

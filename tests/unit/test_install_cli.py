@@ -29,7 +29,7 @@ def test_bad_readiness_timeout_is_invalid_input_before_any_cluster_access():
     result = invoke("-c", "/nonexistent/kubeconfig", "install", "--set", "profile=ambient", "--readiness-timeout", "soon")
     assert result.exit_code == 11
     assert result.stderr == ("Error: invalid duration 'soon' for --readiness-timeout; "
-                             "use seconds or a duration such as 90s, 5m or 1m30s\n")
+                             "use seconds or a duration such as 90s, 1m30s, .5s or 300ms (units ns, us, ms, s, m, h)\n")
 
 
 def test_unknown_profile_is_invalid_input():

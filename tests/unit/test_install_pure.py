@@ -24,7 +24,6 @@ from ambientctl.install import (
     normalize_for_diff,
     object_diff,
     object_key,
-    parse_duration,
     prune_kinds,
     prune_set,
 )
@@ -223,18 +222,6 @@ def test_lock_with_garbage_timestamps_is_stale():
 )
 def test_confirmation_decision(skip, changes_nothing, tty, expected):
     assert confirmation_decision(skip, changes_nothing, tty) is expected
-
-
-@pytest.mark.parametrize(("text", "seconds"), [("300", 300), ("90s", 90), ("5m", 300), ("1m30s", 90),
-                                               ("1h", 3600), ("500ms", 0.5), ("2.5s", 2.5)])
-def test_parse_duration(text, seconds):
-    assert parse_duration(text) == pytest.approx(seconds)
-
-
-@pytest.mark.parametrize("text", ["", "5 minutes", "-1s", "m5", "5x"])
-def test_parse_duration_rejects(text):
-    with pytest.raises(InvalidInputError, match="--readiness-timeout"):
-        parse_duration(text)
 
 
 # ------------------------------------------------------------------ uninstall selection

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ambientctl import waypoint as wp
-from ambientctl.errors import ExitCode, InvalidInputError
+from ambientctl.errors import ExitCode
 from tests.support.cli import invoke
 
 
@@ -77,19 +77,6 @@ def test_istio_mesh_warning_names_the_current_class():
     assert spec.gateway_class == "istio-mesh"
     assert len(warnings) == 1 and "istio-waypoint" in warnings[0]
     assert wp.make_spec(gateway_class="custom")[1] == []
-
-
-@pytest.mark.parametrize("text,seconds", [
-    ("90s", 90), ("2m", 120), ("1m30s", 90), ("500ms", 0.5), ("1h", 3600), ("5", 5), ("2.5s", 2.5), ("1.5m", 90),
-])
-def test_parse_duration(text, seconds):
-    assert wp.parse_duration(text) == pytest.approx(seconds)
-
-
-@pytest.mark.parametrize("text", ["", "abc", "10x", "s", "1m 30s", "-5s", "0s", "0"])
-def test_parse_duration_rejects(text):
-    with pytest.raises(InvalidInputError):
-        wp.parse_duration(text)
 
 
 def test_bad_waypoint_timeout_fails_before_any_cluster_access(tmp_path):

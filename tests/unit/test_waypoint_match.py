@@ -7,6 +7,7 @@ import json
 import pytest
 
 from ambientctl import waypoint as wp
+from ambientctl.gateways import is_programmed, is_waypoint
 from ambientctl.ownership import ADDED_LABELS_ANNOTATION
 
 
@@ -162,12 +163,12 @@ def test_api_server_default_status_means_no_controller():
         gw = gateway("w", conditions=conditions)
         assert wp.untouched_by_controller(gw)
         assert wp.not_programmed_reasons(gw) == [wp.NO_CONTROLLER]
-        assert not wp.is_programmed(gw)
+        assert not is_programmed(gw)
 
 
 def test_programmed_needs_current_generation():
-    assert wp.is_programmed(gateway("w", conditions=PROGRAMMED))
-    assert not wp.is_programmed(gateway("w", conditions=PROGRAMMED, generation=2))
+    assert is_programmed(gateway("w", conditions=PROGRAMMED))
+    assert not is_programmed(gateway("w", conditions=PROGRAMMED, generation=2))
     reasons = wp.not_programmed_reasons(gateway("w", conditions=PROGRAMMED, generation=2))
     assert "older generation" in reasons[0]
 
@@ -198,16 +199,6 @@ def test_status_rows_one_per_condition_or_no_controller():
     assert rows[2]["message"] == "Deployment waypoint not ready"
 
 
-def test_is_waypoint_by_class_or_our_component_label():
-    assert wp.is_waypoint(gateway("a"))
-    assert wp.is_waypoint(gateway("a", klass="istio-mesh"))
-    assert not wp.is_waypoint(gateway("a", klass="istio"))
-    ours = gateway("a", klass="custom", labels={"ambientctl.dev/managed-by": "ambientctl",
-                                               "ambientctl.dev/component": "waypoint"})
-    assert wp.is_waypoint(ours)
-    assert not wp.is_waypoint(gateway("a", klass="custom", labels={"ambientctl.dev/component": "waypoint"}))
-
-
 def test_owned_manifest_adds_owner_labels_to_the_generated_gateway():
     spec, _ = wp.make_spec(namespace="default", revision="canary")
     owned = wp.owned_gateway_manifest(spec)
@@ -215,7 +206,7 @@ def test_owned_manifest_adds_owner_labels_to_the_generated_gateway():
     assert owned["spec"] == plain["spec"]
     assert owned["metadata"]["labels"]["ambientctl.dev/managed-by"] == "ambientctl"
     assert owned["metadata"]["labels"]["istio.io/rev"] == "canary"
-    assert wp.is_waypoint(owned)
+    assert is_waypoint(owned)
 
 
 def applied_gateway(labels, annotations=None, owned_labels=None, owned_listener='k:{"name":"mesh"}'):
