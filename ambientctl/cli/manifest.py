@@ -155,7 +155,7 @@ def diff(
 
 
 def _subtree(config: dict[str, Any], path: str) -> Any:
-    from ambientctl.render.setflags import Key, get_path, parse_path
+    from ambientctl.render.tree import Key, get_path, parse_path
 
     segments = parse_path(path)
     if segments and isinstance(segments[0], Key) and segments[0].name not in config and "spec" in config:

@@ -8,11 +8,17 @@ order) < -i namespace < --set flags (in order) < `revision` argument.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from ambientctl.errors import InvalidInputError
 from ambientctl.names import is_dns_label
+from ambientctl.render.components import (
+    COMPONENT_ORDER,
+    COMPONENT_TITLES,
+    Component,
+    Rendered,
+    istio_namespace_of,
+)
 from ambientctl.render.profiles import BASE_PROFILE, list_profiles, load_profile
 
 __all__ = [
@@ -22,47 +28,10 @@ __all__ = [
     "Rendered",
     "render",
     "build_config",
+    "istio_namespace_of",
     "list_profiles",
     "load_profile",
 ]
-
-COMPONENT_ORDER = ("Base", "Pilot", "Cni", "Ztunnel", "IngressGateways", "EgressGateways")
-COMPONENT_TITLES = {
-    "Base": "Istio core",
-    "Pilot": "Istiod",
-    "Cni": "CNI",
-    "Ztunnel": "Ztunnel",
-    "IngressGateways": "Ingress gateways",
-    "EgressGateways": "Egress gateways",
-}
-
-
-
-@dataclass
-class Component:
-    """One Istio component's rendered objects, all carrying ambientctl's owner labels."""
-
-    name: str
-    namespace: str
-    objects: list[dict[str, Any]] = field(default_factory=list)
-
-
-@dataclass
-class Rendered:
-    """What `render` produced: the merged config and the enabled components in install order."""
-
-    profile: str
-    revision: str | None
-    config: dict[str, Any]
-    components: list[Component]
-
-    def all_objects(self) -> list[dict[str, Any]]:
-        """Every object of every component, components in COMPONENT_ORDER."""
-        return [obj for component in self.components for obj in component.objects]
-
-    def component(self, name: str) -> Component | None:
-        return next((c for c in self.components if c.name == name), None)
-
 
 def render(
     profile: str | None = None,
@@ -105,8 +74,9 @@ def build_config(
     one (the last `--set` wins, then the last file). `istio_namespace` (the -i
     flag) sets values.global.istioNamespace.
     """
-    from ambientctl.render.overlay import deep_merge, load_overlay
-    from ambientctl.render.setflags import Key, apply_sets, parse_set
+    from ambientctl.render.overlay import load_overlay
+    from ambientctl.render.setflags import apply_sets, parse_set
+    from ambientctl.render.tree import Key, deep_merge
 
     overlays = [load_overlay(path) for path in files]
     flags = [parse_set(text) for text in set_values]
@@ -125,7 +95,7 @@ def build_config(
 
 
 def _choose_profile(profile: str | None, overlays: list[dict[str, Any]], flags: list[Any]) -> str:
-    from ambientctl.render.setflags import Key
+    from ambientctl.render.tree import Key
 
     from_set = [f.value for f in flags if f.path == [Key("profile")]]
     from_files = [o["spec"]["profile"] for o in overlays if o.get("spec", {}).get("profile")]
@@ -154,10 +124,3 @@ def _check_config(config: dict[str, Any]) -> str | None:
         if not isinstance(value, (str, int, float)) or isinstance(value, bool) or not str(value).strip():
             raise InvalidInputError(f"invalid {key} {value!r}", f"set a non-empty {key}, e.g. --set {key}=...")
     return revision
-
-
-def istio_namespace_of(config: dict[str, Any]) -> str:
-    """spec.namespace if set, else values.global.istioNamespace, else istio-system."""
-    spec = config.get("spec", {})
-    glob = ((spec.get("values") or {}).get("global") or {})
-    return str(spec.get("namespace") or glob.get("istioNamespace") or "istio-system")

@@ -19,6 +19,8 @@ from ambientctl.errors import InvalidInputError
 from ambientctl.kube.resources import sort_for_apply
 from ambientctl.names import is_dns_label
 from ambientctl.ownership import is_shared_object, owner_labels
+from ambientctl.render.components import COMPONENT_ORDER, Component, istio_namespace_of
+from ambientctl.render.tree import deep_merge
 from ambientctl.versions import ISTIO_VERSION
 
 TEMPLATE_SUFFIX = ".yaml.j2"
@@ -231,8 +233,6 @@ def _image_for(spec: dict[str, Any], component: dict[str, Any], values_key: str 
 
 def mesh_config(spec: dict[str, Any], namespace: str, rev_suffix: str) -> dict[str, Any]:
     """The mesh config istiod reads: Istio's computed defaults under the user's spec.meshConfig."""
-    from ambientctl.render.overlay import deep_merge
-
     glob = spec["values"].get("global") or {}
     defaults: dict[str, Any] = {
         "rootNamespace": namespace,
@@ -324,8 +324,6 @@ def _pretty_json(value: Any) -> str:
 
 
 def base_context(config: dict[str, Any], revision: str | None) -> dict[str, Any]:
-    from ambientctl.render import istio_namespace_of
-
     spec = config["spec"]
     if not isinstance(spec.get("values"), dict):
         raise InvalidInputError("spec.values must be a map", "fix the -f file or --set flags")
@@ -368,8 +366,6 @@ def base_context(config: dict[str, Any], revision: str | None) -> dict[str, Any]
 
 def render_components(config: dict[str, Any], revision: str | None) -> list[Any]:
     """Every enabled component, in COMPONENT_ORDER."""
-    from ambientctl.render import COMPONENT_ORDER, Component
-
     ctx = base_context(config, revision)
     spec = config["spec"]
     out: list[Component] = []
@@ -416,8 +412,6 @@ def render_components(config: dict[str, Any], revision: str | None) -> list[Any]
 
 
 def _render_gateways(name: str, spec: dict[str, Any], ctx: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
-    from ambientctl.render.overlay import deep_merge
-
     key = GATEWAY_KEYS[name]
     gateways = (spec.get("components") or {}).get(key) or []
     if not isinstance(gateways, list):
@@ -490,8 +484,6 @@ def _apply_k8s_settings(
         if "replicaCount" in k8s and kind == "Deployment":
             obj["spec"]["replicas"] = k8s["replicaCount"]
         if "resources" in k8s:  # merged into the chart's requests/limits, as istioctl does
-            from ambientctl.render.overlay import deep_merge
-
             container["resources"] = deep_merge(container.get("resources") or {}, k8s["resources"] or {})
         if "env" in k8s:
             container.setdefault("env", []).extend(k8s["env"] or [])

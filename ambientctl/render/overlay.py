@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import copy
 import os
 from typing import Any
 
 import yaml
 
 from ambientctl.errors import InvalidInputError
-from ambientctl.render.setflags import validate_spec
+from ambientctl.render.schema import validate_spec
 
 MAX_OVERLAY_BYTES = 10 * 1024 * 1024
 # A document may expand to at most this many YAML nodes once aliases are followed:
@@ -19,16 +18,6 @@ MAX_EXPANDED_NODES = 200_000
 MAX_DEPTH = 100
 IOP_API_VERSIONS = ("install.istio.io/v1alpha1",)
 IOP_KIND = "IstioOperator"
-
-
-def deep_merge(base: Any, overlay: Any) -> Any:
-    """A new tree: maps merged key by key, everything else (lists too) replaced, as istioctl merges."""
-    if isinstance(base, dict) and isinstance(overlay, dict):
-        merged = {key: copy.deepcopy(value) for key, value in base.items()}
-        for key, value in overlay.items():
-            merged[key] = deep_merge(base[key], value) if key in base else copy.deepcopy(value)
-        return merged
-    return copy.deepcopy(overlay)
 
 
 def check_alias_expansion(text: str, source: str, limit: int = MAX_EXPANDED_NODES) -> None:

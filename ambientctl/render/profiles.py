@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from ambientctl.errors import InvalidInputError
+from ambientctl.render.tree import deep_merge
 from ambientctl.versions import ISTIO_HUB, ISTIO_VERSION
 
 BASE_PROFILE = "default"
@@ -30,7 +31,8 @@ def list_profiles() -> list[str]:
 
 
 @lru_cache(maxsize=None)
-def _read_profile(name: str) -> dict[str, Any]:
+def read_profile(name: str) -> dict[str, Any]:
+    """One profile file as written (not merged over the default profile); cached."""
     if name not in list_profiles():
         raise InvalidInputError(
             f"unknown profile {name!r}",
@@ -44,10 +46,8 @@ def _read_profile(name: str) -> dict[str, Any]:
 
 def load_profile(name: str) -> dict[str, Any]:
     """The profile merged over the default profile, with hub/tag filled in: what `profile dump` shows."""
-    from ambientctl.render.overlay import deep_merge
-
-    base = _read_profile(BASE_PROFILE)
-    merged = copy.deepcopy(base) if name == BASE_PROFILE else deep_merge(base, _read_profile(name))
+    base = read_profile(BASE_PROFILE)
+    merged = copy.deepcopy(base) if name == BASE_PROFILE else deep_merge(base, read_profile(name))
     spec = merged.setdefault("spec", {})
     spec.setdefault("hub", ISTIO_HUB)
     spec.setdefault("tag", ISTIO_VERSION)

@@ -16,11 +16,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ambientctl import configdump
+from ambientctl.proxy import decode, documents, identities, model, shapes
 from ambientctl.errors import AmbientctlError
-from ambientctl.printers import secret as secret_printer
-from ambientctl.printers import ztunnel as zt_printer
-from ambientctl.render.overlay import deep_merge, parse_overlay
+from ambientctl.proxy.printers import secret as secret_printer
+from ambientctl.proxy.printers import ztunnel as zt_printer
+from ambientctl.render.overlay import parse_overlay
+from ambientctl.render.tree import deep_merge
 
 NOW = dt.datetime(2026, 9, 1, tzinfo=dt.timezone.utc)
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -84,19 +85,19 @@ def test_deep_merge_never_raises_nor_mutates(base: object, overlay: object) -> N
 
 def _exercise_dump(data: bytes) -> None:
     """Everything `pc secret` and `zc` do with a dump, without a cluster."""
-    dump = configdump.parse(data, "fuzz.json")
-    configdump.decode_all(dump)
-    identities = configdump.select(dump, None)
+    dump = shapes.parse(data, "fuzz.json")
+    decode.decode_all(dump)
+    identities = identities.select(dump, None)
     secret_printer.format_short(identities, NOW)
     secret_printer.format_detail(identities, NOW)
-    json.dumps(configdump.secrets_document(identities))
+    json.dumps(documents.secrets_document(identities))
     if dump.is_ztunnel:
         zt_printer.format_workloads(dump, zt_printer.WorkloadFilter())
         zt_printer.format_services(dump)
         zt_printer.format_policies(dump)
         zt_printer.format_connections(dump, zt_printer.ConnectionFilter())
         zt_printer.format_all(dump, identities, NOW, with_headers=True)
-        json.dumps(configdump.ztunnel_certificates_document(identities))
+        json.dumps(documents.ztunnel_certificates_document(identities))
 
 
 @SETTINGS
@@ -128,7 +129,7 @@ envoy_secret = st.fixed_dictionaries({}, optional={"name": trees, "secret": tree
 @given(st.lists(st.one_of(certificate, trees), max_size=4), st.lists(envoy_secret, max_size=3))
 def test_near_miss_dumps_only_raise_typed_errors(certificates: list, secrets: list) -> None:
     ztunnel = {"certificates": certificates, "workloads": [{"name": 1, "workloadIps": [None]}]}
-    envoy = {"configs": [{"@type": configdump.ENVOY_SECRETS_TYPE, "dynamic_active_secrets": secrets}]}
+    envoy = {"configs": [{"@type": model.ENVOY_SECRETS_TYPE, "dynamic_active_secrets": secrets}]}
     for doc in (ztunnel, envoy):
         try:
             _exercise_dump(json.dumps(doc).encode())

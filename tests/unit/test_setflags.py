@@ -10,18 +10,8 @@ from hypothesis import strategies as st
 
 from ambientctl.errors import InvalidInputError
 from ambientctl.render import build_config
-from ambientctl.render.overlay import deep_merge
-from ambientctl.render.setflags import (
-    Index,
-    Key,
-    Select,
-    format_path,
-    get_path,
-    parse_path,
-    parse_set,
-    parse_value,
-    set_path,
-)
+from ambientctl.render.setflags import parse_set, parse_value
+from ambientctl.render.tree import Index, Key, Select, deep_merge, format_path, get_path, parse_path, set_path
 
 # (--set text, path read back in the merged spec, expected value)
 VALID = [
