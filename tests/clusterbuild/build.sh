@@ -14,6 +14,10 @@ shift || true
 components=("$@")
 [ ${#components[@]} -eq 0 ] && components=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
 mkdir -p "$bin_dir"
+# One build at a time: a test session and `make demo` may start together, and two
+# go builds writing the same output would race and double the time.
+exec 9>"$bin_dir/.build.lock"
+flock 9
 export GOTOOLCHAIN=local GOFLAGS="-mod=readonly -buildvcs=false" CGO_ENABLED=0
 minor="${K8S_VERSION#v1.}"; minor="${minor%%.*}"
 k8s_ldflags="-s -w"
