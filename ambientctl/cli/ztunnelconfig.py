@@ -6,9 +6,21 @@ from typing import Callable, Optional
 
 import typer
 
+from ambientctl.cli.aliases import AliasedGroup, alias_group
 from ambientctl.cli.common import cli_context
-from ambientctl.cli.proxyconfig import AliasedGroup, LoadedDump, alias_group, load_dump, now_utc, print_certificates
+from ambientctl.cli.options import (
+    DEFAULT_PROXY_ADMIN_PORT,
+    FileOption,
+    IdentityOption,
+    NodeOption,
+    PodRefArgument,
+    ProxyAdminPortOption,
+    load_dump,
+    output_option,
+)
 from ambientctl.errors import UsageError
+from ambientctl.proxy.target import LoadedDump
+
 
 class ZtunnelConfigGroup(AliasedGroup):
     aliases = {"workloads": "workload", "w": "workload", "services": "service", "svc": "service", "s": "service",
@@ -31,18 +43,15 @@ class ZcFormat(str, Enum):
     yaml = "yaml"
 
 
-_POD_HELP = ("ztunnel pod: ds/ztunnel (default, in -n or the Istio namespace), pod/NAME, NAME[.NAMESPACE]; "
-             "a plain workload pod means the ztunnel on its node.")
-_NODE_HELP = "Read the ztunnel on this node."
-_FILE_HELP = "Read a saved /config_dump instead of a pod ('-' for stdin); no cluster."
 _OUTPUT_HELP = "short (istioctl's table), json or yaml."
 
 
-def _load(ctx: typer.Context, pod_ref: Optional[str], node: Optional[str], file: Optional[str]) -> LoadedDump:
-    from ambientctl import configdump
+def _load(ctx: typer.Context, pod_ref: Optional[str], node: Optional[str], file: Optional[str],
+          admin_port: int) -> LoadedDump:
+    from ambientctl.proxy.model import require_ztunnel
 
-    loaded = load_dump(cli_context(ctx), pod_ref, node, file)
-    configdump.require_ztunnel(loaded.dump, loaded.source)
+    loaded = load_dump(cli_context(ctx), pod_ref, node, file, admin_port)
+    require_ztunnel(loaded.dump, loaded.source)
     return loaded
 
 
@@ -58,10 +67,11 @@ def _emit(fmt: ZcFormat, document: object, table: Callable[[], str]) -> None:
 @app.command("workload")
 def workload(
     ctx: typer.Context,
-    pod_ref: Optional[str] = typer.Argument(None, metavar="[POD_REF]", help=_POD_HELP),
-    node: Optional[str] = typer.Option(None, "--node", help=_NODE_HELP),
-    file: Optional[str] = typer.Option(None, "--file", "-f", help=_FILE_HELP),
-    output: ZcFormat = typer.Option(ZcFormat.short, "--output", "-o", help=_OUTPUT_HELP),
+    pod_ref: PodRefArgument = None,
+    node: NodeOption = None,
+    file: FileOption = None,
+    output: ZcFormat = output_option(ZcFormat.short, _OUTPUT_HELP),
+    admin_port: ProxyAdminPortOption = DEFAULT_PROXY_ADMIN_PORT,
     workload_namespace: str = typer.Option("", "--workload-namespace", help="Only workloads in this namespace."),
     workload_node: str = typer.Option("", "--workload-node", help="Only workloads on this node."),
     address: str = typer.Option("", "--address", help="Only the workload with this IP address."),
@@ -74,9 +84,9 @@ def workload(
       ambientctl zc workload --workload-namespace default --workload-node ambient-worker
       ambientctl zc workload --file config_dump.json --address 10.244.1.5 -o json
     """
-    from ambientctl.printers import ztunnel as zp
+    from ambientctl.proxy.printers import ztunnel as zp
 
-    loaded = _load(ctx, pod_ref, node, file)
+    loaded = _load(ctx, pod_ref, node, file, admin_port)
     flt = zp.WorkloadFilter(namespace=workload_namespace, node=workload_node, address=address,
                             name=_target_pod_name(ctx, pod_ref, loaded))
     _emit(output, zp.select_workloads(loaded.dump, flt), lambda: zp.format_workloads(loaded.dump, flt))
@@ -95,16 +105,17 @@ def _target_pod_name(ctx: typer.Context, pod_ref: Optional[str], loaded: LoadedD
 @app.command("service")
 def service(
     ctx: typer.Context,
-    pod_ref: Optional[str] = typer.Argument(None, metavar="[POD_REF]", help=_POD_HELP),
-    node: Optional[str] = typer.Option(None, "--node", help=_NODE_HELP),
-    file: Optional[str] = typer.Option(None, "--file", "-f", help=_FILE_HELP),
-    output: ZcFormat = typer.Option(ZcFormat.short, "--output", "-o", help=_OUTPUT_HELP),
+    pod_ref: PodRefArgument = None,
+    node: NodeOption = None,
+    file: FileOption = None,
+    output: ZcFormat = output_option(ZcFormat.short, _OUTPUT_HELP),
+    admin_port: ProxyAdminPortOption = DEFAULT_PROXY_ADMIN_PORT,
     service_namespace: str = typer.Option("", "--service-namespace", help="Only services in this namespace."),
 ) -> None:
     """Services ztunnel knows: VIPs, waypoint, healthy/total endpoints."""
-    from ambientctl.printers import ztunnel as zp
+    from ambientctl.proxy.printers import ztunnel as zp
 
-    loaded = _load(ctx, pod_ref, node, file)
+    loaded = _load(ctx, pod_ref, node, file, admin_port)
     _emit(output, zp.select_services(loaded.dump, service_namespace),
           lambda: zp.format_services(loaded.dump, service_namespace))
 
@@ -112,16 +123,17 @@ def service(
 @app.command("policy")
 def policy(
     ctx: typer.Context,
-    pod_ref: Optional[str] = typer.Argument(None, metavar="[POD_REF]", help=_POD_HELP),
-    node: Optional[str] = typer.Option(None, "--node", help=_NODE_HELP),
-    file: Optional[str] = typer.Option(None, "--file", "-f", help=_FILE_HELP),
-    output: ZcFormat = typer.Option(ZcFormat.short, "--output", "-o", help=_OUTPUT_HELP),
+    pod_ref: PodRefArgument = None,
+    node: NodeOption = None,
+    file: FileOption = None,
+    output: ZcFormat = output_option(ZcFormat.short, _OUTPUT_HELP),
+    admin_port: ProxyAdminPortOption = DEFAULT_PROXY_ADMIN_PORT,
     policy_namespace: str = typer.Option("", "--policy-namespace", help="Only policies in this namespace."),
 ) -> None:
     """Authorization policies ztunnel enforces: namespace, name, action, scope."""
-    from ambientctl.printers import ztunnel as zp
+    from ambientctl.proxy.printers import ztunnel as zp
 
-    loaded = _load(ctx, pod_ref, node, file)
+    loaded = _load(ctx, pod_ref, node, file, admin_port)
     _emit(output, zp.select_policies(loaded.dump, policy_namespace),
           lambda: zp.format_policies(loaded.dump, policy_namespace))
 
@@ -129,40 +141,44 @@ def policy(
 @app.command("certificate")
 def certificate(
     ctx: typer.Context,
-    pod_ref: Optional[str] = typer.Argument(None, metavar="[POD_REF]", help=_POD_HELP),
-    node: Optional[str] = typer.Option(None, "--node", help=_NODE_HELP),
-    file: Optional[str] = typer.Option(None, "--file", "-f", help=_FILE_HELP),
-    output: ZcFormat = typer.Option(ZcFormat.short, "--output", "-o", help=_OUTPUT_HELP),
-    identity: Optional[str] = typer.Option(
-        None, "--identity", "--service-account",
-        help="Only this identity: NAMESPACE/SERVICEACCOUNT or spiffe://TRUST_DOMAIN/ns/NS/sa/SA."),
+    pod_ref: PodRefArgument = None,
+    node: NodeOption = None,
+    file: FileOption = None,
+    output: ZcFormat = output_option(ZcFormat.short, _OUTPUT_HELP),
+    admin_port: ProxyAdminPortOption = DEFAULT_PROXY_ADMIN_PORT,
+    identity: IdentityOption = None,
 ) -> None:
     """Certificates of the workloads on this ztunnel's node (same table as `pc secret`).
 
     -o json/yaml print ztunnel's own certificate list, as istioctl does; `pc secret -o json`
     prints the Envoy-style document instead.
     """
-    loaded = _load(ctx, pod_ref, node, file)
-    print_certificates(cli_context(ctx), loaded, identity, output.value, ztunnel_json=True)
+    loaded = _load(ctx, pod_ref, node, file, admin_port)
+    from ambientctl.proxy.certificates import print_certificates
+
+    cli = cli_context(ctx)
+    print_certificates(loaded, identity, output.value, kube=cli.kube if loaded.pod is not None else None,
+                       istio_namespace=cli.istio_namespace, ztunnel_json=True)
 
 
 @app.command("connections")
 def connections(
     ctx: typer.Context,
-    pod_ref: Optional[str] = typer.Argument(None, metavar="[POD_REF]", help=_POD_HELP),
-    node: Optional[str] = typer.Option(None, "--node", help=_NODE_HELP),
-    file: Optional[str] = typer.Option(None, "--file", "-f", help=_FILE_HELP),
-    output: ZcFormat = typer.Option(ZcFormat.short, "--output", "-o", help=_OUTPUT_HELP),
+    pod_ref: PodRefArgument = None,
+    node: NodeOption = None,
+    file: FileOption = None,
+    output: ZcFormat = output_option(ZcFormat.short, _OUTPUT_HELP),
+    admin_port: ProxyAdminPortOption = DEFAULT_PROXY_ADMIN_PORT,
     workload_namespace: str = typer.Option("", "--workload-namespace", help="Only workloads in this namespace."),
     direction: str = typer.Option("", "--direction", help="inbound or outbound only."),
     raw: bool = typer.Option(False, "--raw", help="Show IP addresses instead of names."),
 ) -> None:
     """Open connections of the workloads on this ztunnel's node."""
-    from ambientctl.printers import ztunnel as zp
+    from ambientctl.proxy.printers import ztunnel as zp
 
     if direction not in ("", "inbound", "outbound"):
         raise UsageError(f"invalid --direction {direction!r}", "use inbound or outbound")
-    loaded = _load(ctx, pod_ref, node, file)
+    loaded = _load(ctx, pod_ref, node, file, admin_port)
     flt = zp.ConnectionFilter(namespace=workload_namespace, direction=direction, raw=raw,
                               workload=_target_pod_name(ctx, pod_ref, loaded))
     _emit(output, zp.select_connections(loaded.dump, flt), lambda: zp.format_connections(loaded.dump, flt))
@@ -171,22 +187,23 @@ def connections(
 @app.command("all")
 def all_config(
     ctx: typer.Context,
-    pod_ref: Optional[str] = typer.Argument(None, metavar="[POD_REF]", help=_POD_HELP),
-    node: Optional[str] = typer.Option(None, "--node", help=_NODE_HELP),
-    file: Optional[str] = typer.Option(None, "--file", "-f", help=_FILE_HELP),
-    output: ZcFormat = typer.Option(ZcFormat.short, "--output", "-o", help=_OUTPUT_HELP),
+    pod_ref: PodRefArgument = None,
+    node: NodeOption = None,
+    file: FileOption = None,
+    output: ZcFormat = output_option(ZcFormat.short, _OUTPUT_HELP),
+    admin_port: ProxyAdminPortOption = DEFAULT_PROXY_ADMIN_PORT,
     with_headers: bool = typer.Option(False, "--with-headers", help="Title each section."),
 ) -> None:
     """Every summary (workloads, services, policies, certificates, connections), or the whole dump."""
-    from ambientctl import configdump
-    from ambientctl.cli.proxyconfig import raise_for_bad_certificates
-    from ambientctl.printers import ztunnel as zp
+    from ambientctl.proxy.certificates import now_utc, raise_for_bad_certificates
+    from ambientctl.proxy.decode import decode_all
+    from ambientctl.proxy.printers import ztunnel as zp
 
-    loaded = _load(ctx, pod_ref, node, file)
+    loaded = _load(ctx, pod_ref, node, file, admin_port)
     if output in (ZcFormat.json, ZcFormat.yaml):
         _emit(output, loaded.dump.raw, str)
         return
-    configdump.decode_all(loaded.dump)
+    decode_all(loaded.dump)
     _emit(output, None, lambda: zp.format_all(loaded.dump, loaded.dump.identities, now_utc(), with_headers))
     raise_for_bad_certificates(loaded.dump.identities, loaded.source)
 

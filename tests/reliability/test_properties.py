@@ -16,8 +16,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ambientctl.proxy import decode, documents, identities, model, shapes
 from ambientctl.errors import AmbientctlError
+from ambientctl.proxy import decode, documents, identities, model, shapes
 from ambientctl.proxy.printers import secret as secret_printer
 from ambientctl.proxy.printers import ztunnel as zt_printer
 from ambientctl.render.overlay import parse_overlay
@@ -87,17 +87,17 @@ def _exercise_dump(data: bytes) -> None:
     """Everything `pc secret` and `zc` do with a dump, without a cluster."""
     dump = shapes.parse(data, "fuzz.json")
     decode.decode_all(dump)
-    identities = identities.select(dump, None)
-    secret_printer.format_short(identities, NOW)
-    secret_printer.format_detail(identities, NOW)
-    json.dumps(documents.secrets_document(identities))
+    chosen = identities.select(dump, None)
+    secret_printer.format_short(chosen, NOW)
+    secret_printer.format_detail(chosen, NOW)
+    json.dumps(documents.secrets_document(chosen))
     if dump.is_ztunnel:
         zt_printer.format_workloads(dump, zt_printer.WorkloadFilter())
         zt_printer.format_services(dump)
         zt_printer.format_policies(dump)
         zt_printer.format_connections(dump, zt_printer.ConnectionFilter())
-        zt_printer.format_all(dump, identities, NOW, with_headers=True)
-        json.dumps(documents.ztunnel_certificates_document(identities))
+        zt_printer.format_all(dump, chosen, NOW, with_headers=True)
+        json.dumps(documents.ztunnel_certificates_document(chosen))
 
 
 @SETTINGS

@@ -1,4 +1,4 @@
-"""ambientctl.certs: PEM extraction, decoding, chain verification and validity warnings."""
+"""ambientctl.proxy.certs: PEM extraction, decoding, chain verification and validity warnings."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from ambientctl import certs
+from ambientctl.proxy import certs
 from tests.support import dumpshapes as ds
 
 NOW = ds.GOLDEN_NOW

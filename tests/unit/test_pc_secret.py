@@ -15,10 +15,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ambientctl import configdump
 from ambientctl.errors import ExitCode
 from ambientctl.output import format_table
-from ambientctl.printers import secret as printer
+from ambientctl.proxy import decode, documents, model, shapes
+from ambientctl.proxy.printers import secret as printer
 from tests.support import dumpgen
 from tests.support import dumpshapes as ds
 from tests.support import golden
@@ -41,9 +41,9 @@ def golden_doc() -> dict:
     return ds.golden_dump()
 
 
-def parsed(doc: dict) -> configdump.ConfigDump:
-    dump = configdump.parse(json.dumps(doc).encode(), "dump.json")
-    configdump.decode_all(dump)
+def parsed(doc: dict) -> model.ConfigDump:
+    dump = shapes.parse(json.dumps(doc).encode(), "dump.json")
+    decode.decode_all(dump)
     return dump
 
 
@@ -83,13 +83,13 @@ def test_detail_golden(golden_doc, shape):
 def test_table_and_json_from_the_dumps_fields_match_the_parsed_certificates(golden_doc, shape):
     """check_all (dump fields, structure only) prints exactly what parsing every certificate prints."""
     data = json.dumps(SHAPES[shape](golden_doc)).encode()
-    fast = configdump.parse(data, "dump.json")
-    configdump.check_all(fast)
+    fast = shapes.parse(data, "dump.json")
+    decode.check_all(fast)
     slow = parsed(SHAPES[shape](golden_doc))
     assert printer.format_short(fast.identities, ds.GOLDEN_NOW) == printer.format_short(slow.identities, ds.GOLDEN_NOW)
-    assert configdump.secrets_document(fast.identities) == configdump.secrets_document(slow.identities)
-    assert configdump.ztunnel_certificates_document(fast.identities) == \
-        configdump.ztunnel_certificates_document(slow.identities)
+    assert documents.secrets_document(fast.identities) == documents.secrets_document(slow.identities)
+    assert documents.ztunnel_certificates_document(fast.identities) == \
+        documents.ztunnel_certificates_document(slow.identities)
     parsed_entries = [e for ident in fast.identities for e in ident.entries() if e.info is not None]
     assert (parsed_entries == []) == (shape != "envoy")  # only Envoy dumps lack serials and dates
 
@@ -97,8 +97,8 @@ def test_table_and_json_from_the_dumps_fields_match_the_parsed_certificates(gold
 def test_a_certificate_without_its_dates_in_the_dump_is_parsed_for_them(golden_doc):
     doc = json.loads(json.dumps(golden_doc))
     del doc["certificates"][1]["certChain"][0]["validFrom"]
-    dump = configdump.parse(json.dumps(doc).encode(), "dump.json")
-    configdump.check_all(dump)
+    dump = shapes.parse(json.dumps(doc).encode(), "dump.json")
+    decode.check_all(dump)
     leaf = dump.identities[1].chain[0]
     assert leaf.info is not None and leaf.error is None
     row = printer.short_rows(dump.identities[1:2], ds.GOLDEN_NOW)[0]

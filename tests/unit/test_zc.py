@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from ambientctl import configdump
 from ambientctl.errors import ExitCode
-from ambientctl.printers import ztunnel as zp
+from ambientctl.proxy import decode, model, shapes
+from ambientctl.proxy.printers import ztunnel as zp
 from tests.support import dumpshapes as ds
 from tests.support import golden
 from tests.support.cli import invoke
@@ -78,9 +78,9 @@ def mesh_dump() -> dict:
 
 
 @pytest.fixture(scope="module")
-def dump() -> configdump.ConfigDump:
-    parsed = configdump.parse(json.dumps(mesh_dump()).encode(), "dump.json")
-    configdump.decode_all(parsed)
+def dump() -> model.ConfigDump:
+    parsed = shapes.parse(json.dumps(mesh_dump()).encode(), "dump.json")
+    decode.decode_all(parsed)
     return parsed
 
 

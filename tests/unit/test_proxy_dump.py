@@ -1,4 +1,4 @@
-"""ambientctl.configdump: reading, shape detection, normalisation, redaction, the Envoy-style document."""
+"""ambientctl.proxy (sources, shapes, redact, decode, identities, documents): reading, shape detection, normalisation, redaction, the Envoy-style document."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from ambientctl import certs, configdump
 from ambientctl.errors import InvalidInputError, UsageError
+from ambientctl.proxy import certs, decode, documents, identities, model, redact, shapes, sources
 from tests.support import dumpgen
 from tests.support import dumpshapes as ds
 
@@ -19,14 +19,14 @@ def golden() -> dict:
     return ds.golden_dump()
 
 
-def parse(doc: dict | bytes, source: str = "dump.json") -> configdump.ConfigDump:
+def parse(doc: dict | bytes, source: str = "dump.json") -> model.ConfigDump:
     data = doc if isinstance(doc, bytes) else json.dumps(doc).encode()
-    return configdump.parse(data, source)
+    return shapes.parse(data, source)
 
 
-def summary(dump: configdump.ConfigDump) -> list[tuple[str, str, list[int], list[int]]]:
+def summary(dump: model.ConfigDump) -> list[tuple[str, str, list[int], list[int]]]:
     """Per identity: name, status, chain serials, root serials: what every shape must agree on."""
-    configdump.decode_all(dump)
+    decode.decode_all(dump)
     return [(i.name, i.status, [e.info.serial for e in i.chain], [e.info.serial for e in i.roots])
             for i in dump.identities if not i.trust_bundle]
 
@@ -36,7 +36,7 @@ def summary(dump: configdump.ConfigDump) -> list[tuple[str, str, list[int], list
 
 def test_current_shape(golden):
     dump = parse(golden)
-    assert dump.shape == configdump.SHAPE_ZTUNNEL
+    assert dump.shape == model.SHAPE_ZTUNNEL
     names = [i.name for i in dump.identities]
     assert names[0] == "spiffe://cluster.local/ns/default/sa/sleep"
     assert len(names) == 7
@@ -53,14 +53,14 @@ def test_legacy_shape_moves_the_root_out_of_the_chain(golden):
     assert "rootCerts" not in legacy["certificates"][0]
     assert legacy["certificates"][0]["certChain"][0]["pem"].startswith("-----BEGIN CERTIFICATE-----")
     dump = parse(legacy)
-    assert dump.shape == configdump.SHAPE_ZTUNNEL_LEGACY
+    assert dump.shape == model.SHAPE_ZTUNNEL_LEGACY
     assert summary(dump) == summary(parse(golden))
 
 
 @pytest.mark.parametrize("camel", [False, True])
 def test_envoy_shape_snake_and_camel_case(golden, camel):
     dump = parse(ds.to_envoy(golden, camel=camel, names="identity"))
-    assert dump.shape == configdump.SHAPE_ENVOY
+    assert dump.shape == model.SHAPE_ENVOY
     ztunnel = [s for s in summary(parse(golden))]
     envoy = summary(dump)
     # Envoy keeps chains per secret and the roots in one ROOTCA secret.
@@ -68,7 +68,7 @@ def test_envoy_shape_snake_and_camel_case(golden, camel):
         [(n, s, c) for n, s, c, _ in ztunnel if s == "Available"]
     rootca = [i for i in dump.identities if i.trust_bundle]
     assert [i.name for i in rootca] == ["ROOTCA"]
-    configdump.decode_all(dump)
+    decode.decode_all(dump)
     assert rootca[0].roots[0].info.subject == "O=cluster.local"
 
 
@@ -93,7 +93,7 @@ def test_a_bad_certificate_is_kept_with_its_reason(golden):
     assert len(bad) == 1
     assert bad[0].where == "spiffe://cluster.local/ns/default/sa/sleep certChain[0]"
     assert "neither PEM text nor base64" in bad[0].error
-    configdump.decode_all(dump)
+    decode.decode_all(dump)
     assert all(e.info is not None for i in dump.identities[1:] for e in i.entries())
 
 
@@ -102,7 +102,7 @@ def test_garbage_der_inside_valid_base64_pem_is_reported_after_decoding(golden):
     fake = b"-----BEGIN CERTIFICATE-----\nQUJDREVGR0g=\n-----END CERTIFICATE-----\n"
     doc["certificates"][0]["certChain"][0]["pem"] = base64.b64encode(fake).decode()
     dump = parse(doc)
-    configdump.decode_all(dump)
+    decode.decode_all(dump)
     assert "not a valid X.509 certificate" in dump.identities[0].chain[0].error
 
 
@@ -111,12 +111,12 @@ def test_garbage_der_inside_valid_base64_pem_is_reported_after_decoding(golden):
 
 def test_missing_file(tmp_path):
     with pytest.raises(InvalidInputError, match="does not exist"):
-        configdump.read_dump_file(str(tmp_path / "nope.json"))
+        sources.read_dump_file(str(tmp_path / "nope.json"))
 
 
 def test_directory(tmp_path):
     with pytest.raises(InvalidInputError, match="is a directory"):
-        configdump.read_dump_file(str(tmp_path))
+        sources.read_dump_file(str(tmp_path))
 
 
 def test_file_over_the_limit_is_refused_before_reading(tmp_path):
@@ -124,7 +124,7 @@ def test_file_over_the_limit_is_refused_before_reading(tmp_path):
     with open(big, "wb") as f:
         f.truncate(100 * 1024 * 1024)  # sparse: costs no memory or disk
     with pytest.raises(InvalidInputError) as exc:
-        configdump.read_dump_file(str(big))
+        sources.read_dump_file(str(big))
     assert "100 MiB, over the 64 MiB limit" in exc.value.message
     assert "jq" in exc.value.hint
 
@@ -141,12 +141,12 @@ def test_stdin_over_the_limit_is_refused_while_streaming():
             return b" " * (size if size and size > 0 else 1 << 20)
 
     with pytest.raises(InvalidInputError, match="more than 1 MiB"):
-        configdump.read_dump_file("-", stdin=Endless(), limit=1 << 20)
+        sources.read_dump_file("-", stdin=Endless(), limit=1 << 20)
     assert Endless.reads <= 3  # stopped as soon as the limit was passed
 
 
 def test_stdin_text_stream(golden):
-    data = configdump.read_dump_file("-", stdin=io.StringIO(json.dumps(golden)))
+    data = sources.read_dump_file("-", stdin=io.StringIO(json.dumps(golden)))
     assert parse(data).identities
 
 
@@ -162,7 +162,7 @@ def test_stdin_text_stream(golden):
 ])
 def test_unusable_input_is_one_clear_error(data, message):
     with pytest.raises(InvalidInputError) as exc:
-        configdump.parse(data, "dump.json")
+        shapes.parse(data, "dump.json")
     assert message in exc.value.one_line()
     assert "\n" not in exc.value.one_line()
 
@@ -195,12 +195,12 @@ def test_private_keys_are_redacted_everywhere(golden):
 @pytest.mark.parametrize("prefix", [b"", b"x", b"xy", b"\n"])
 def test_fast_scan_finds_base64_keys_at_any_alignment(prefix):
     encoded = base64.b64encode(prefix + ds.private_key_pem().encode()).decode()
-    assert configdump.may_hold_private_keys(json.dumps({"pem": encoded}).encode())
+    assert redact.may_hold_private_keys(json.dumps({"pem": encoded}).encode())
 
 
 def test_fast_scan_passes_a_clean_dump(golden):
-    assert not configdump.may_hold_private_keys(json.dumps(golden).encode())
-    assert configdump.may_hold_private_keys(b'{"a": "\\u0050RIVATE KEY"}')  # escapes: always walk
+    assert not redact.may_hold_private_keys(json.dumps(golden).encode())
+    assert redact.may_hold_private_keys(b'{"a": "\\u0050RIVATE KEY"}')  # escapes: always walk
 
 
 # -- documents ------------------------------------------------------------------------------
@@ -208,12 +208,12 @@ def test_fast_scan_passes_a_clean_dump(golden):
 
 def test_secrets_document_is_envoy_shaped(golden):
     dump = parse(golden)
-    configdump.decode_all(dump)
-    doc = configdump.secrets_document(dump.identities)
+    decode.decode_all(dump)
+    doc = documents.secrets_document(dump.identities)
     names = [s["name"] for s in doc["dynamicActiveSecrets"]]
     assert names == [i.name for i in dump.identities if i.available] + ["ROOTCA"]
     first = doc["dynamicActiveSecrets"][0]
-    assert first["secret"]["@type"] == configdump.ENVOY_SECRET_TYPE
+    assert first["secret"]["@type"] == model.ENVOY_SECRET_TYPE
     assert first["secret"]["tlsCertificate"]["privateKey"] == {"inlineBytes": "W3JlZGFjdGVkXQ=="}
     chain = base64.b64decode(first["secret"]["tlsCertificate"]["certificateChain"]["inlineBytes"])
     assert certs.decode(certs.split_pem_chain(chain)[0]).san_uris == [first["name"]]
@@ -232,17 +232,17 @@ def test_secrets_document_is_envoy_shaped(golden):
 
 def test_secrets_document_round_trips_through_the_envoy_reader(golden):
     dump = parse(golden)
-    configdump.decode_all(dump)
-    again = parse({"configs": [dict(configdump.secrets_document(dump.identities), **{
-        "@type": configdump.ENVOY_SECRETS_TYPE})]})
+    decode.decode_all(dump)
+    again = parse({"configs": [dict(documents.secrets_document(dump.identities), **{
+        "@type": model.ENVOY_SECRETS_TYPE})]})
     assert [(n, c) for n, s, c, _ in summary(again) if s == "Available"] == \
         [(n, c) for n, s, c, _ in summary(dump) if s == "Available"]
 
 
 def test_ztunnel_certificates_document_matches_the_current_shape(golden):
     dump = parse(ds.to_legacy(golden))
-    configdump.decode_all(dump)
-    assert configdump.ztunnel_certificates_document(dump.identities) == golden["certificates"]
+    decode.decode_all(dump)
+    assert documents.ztunnel_certificates_document(dump.identities) == golden["certificates"]
 
 
 # -- identity filters -----------------------------------------------------------------------
@@ -250,26 +250,26 @@ def test_ztunnel_certificates_document_matches_the_current_shape(golden):
 
 def test_identity_filter_forms(golden):
     dump = parse(golden)
-    by_sa = configdump.select(dump, configdump.parse_identity_filter("default/sleep"))
-    by_uri = configdump.select(dump, configdump.parse_identity_filter("spiffe://cluster.local/ns/default/sa/sleep"))
+    by_sa = identities.select(dump, identities.parse_identity_filter("default/sleep"))
+    by_uri = identities.select(dump, identities.parse_identity_filter("spiffe://cluster.local/ns/default/sa/sleep"))
     assert [i.name for i in by_sa] == [i.name for i in by_uri] == ["spiffe://cluster.local/ns/default/sa/sleep"]
-    assert configdump.select(dump, configdump.parse_identity_filter("spiffe://other.td/ns/default/sa/sleep")) == []
+    assert identities.select(dump, identities.parse_identity_filter("spiffe://other.td/ns/default/sa/sleep")) == []
 
 
 @pytest.mark.parametrize("text", ["sleep", "a/b/c", "/sa", "ns/", "spiffe://td/ns/x"])
 def test_bad_identity_filter(text):
     with pytest.raises(UsageError) as exc:
-        configdump.parse_identity_filter(text)
+        identities.parse_identity_filter(text)
     assert "NAMESPACE/SERVICEACCOUNT" in exc.value.one_line()
 
 
 def test_envoy_filter_keeps_the_trust_bundle(golden):
     dump = parse(ds.to_envoy(golden, names="identity"))
-    chosen = configdump.select(dump, configdump.parse_identity_filter("default/sleep"))
+    chosen = identities.select(dump, identities.parse_identity_filter("default/sleep"))
     assert [i.name for i in chosen] == ["spiffe://cluster.local/ns/default/sa/sleep", "ROOTCA"]
 
 
 def test_fresh_dumpgen_dump_parses():
     dump = parse(dumpgen.generate_dump([("default", "sleep")], states={("x", "y"): "Initializing"}))
-    configdump.decode_all(dump)
+    decode.decode_all(dump)
     assert dump.identities[0].chain[0].info.issuer == "O=cluster.local"

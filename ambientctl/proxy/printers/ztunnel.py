@@ -2,7 +2,7 @@
 
 Columns, row order and filters follow istioctl's ztunnel config writer so a
 user's scripts and habits carry over. JSON/YAML documents keep every field
-ztunnel printed (already redacted by `configdump.parse`).
+ztunnel printed (already redacted by `proxy.shapes.parse`).
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from ambientctl.configdump import ConfigDump, Identity
+from ambientctl.proxy.model import ConfigDump, Identity
 from ambientctl.output import format_table
-from ambientctl.printers.secret import format_short
+from ambientctl.proxy.printers.secret import format_short
 
 TABLE_GAP = 1  # istioctl's tabwriter padding for the ztunnel-config tables
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Iterable
 
-from ambientctl import certs
-from ambientctl.configdump import CertEntry, Identity
+from ambientctl.proxy import certs
+from ambientctl.proxy.model import CertEntry, Identity
 
 SHORT_HEADERS = ["CERTIFICATE NAME", "TYPE", "STATUS", "VALID CERT", "SERIAL NUMBER", "NOT AFTER", "NOT BEFORE"]
 SHORT_GAP = 5  # istioctl's tabwriter padding for this table

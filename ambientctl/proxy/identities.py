@@ -1,0 +1,47 @@
+"""`--identity NS/SA` or `spiffe://...`: which identities of a dump the user asked for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ambientctl.errors import UsageError
+from ambientctl.lazyre import LazyPattern
+from ambientctl.proxy.model import ConfigDump, Identity
+
+_SPIFFE_RE = LazyPattern(r"^spiffe://[^/]+/ns/([^/]+)/sa/([^/]+)$")
+
+
+@dataclass(frozen=True)
+class IdentityFilter:
+    """`--identity NS/SA` (any trust domain) or a full `spiffe://TD/ns/NS/sa/SA`."""
+
+    text: str
+    namespace: str
+    service_account: str
+    exact: bool
+
+    def matches(self, name: str) -> bool:
+        if self.exact:
+            return name == self.text
+        return name.endswith(f"/ns/{self.namespace}/sa/{self.service_account}") and name.startswith("spiffe://")
+
+
+def parse_identity_filter(text: str) -> IdentityFilter:
+    match = _SPIFFE_RE.match(text)
+    if match:
+        return IdentityFilter(text, match.group(1), match.group(2), exact=True)
+    ns, sep, sa = text.partition("/")
+    if not sep or not ns or not sa or "/" in sa or ":" in text:
+        raise UsageError(f"invalid identity {text!r}",
+                         "use NAMESPACE/SERVICEACCOUNT (e.g. default/sleep) or spiffe://TRUST_DOMAIN/ns/NS/sa/SA")
+    return IdentityFilter(text, ns, sa, exact=False)
+
+
+def select(dump: ConfigDump, wanted: IdentityFilter | None) -> list[Identity]:
+    """The identities the user asked for; an Envoy trust bundle (ROOTCA) stays with the chains it verifies."""
+    if wanted is None:
+        return list(dump.identities)
+    chosen = [ident for ident in dump.identities if wanted.matches(ident.name)]
+    if chosen:
+        chosen += [ident for ident in dump.identities if ident.trust_bundle and ident not in chosen]
+    return chosen
