@@ -20,10 +20,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ambientctl.analyze.model import MeshState, name, namespace_of, selector_matches
+from ambientctl.analyze.model import MeshState, name, namespace_of
 from ambientctl.errors import InvalidInputError
 from ambientctl.gateways import GATEWAY_GROUP
 from ambientctl.labels import labels_of
+from ambientctl.workloads import selector_matches
 
 API_VERSION = "security.istio.io/v1"
 TRUST_DOMAIN = "cluster.local"

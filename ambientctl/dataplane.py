@@ -15,14 +15,11 @@ from ambientctl.labels import (
     AMBIENT_MODE,
     DATAPLANE_MODE_LABEL,
     INJECTION_LABEL,
-    REDIRECTION_ANNOTATION,
     REVISION_LABEL,
-    SIDECAR_CONTAINER,
-    SIDECAR_STATUS_ANNOTATION,
     USE_WAYPOINT_LABEL,
-    annotations_of,
     labels_of,
 )
+from ambientctl.workloads import has_sidecar, is_captured
 
 if TYPE_CHECKING:
     from ambientctl.kube.client import KubeClient
@@ -34,14 +31,6 @@ class EnrollResult:
     changed: bool
     pods: int
     warnings: list[str] = field(default_factory=list)
-
-
-def has_sidecar(pod: dict[str, Any]) -> bool:
-    """True when the pod runs Istio's sidecar (ambient leaves such pods alone)."""
-    if SIDECAR_STATUS_ANNOTATION in annotations_of(pod):
-        return True
-    containers = pod.get("spec", {}).get("containers", []) + pod.get("spec", {}).get("initContainers", [])
-    return any(c.get("name") == SIDECAR_CONTAINER for c in containers)
 
 
 def namespace_mode(namespace: dict[str, Any]) -> str:
@@ -127,7 +116,7 @@ def namespace_status(namespace: dict[str, Any], pods: list[dict[str, Any]]) -> d
     """One row of `dataplane status`: mode, pods, how many ztunnel captured."""
     running = [p for p in pods if p.get("status", {}).get("phase") in ("Running", "Pending")]
     captured = sum(
-        1 for p in running if annotations_of(p).get(REDIRECTION_ANNOTATION) == "enabled"
+        1 for p in running if is_captured(p)
     )
     return {
         "namespace": namespace["metadata"]["name"],

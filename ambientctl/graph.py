@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ambientctl.analyze.model import MeshState, name, namespace_of, pod_service_account
-from ambientctl.dataplane import has_sidecar, namespace_mode
+from ambientctl.analyze.model import MeshState, name, namespace_of
+from ambientctl.dataplane import namespace_mode
 from ambientctl.gateways import is_programmed, traffic_type
-from ambientctl.labels import REDIRECTION_ANNOTATION, USE_WAYPOINT_LABEL, annotations_of, labels_of
+from ambientctl.labels import USE_WAYPOINT_LABEL, labels_of
+from ambientctl.workloads import has_sidecar, is_captured, pod_service_account
 
 if TYPE_CHECKING:
     from rich.tree import Tree
@@ -92,8 +93,7 @@ def build(state: MeshState, all_namespaces: bool) -> list[NamespaceNode]:
         for wl_name, pods in sorted(groups.items()):
             node.workloads.append(Workload(
                 wl_name, pod_service_account(pods[0]), len(pods),
-                sum(1 for p in pods if (annotations_of(p).get(REDIRECTION_ANNOTATION)
-                                        == "enabled")),
+                sum(1 for p in pods if is_captured(p)),
                 sum(1 for p in pods if has_sidecar(p)),
                 any(state.pod_in_ambient(p) for p in pods),
             ))

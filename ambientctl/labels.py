@@ -1,8 +1,9 @@
-"""Label and annotation names that Istio and the Gateway API give meaning to, and how to read them off an object.
+"""Label and annotation names that Istio and the Gateway API give meaning to, and how to read metadata off an object.
 
 The one place these keys are spelled (ambientctl's own owner labels are in
-`ownership`). `labels_of` / `annotations_of` read them from a raw object whose
-metadata may be missing or null. Cluster-free; imports nothing of ambientctl.
+`ownership`). `labels_of`, `annotations_of`, `name_of` and `namespace_of` read
+a raw object whose metadata may be missing or null. Cluster-free; imports
+nothing of ambientctl.
 """
 
 from __future__ import annotations
@@ -35,3 +36,13 @@ def labels_of(obj: dict[str, Any]) -> dict[str, str]:
 def annotations_of(obj: dict[str, Any]) -> dict[str, str]:
     """An object's annotations ({} when absent or null)."""
     return (obj.get("metadata") or {}).get("annotations") or {}
+
+
+def name_of(obj: dict[str, Any]) -> str:
+    """metadata.name ("" when absent)."""
+    return (obj.get("metadata") or {}).get("name") or ""
+
+
+def namespace_of(obj: dict[str, Any]) -> str:
+    """metadata.namespace ("" for cluster-scoped objects, or when absent)."""
+    return (obj.get("metadata") or {}).get("namespace") or ""

@@ -18,12 +18,11 @@ from ambientctl.analyze.model import (
     WaypointRef,
     name,
     namespace_of,
-    pod_service_account,
     ref,
 )
-from ambientctl.dataplane import has_sidecar
 from ambientctl.gateways import is_programmed, traffic_type
 from ambientctl.labels import GATEWAY_NAME_LABEL, INJECTION_LABEL, REVISION_LABEL, USE_WAYPOINT_LABEL, labels_of
+from ambientctl.workloads import has_sidecar, pod_service_account
 
 WAYPOINT_SA_ANNOTATION = "gateway.istio.io/service-account"
 

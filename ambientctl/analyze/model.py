@@ -27,6 +27,7 @@ from ambientctl.labels import (
     USE_WAYPOINT_NAMESPACE_LABEL,
     labels_of,
 )
+from ambientctl.workloads import is_live, selector_matches
 
 if TYPE_CHECKING:
     from ambientctl.kube.client import KubeClient
@@ -49,23 +50,6 @@ def ref(obj: dict[str, Any]) -> str:
     """`Kind namespace/name`, how analyze names a resource."""
     ns = namespace_of(obj)
     return f"{obj.get('kind')} {ns}/{name(obj)}" if ns else f"{obj.get('kind')} {name(obj)}"
-
-
-def selector_matches(selector: dict[str, str] | None, pod_labels: dict[str, str]) -> bool:
-    """Equality selector against labels; an empty selector selects nothing (Service semantics)."""
-    if not selector:
-        return False
-    return all(pod_labels.get(k) == v for k, v in selector.items())
-
-
-def pod_service_account(pod: dict[str, Any]) -> str:
-    spec = pod.get("spec") or {}
-    return spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"
-
-
-def is_live(pod: dict[str, Any]) -> bool:
-    phase = (pod.get("status") or {}).get("phase")
-    return phase not in ("Succeeded", "Failed") and not (pod.get("metadata") or {}).get("deletionTimestamp")
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from ambientctl import metrics as mx
+from ambientctl.waypoint import metrics as mx
 from ambientctl.cli.common import cli_context
 from ambientctl.context import CliContext
 from ambientctl.durations import parse_duration

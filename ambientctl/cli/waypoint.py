@@ -16,9 +16,10 @@ from ambientctl.output import OutputFormat, check_line, print_records, write_std
 
 if TYPE_CHECKING:
     from ambientctl.kube.client import KubeClient
-    from ambientctl.waypoint import LabelChange, WaypointSpec
+    from ambientctl.waypoint.attach import LabelChange
+    from ambientctl.waypoint.manifest import WaypointSpec
 
-# The domain module (ambientctl.waypoint) is imported inside each command, so
+# The domain modules (ambientctl.waypoint.*) are imported inside each command, so
 # loading the CLI for any other command does not pay for it.
 
 app = typer.Typer(help="Manage waypoints: the L7 proxies of the ambient mesh.", no_args_is_help=True)
@@ -34,9 +35,9 @@ def _spec(
     cli: CliContext, *, name: Optional[str], traffic_type: Optional[str], revision: Optional[str],
     gateway_class: Optional[str], service_account: Optional[str], namespace: Optional[str],
 ) -> WaypointSpec:
-    from ambientctl import waypoint as wp
+    from ambientctl.waypoint import manifest
 
-    spec, warnings = wp.make_spec(
+    spec, warnings = manifest.make_spec(
         name=name, namespace=namespace, traffic_type=traffic_type, revision=revision,
         gateway_class=gateway_class, service_account=service_account,
     )
@@ -61,13 +62,13 @@ def generate(
       ambientctl waypoint generate -n default
       ambientctl waypoint generate --service-account bookinfo-productpage -n default | kubectl apply -f -
     """
-    from ambientctl import waypoint as wp
+    from ambientctl.waypoint import manifest
     from ambientctl.output import format_yaml
 
     cli = cli_context(ctx)
     spec = _spec(cli, name=name, traffic_type=traffic_type, revision=revision, gateway_class=gateway_class,
                  service_account=service_account, namespace=cli.options.namespace)
-    write_stdout(format_yaml(wp.gateway_manifest(spec)))
+    write_stdout(format_yaml(manifest.gateway_manifest(spec)))
 
 
 @app.command("apply")
@@ -95,37 +96,37 @@ def apply(
       ambientctl waypoint apply -n default --enroll-namespace --wait
       ambientctl waypoint apply -n default --service-account bookinfo-productpage
     """
-    from ambientctl import waypoint as wp
+    from ambientctl.waypoint import attach, cluster, manifest
 
     cli = cli_context(ctx)
     spec = _spec(cli, name=name, traffic_type=traffic_type, revision=revision, gateway_class=gateway_class,
                  service_account=service_account, namespace=None)
     timeout = parse_duration(waypoint_timeout, "--waypoint-timeout")
     namespace = cli.namespace  # validated by CliContext
-    spec = wp.WaypointSpec(spec.name, namespace, spec.traffic_type, spec.revision, spec.gateway_class,
+    spec = manifest.WaypointSpec(spec.name, namespace, spec.traffic_type, spec.revision, spec.gateway_class,
                            spec.service_account)
     kube = cli.kube
     _require_waypoint_permissions(kube, namespace, ["create", "patch"], enroll_namespace, bool(service_account))
     if enroll_namespace:
-        for warning in wp.check_namespace_enrollment(kube, namespace, spec.name, overwrite):
+        for warning in attach.check_namespace_enrollment(kube, namespace, spec.name, overwrite):
             cli.warn(warning)
     elif service_account:
-        for warning in wp.namespace_ambient_warnings(kube, namespace):
+        for warning in attach.namespace_ambient_warnings(kube, namespace):
             cli.warn(warning)
-    _, warnings = wp.apply_gateway(kube, spec)
+    _, warnings = cluster.apply_gateway(kube, spec)
     for warning in warnings:
         cli.warn(warning)
     _say(cli, check_line(True, f"waypoint {namespace}/{spec.name} applied"))
     if wait:
         _wait(cli, spec.name, namespace, timeout)
     if service_account:
-        result = wp.attach_service_account(kube, namespace, service_account, spec.name, overwrite=overwrite,
+        result = attach.attach_service_account(kube, namespace, service_account, spec.name, overwrite=overwrite,
                                            traffic_type=spec.traffic_type)
         _report_labels(cli, namespace, spec.name, result.changes)
         for warning in result.warnings:
             cli.warn(warning)
     if enroll_namespace:
-        _report_labels(cli, namespace, spec.name, [wp.enroll_namespace(kube, namespace, spec.name, overwrite=overwrite)])
+        _report_labels(cli, namespace, spec.name, [attach.enroll_namespace(kube, namespace, spec.name, overwrite=overwrite)])
 
 
 def _require_waypoint_permissions(kube: KubeClient, namespace: str, gateway_verbs: List[str], label_namespace: bool,
@@ -142,11 +143,11 @@ def _require_waypoint_permissions(kube: KubeClient, namespace: str, gateway_verb
 
 
 def _wait(cli: CliContext, name: str, namespace: str, timeout: float) -> None:
-    from ambientctl import waypoint as wp
+    from ambientctl.waypoint import cluster
     from ambientctl.output import progress
 
     with progress(cli, f"waiting up to {timeout:g}s for waypoint {namespace}/{name} to be programmed") as update:
-        wp.wait_programmed(cli.kube, name, namespace, timeout, on_progress=update)
+        cluster.wait_programmed(cli.kube, name, namespace, timeout, on_progress=update)
     _say(cli, check_line(True, f"waypoint {namespace}/{name} is ready"))
 
 
@@ -171,20 +172,20 @@ def list_(
     output: OutputFormat = typer.Option(OutputFormat.table, "--output", "-o", help="Output format."),
 ) -> None:
     """List the waypoints of the namespace: revision, traffic type, programmed."""
-    from ambientctl import waypoint as wp
+    from ambientctl.waypoint import cluster, report
 
     cli = cli_context(ctx)
     namespace = None if all_namespaces else cli.namespace
-    rows = wp.list_rows(wp.list_waypoints(cli.kube, namespace))
-    if not rows and output is OutputFormat.table:
+    records = report.list_rows(cluster.list_waypoints(cli.kube, namespace))
+    if not records and output is OutputFormat.table:
         cli.info(_none_found(namespace))
         return
     headers = ["NAME", "REVISION", "TRAFFIC TYPE", "PROGRAMMED"]
-    table = [[r["name"], r["revision"], r["trafficType"], r["programmed"]] for r in rows]
+    table = [[r["name"], r["revision"], r["trafficType"], r["programmed"]] for r in records]
     if all_namespaces:
         headers = ["NAMESPACE", *headers]
-        table = [[r["namespace"], *t] for r, t in zip(rows, table)]
-    print_records(cli, output.value, headers, table, {"waypoints": rows})
+        table = [[r["namespace"], *t] for r, t in zip(records, table)]
+    print_records(cli, output.value, headers, table, {"waypoints": records})
 
 
 @app.command("status")
@@ -197,7 +198,7 @@ def status(
     output: OutputFormat = typer.Option(OutputFormat.table, "--output", "-o", help="Output format."),
 ) -> None:
     """Show the waypoints' conditions now (no waiting unless --wait, unlike istioctl)."""
-    from ambientctl import waypoint as wp
+    from ambientctl.waypoint import cluster, report
 
     cli = cli_context(ctx)
     timeout = parse_duration(waypoint_timeout, "--waypoint-timeout")
@@ -206,7 +207,7 @@ def status(
     if name is not None:
         _validate_gateway_name(name)
     namespace = None if all_namespaces else cli.namespace
-    gateways = wp.list_waypoints(cli.kube, namespace)
+    gateways = cluster.list_waypoints(cli.kube, namespace)
     if name:
         gateways = [g for g in gateways if g["metadata"]["name"] == name]
         if not gateways:
@@ -215,22 +216,22 @@ def status(
     if wait:
         try:
             for gw in gateways:
-                wp.wait_programmed(cli.kube, gw["metadata"]["name"], gw["metadata"]["namespace"], timeout)
+                cluster.wait_programmed(cli.kube, gw["metadata"]["name"], gw["metadata"]["namespace"], timeout)
         except KubeTimeoutError as exc:
             timeout_error = exc
-        gateways = wp.list_waypoints(cli.kube, namespace)
+        gateways = cluster.list_waypoints(cli.kube, namespace)
         if name:
             gateways = [g for g in gateways if g["metadata"]["name"] == name]
-    rows = wp.status_rows(gateways)
-    if not rows and output is OutputFormat.table:
+    records = report.status_rows(gateways)
+    if not records and output is OutputFormat.table:
         cli.info(_none_found(namespace))
     else:
         headers = ["NAME", "STATUS", "TYPE", "REASON", "MESSAGE"]
-        table = [[r["name"], r["status"], r["type"], r["reason"], r["message"]] for r in rows]
+        table = [[r["name"], r["status"], r["type"], r["reason"], r["message"]] for r in records]
         if all_namespaces:
             headers = ["NAMESPACE", *headers]
-            table = [[r["namespace"], *t] for r, t in zip(rows, table)]
-        print_records(cli, output.value, headers, table, {"conditions": rows})
+            table = [[r["namespace"], *t] for r, t in zip(records, table)]
+        print_records(cli, output.value, headers, table, {"conditions": records})
     if timeout_error is not None:
         raise timeout_error
 
@@ -249,17 +250,17 @@ def delete(
       ambientctl waypoint delete waypoint -n default
       ambientctl waypoint delete --all -n default
     """
-    from ambientctl import waypoint as wp
+    from ambientctl.waypoint import cluster, manifest
 
     cli = cli_context(ctx)
     names = list(names or [])
-    wp.check_delete_args(names, delete_all, revision)
+    cluster.check_delete_args(names, delete_all, revision)
     for waypoint_name in names:
         _validate_gateway_name(waypoint_name)
-    wp.validate_revision(revision)
+    manifest.validate_revision(revision)
     namespace = cli.namespace
     _require_waypoint_permissions(cli.kube, namespace, ["delete"], False, False)
-    result = wp.delete_waypoints(cli.kube, namespace, names, delete_all=delete_all, revision=revision)
+    result = cluster.delete_waypoints(cli.kube, namespace, names, delete_all=delete_all, revision=revision)
     for change in result.unlabeled:
         target = f"namespace {change.name}" if change.kind == "namespace" else f"{change.kind} {namespace}/{change.name}"
         if change.outcome == "restored":

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ambientctl.errors import NotFoundError
 from ambientctl.proxy.identities import IdentityFilter
 from ambientctl.proxy.model import ConfigDump
+from ambientctl.workloads import is_captured
 
 if TYPE_CHECKING:
     from ambientctl.kube.client import KubeClient
@@ -40,8 +41,6 @@ def nothing_found_error(pod: dict[str, Any] | None, source: str, wanted: Identit
 
 
 def _suggest(kube: KubeClient, pod: dict[str, Any], wanted: IdentityFilter | None, node: str | None) -> str:
-    from ambientctl.labels import REDIRECTION_ANNOTATION
-
     ztunnels = _sibling_pods_by_node(kube, pod)
     namespace = pod["metadata"]["namespace"]
     if wanted is not None:
@@ -54,7 +53,7 @@ def _suggest(kube: KubeClient, pod: dict[str, Any], wanted: IdentityFilter | Non
         flag = f" --identity {wanted.text}"
     else:
         running = [p for p in kube.list("v1", "Pod", all_namespaces=True)
-                   if (p["metadata"].get("annotations") or {}).get(REDIRECTION_ANNOTATION) == "enabled"]
+                   if is_captured(p)]
         if not running:
             return ("no pod is captured by ztunnel yet (annotation ambient.istio.io/redirection=enabled): "
                     "enrol a namespace with `ambientctl dataplane enroll NAMESPACE`")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ambientctl import graph
-from ambientctl import waypoint as wp
+from ambientctl.waypoint import manifest
 from ambientctl.analyze.model import MeshState
 from ambientctl.gateways import is_programmed, is_waypoint, traffic_type
 from ambientctl.uninstall import blockers
@@ -52,9 +52,9 @@ def test_waypoint_by_our_ownership_whatever_its_class() -> None:
 
 
 def test_waypoint_apply_makes_what_the_rule_accepts() -> None:
-    spec, _ = wp.make_spec(namespace="default", gateway_class="custom")
-    assert is_waypoint(wp.owned_gateway_manifest(spec))
-    assert not is_waypoint(wp.gateway_manifest(spec))  # `generate` output carries no ownership
+    spec, _ = manifest.make_spec(namespace="default", gateway_class="custom")
+    assert is_waypoint(manifest.owned_gateway_manifest(spec))
+    assert not is_waypoint(manifest.gateway_manifest(spec))  # `generate` output carries no ownership
 
 
 def test_programmed_needs_true_for_the_current_generation() -> None:

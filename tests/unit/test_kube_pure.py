@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ambientctl.dataplane import has_sidecar, namespace_mode, namespace_status, sidecar_warnings
+from ambientctl.dataplane import namespace_mode, namespace_status, sidecar_warnings
+from ambientctl.workloads import has_sidecar
 from ambientctl.errors import InvalidInputError
 from ambientctl.kube.pods import parse_pod_ref
 from ambientctl.kube.resources import KNOWN_RESOURCES, sort_for_apply, sort_for_delete

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from ambientctl import metrics as mx
+from ambientctl.waypoint import metrics as mx
 from ambientctl.errors import ExitCode, InvalidInputError
 from tests.support.fakekube import FakeKube, invoke_with
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ambientctl import waypoint as wp
+from ambientctl.waypoint import manifest
 from ambientctl.errors import ExitCode
 from tests.support.cli import invoke
 
@@ -73,10 +73,10 @@ def test_bad_gateway_class_refused():
 
 
 def test_istio_mesh_warning_names_the_current_class():
-    spec, warnings = wp.make_spec(gateway_class="istio-mesh")
+    spec, warnings = manifest.make_spec(gateway_class="istio-mesh")
     assert spec.gateway_class == "istio-mesh"
     assert len(warnings) == 1 and "istio-waypoint" in warnings[0]
-    assert wp.make_spec(gateway_class="custom")[1] == []
+    assert manifest.make_spec(gateway_class="custom")[1] == []
 
 
 def test_bad_waypoint_timeout_fails_before_any_cluster_access(tmp_path):
@@ -107,7 +107,7 @@ def test_status_name_with_all_namespaces_refused(tmp_path):
 def test_help_lists_every_traffic_type():
     result = invoke("waypoint", "apply", "--help")
     assert result.exit_code == 0
-    assert all(choice in result.stdout for choice in wp.TRAFFIC_TYPES)
+    assert all(choice in result.stdout for choice in manifest.TRAFFIC_TYPES)
 
 
 def test_loading_the_cli_does_not_load_the_waypoint_domain():

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from ambientctl import waypoint as wp
+from ambientctl.waypoint import cluster, manifest, records, report
+from ambientctl.waypoint.match import match_service_account
 from ambientctl.gateways import is_programmed, is_waypoint
 from ambientctl.ownership import ADDED_LABELS_ANNOTATION
 
@@ -39,38 +40,38 @@ BOOKINFO_SERVICES = [
 
 
 def test_productpage_account_matches_only_its_service():
-    match = wp.match_service_account("bookinfo-productpage", BOOKINFO_SERVICES, BOOKINFO_PODS)
+    match = match_service_account("bookinfo-productpage", BOOKINFO_SERVICES, BOOKINFO_PODS)
     assert match.exclusive == ["productpage"]
     assert match.shared == {} and match.unfronted_pods == [] and match.pods == 1
 
 
 def test_reviews_account_matches_every_service_of_its_pods():
-    match = wp.match_service_account("bookinfo-reviews", BOOKINFO_SERVICES, BOOKINFO_PODS)
+    match = match_service_account("bookinfo-reviews", BOOKINFO_SERVICES, BOOKINFO_PODS)
     assert match.exclusive == ["reviews", "reviews-v2"]
     assert match.pods == 2
 
 
 def test_service_fronting_two_accounts_is_shared_not_exclusive():
     pods = BOOKINFO_PODS + [pod("reviews-v3-a", "other-sa", {"app": "reviews", "version": "v3"})]
-    match = wp.match_service_account("bookinfo-reviews", BOOKINFO_SERVICES, pods)
+    match = match_service_account("bookinfo-reviews", BOOKINFO_SERVICES, pods)
     assert match.exclusive == ["reviews-v2"]
     assert match.shared == {"reviews": ["other-sa"]}
 
 
 def test_pods_without_a_service_are_reported():
     pods = BOOKINFO_PODS + [pod("batch-1", "bookinfo-productpage", {"app": "batch"})]
-    match = wp.match_service_account("bookinfo-productpage", BOOKINFO_SERVICES, pods)
+    match = match_service_account("bookinfo-productpage", BOOKINFO_SERVICES, pods)
     assert match.exclusive == ["productpage"]
     assert match.unfronted_pods == ["batch-1"]
 
 
 def test_no_pods_no_match():
-    match = wp.match_service_account("nobody", BOOKINFO_SERVICES, BOOKINFO_PODS)
+    match = match_service_account("nobody", BOOKINFO_SERVICES, BOOKINFO_PODS)
     assert (match.exclusive, match.shared, match.unfronted_pods, match.pods) == ([], {}, [], 0)
 
 
 def test_empty_selector_selects_nothing():
-    match = wp.match_service_account("bookinfo-ratings", [service("all", {})], BOOKINFO_PODS)
+    match = match_service_account("bookinfo-ratings", [service("all", {})], BOOKINFO_PODS)
     assert match.exclusive == [] and match.unfronted_pods == ["ratings-v1-a"]
 
 
@@ -80,20 +81,13 @@ def test_finished_and_terminating_pods_are_ignored():
         pod("going", "sa", {"app": "x"}, deleting=True),
         pod("other", "other", {"app": "x"}, phase="Failed"),
     ]
-    match = wp.match_service_account("sa", [service("x", {"app": "x"})], pods)
+    match = match_service_account("sa", [service("x", {"app": "x"})], pods)
     assert match.exclusive == [] and match.pods == 0
 
 
 def test_pod_without_service_account_runs_as_default():
     pods = [pod("p", None, {"app": "x"})]
-    assert wp.match_service_account("default", [service("x", {"app": "x"})], pods).exclusive == ["x"]
-
-
-def test_selector_must_match_every_key():
-    assert wp.selector_matches({"app": "a", "v": "1"}, {"app": "a", "v": "1", "extra": "y"})
-    assert not wp.selector_matches({"app": "a", "v": "1"}, {"app": "a"})
-    assert not wp.selector_matches({}, {"app": "a"})
-    assert not wp.selector_matches(None, {"app": "a"})
+    assert match_service_account("default", [service("x", {"app": "x"})], pods).exclusive == ["x"]
 
 
 def with_annotation(value):
@@ -109,7 +103,7 @@ def with_annotation(value):
     ("42", {}),
 ])
 def test_read_added_labels_formats(value, expected):
-    assert wp.read_added_labels(with_annotation(value)) == expected
+    assert records.read_added_labels(with_annotation(value)) == expected
 
 
 @pytest.mark.parametrize("value,expected", [
@@ -121,13 +115,13 @@ def test_read_added_labels_formats(value, expected):
 def test_read_replaced_labels_needs_the_recorded_value(value, expected):
     obj = {"metadata": {"labels": {"istio.io/use-waypoint": "wp"},
                         "annotations": {"ambientctl.dev/replaced-labels": value}}}
-    assert wp.read_replaced_labels(obj) == expected
+    assert records.read_replaced_labels(obj) == expected
 
 
 def test_encode_label_record_round_trips_and_empties_to_none():
-    encoded = wp.encode_label_record({"b": "2", "a": "1"})
+    encoded = records.encode_label_record({"b": "2", "a": "1"})
     assert json.loads(encoded) == {"a": "1", "b": "2"}
-    assert wp.encode_label_record({}) is None
+    assert records.encode_label_record({}) is None
 
 
 def gateway(name, ns="default", conditions=None, labels=None, generation=1, klass="istio-waypoint"):
@@ -161,25 +155,25 @@ NOT_READY = [
 def test_api_server_default_status_means_no_controller():
     for conditions in (None, [], API_DEFAULT):
         gw = gateway("w", conditions=conditions)
-        assert wp.untouched_by_controller(gw)
-        assert wp.not_programmed_reasons(gw) == [wp.NO_CONTROLLER]
+        assert report.untouched_by_controller(gw)
+        assert report.not_programmed_reasons(gw) == [report.NO_CONTROLLER]
         assert not is_programmed(gw)
 
 
 def test_programmed_needs_current_generation():
     assert is_programmed(gateway("w", conditions=PROGRAMMED))
     assert not is_programmed(gateway("w", conditions=PROGRAMMED, generation=2))
-    reasons = wp.not_programmed_reasons(gateway("w", conditions=PROGRAMMED, generation=2))
+    reasons = report.not_programmed_reasons(gateway("w", conditions=PROGRAMMED, generation=2))
     assert "older generation" in reasons[0]
 
 
 def test_not_programmed_reasons_quote_the_condition():
-    reasons = wp.not_programmed_reasons(gateway("w", conditions=NOT_READY))
+    reasons = report.not_programmed_reasons(gateway("w", conditions=NOT_READY))
     assert reasons == ["Programmed=False (NoResources: Deployment waypoint not ready)"]
 
 
 def test_list_rows_use_istioctl_defaults():
-    rows = wp.list_rows([
+    rows = report.list_rows([
         gateway("b", conditions=PROGRAMMED, labels={"istio.io/rev": "canary", "istio.io/waypoint-for": "all"}),
         gateway("a"),
         gateway("c", ns="aaa", conditions=NOT_READY),
@@ -192,17 +186,17 @@ def test_list_rows_use_istioctl_defaults():
 
 
 def test_status_rows_one_per_condition_or_no_controller():
-    rows = wp.status_rows([gateway("a", conditions=API_DEFAULT), gateway("b", conditions=NOT_READY)])
+    rows = report.status_rows([gateway("a", conditions=API_DEFAULT), gateway("b", conditions=NOT_READY)])
     assert [(r["name"], r["type"], r["status"]) for r in rows] == [
         ("a", "Programmed", "Unknown"), ("b", "Accepted", "True"), ("b", "Programmed", "False")]
-    assert rows[0]["message"] == wp.NO_CONTROLLER
+    assert rows[0]["message"] == report.NO_CONTROLLER
     assert rows[2]["message"] == "Deployment waypoint not ready"
 
 
 def test_owned_manifest_adds_owner_labels_to_the_generated_gateway():
-    spec, _ = wp.make_spec(namespace="default", revision="canary")
-    owned = wp.owned_gateway_manifest(spec)
-    plain = wp.gateway_manifest(spec)
+    spec, _ = manifest.make_spec(namespace="default", revision="canary")
+    owned = manifest.owned_gateway_manifest(spec)
+    plain = manifest.gateway_manifest(spec)
     assert owned["spec"] == plain["spec"]
     assert owned["metadata"]["labels"]["ambientctl.dev/managed-by"] == "ambientctl"
     assert owned["metadata"]["labels"]["istio.io/rev"] == "canary"
@@ -231,29 +225,29 @@ def applied_gateway(labels, annotations=None, owned_labels=None, owned_listener=
 
 
 def test_already_applied_detects_a_no_op():
-    spec, _ = wp.make_spec(namespace="default", service_account=None)
-    desired = wp.owned_gateway_manifest(spec)
+    spec, _ = manifest.make_spec(namespace="default", service_account=None)
+    desired = manifest.owned_gateway_manifest(spec)
     live = applied_gateway(desired["metadata"]["labels"])
-    assert wp.already_applied(live, desired, "ambientctl")
-    assert not wp.already_applied(live, desired, "istioctl")
+    assert cluster.already_applied(live, desired, "ambientctl")
+    assert not cluster.already_applied(live, desired, "istioctl")
 
 
 def test_already_applied_sees_every_change():
-    spec, _ = wp.make_spec(namespace="default")
-    desired = wp.owned_gateway_manifest(spec)
+    spec, _ = manifest.make_spec(namespace="default")
+    desired = manifest.owned_gateway_manifest(spec)
     labels = desired["metadata"]["labels"]
     # a label we applied before and no longer want must be removed by a real apply
-    assert not wp.already_applied(applied_gateway({**labels, "istio.io/rev": "old"}), desired, "ambientctl")
-    with_for, _ = wp.make_spec(namespace="default", traffic_type="all")
-    assert not wp.already_applied(applied_gateway(labels), wp.owned_gateway_manifest(with_for), "ambientctl")
+    assert not cluster.already_applied(applied_gateway({**labels, "istio.io/rev": "old"}), desired, "ambientctl")
+    with_for, _ = manifest.make_spec(namespace="default", traffic_type="all")
+    assert not cluster.already_applied(applied_gateway(labels), manifest.owned_gateway_manifest(with_for), "ambientctl")
     changed = applied_gateway(labels)
     changed["spec"]["listeners"][0]["port"] = 15009
-    assert not wp.already_applied(changed, desired, "ambientctl")
+    assert not cluster.already_applied(changed, desired, "ambientctl")
     other_class = applied_gateway(labels)
     other_class["spec"]["gatewayClassName"] = "istio-mesh"
-    assert not wp.already_applied(other_class, desired, "ambientctl")
-    assert not wp.already_applied(applied_gateway(labels, owned_listener='k:{"name":"old"}'), desired, "ambientctl")
-    sa, _ = wp.make_spec(namespace="default", service_account="sa", name="waypoint")
-    assert not wp.already_applied(applied_gateway(labels), wp.owned_gateway_manifest(sa), "ambientctl")
-    sa_desired = wp.owned_gateway_manifest(sa)
-    assert wp.already_applied(applied_gateway(labels, sa_desired["metadata"]["annotations"]), sa_desired, "ambientctl")
+    assert not cluster.already_applied(other_class, desired, "ambientctl")
+    assert not cluster.already_applied(applied_gateway(labels, owned_listener='k:{"name":"old"}'), desired, "ambientctl")
+    sa, _ = manifest.make_spec(namespace="default", service_account="sa", name="waypoint")
+    assert not cluster.already_applied(applied_gateway(labels), manifest.owned_gateway_manifest(sa), "ambientctl")
+    sa_desired = manifest.owned_gateway_manifest(sa)
+    assert cluster.already_applied(applied_gateway(labels, sa_desired["metadata"]["annotations"]), sa_desired, "ambientctl")

@@ -1,0 +1,43 @@
+"""Facts about a pod object that every reader agrees on: live or not, its service account, sidecar, capture.
+
+`waypoint`, the mesh model, `analyze`, `x graph`, `dataplane status` and the
+`pc secret` hints all ask these; this module is their one answer. Pure.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ambientctl.labels import REDIRECTION_ANNOTATION, SIDECAR_CONTAINER, SIDECAR_STATUS_ANNOTATION, annotations_of
+
+
+def selector_matches(selector: dict[str, str] | None, labels: dict[str, str]) -> bool:
+    """A Service's equality selector against a pod's labels; an empty selector selects nothing."""
+    if not selector:
+        return False
+    return all(labels.get(key) == value for key, value in selector.items())
+
+
+def pod_service_account(pod: dict[str, Any]) -> str:
+    spec = pod.get("spec") or {}
+    return spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"
+
+
+def is_live(pod: dict[str, Any]) -> bool:
+    """Neither finished (Succeeded/Failed) nor being deleted."""
+    phase = (pod.get("status") or {}).get("phase")
+    return phase not in ("Succeeded", "Failed") and not (pod.get("metadata") or {}).get("deletionTimestamp")
+
+
+def has_sidecar(pod: dict[str, Any]) -> bool:
+    """True when the pod runs Istio's sidecar (ambient leaves such pods alone)."""
+    if SIDECAR_STATUS_ANNOTATION in annotations_of(pod):
+        return True
+    spec = pod.get("spec") or {}
+    containers = (spec.get("containers") or []) + (spec.get("initContainers") or [])
+    return any(c.get("name") == SIDECAR_CONTAINER for c in containers)
+
+
+def is_captured(pod: dict[str, Any]) -> bool:
+    """ztunnel redirects the pod's traffic (istio-cni's annotation says so)."""
+    return annotations_of(pod).get(REDIRECTION_ANNOTATION) == "enabled"
