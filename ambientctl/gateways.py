@@ -25,6 +25,9 @@ WAYPOINT_CLASSES = (WAYPOINT_CLASS, LEGACY_WAYPOINT_CLASS)
 # The component label value on Gateways `ambientctl waypoint apply` creates.
 WAYPOINT_COMPONENT = "waypoint"
 PROGRAMMED = "Programmed"
+# The CRDs a cluster needs before it can serve waypoints (analyze checks for them).
+GATEWAY_API_CRDS = ("gateways.gateway.networking.k8s.io", "gatewayclasses.gateway.networking.k8s.io",
+                    "httproutes.gateway.networking.k8s.io")
 # What a waypoint handles when istio.io/waypoint-for is absent (istiod's default).
 DEFAULT_TRAFFIC_TYPE = "service"
 

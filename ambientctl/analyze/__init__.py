@@ -1,8 +1,9 @@
 """`ambientctl analyze`: ambient-aware configuration checks (istioctl analyze's habits, AMB codes).
 
-`model` builds a read-only MeshState (cluster, files, or both), `checks`
-holds the rules, `messages` the findings. `analyze()` is the entry point the
-command uses; everything but the loading is pure.
+The shared mesh model (`ambientctl.mesh`: state, files, cluster loading) is
+what the rules read; `checks` holds the rules (AMB codes), `messages` the
+findings. `analyze()` is the entry point the command uses; everything but the
+loading is pure. May import `mesh/` and the rule modules; never `cli/`.
 """
 
 from __future__ import annotations
@@ -13,14 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from ambientctl.analyze.checks import ALL_CHECKS, run_checks
 from ambientctl.analyze.messages import AnalyzeFileError, Level, Message
-from ambientctl.analyze.model import (
-    MeshState,
-    add_files,
-    load_cluster,
-    load_more_pods,
-    load_referenced_waypoints,
-    parse_documents,
-)
+from ambientctl.mesh.files import add_files, parse_documents
+from ambientctl.mesh.load import load_cluster, load_more_pods, load_referenced_waypoints
+from ambientctl.mesh.model import MeshState
 
 if TYPE_CHECKING:
     from ambientctl.kube.client import KubeClient
@@ -69,7 +65,7 @@ def analyze(
     default_namespace: str,
 ) -> tuple[MeshState, list[Message]]:
     """Build the state (cluster when `kube` is given, overlaid with file objects) and run every check."""
-    from ambientctl import authz as az
+    from ambientctl.mesh import authz as az
 
     if kube is not None:
         state = load_cluster(kube, namespace, istio_namespace)

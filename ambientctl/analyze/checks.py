@@ -10,18 +10,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
-from ambientctl import authz as az
 from ambientctl.analyze.messages import Level, Message
-from ambientctl.analyze.model import (
-    GATEWAY_API_CRDS,
-    MeshState,
-    WaypointRef,
-    name,
+from ambientctl.gateways import GATEWAY_API_CRDS, is_programmed, traffic_type
+from ambientctl.labels import (
+    GATEWAY_NAME_LABEL,
+    INJECTION_LABEL,
+    REVISION_LABEL,
+    USE_WAYPOINT_LABEL,
+    labels_of,
+    name_of,
     namespace_of,
-    ref,
 )
-from ambientctl.gateways import is_programmed, traffic_type
-from ambientctl.labels import GATEWAY_NAME_LABEL, INJECTION_LABEL, REVISION_LABEL, USE_WAYPOINT_LABEL, labels_of
+from ambientctl.mesh import authz as az
+from ambientctl.mesh.model import MeshState, WaypointRef, ref
 from ambientctl.workloads import has_sidecar, pod_service_account
 
 WAYPOINT_SA_ANNOTATION = "gateway.istio.io/service-account"
@@ -63,7 +64,7 @@ def l7_policy_in_ztunnel(state: MeshState) -> Iterator[Message]:
         allow = az.action(policy) == "ALLOW"
         effect = ("istiod drops these ALLOW rules, so requests they should allow are denied" if allow
                   else "the DENY rules are enforced without their HTTP parts, so they deny more than written")
-        served = sorted({name(s) for p in ambient_pods for s in state.services_of_pod(p)
+        served = sorted({name_of(s) for p in ambient_pods for s in state.services_of_pod(p)
                          if state.service_has_working_waypoint(s)})
         if served:
             fix = (f"Service {served[0]} has a waypoint: target it instead of selecting pods (spec.targetRefs: "
@@ -71,7 +72,7 @@ def l7_policy_in_ztunnel(state: MeshState) -> Iterator[Message]:
                    f"--to service/{served[0]} ...`")
         else:
             accounts = sorted({pod_service_account(p) for p in ambient_pods})
-            services = sorted({name(s) for p in ambient_pods for s in state.services_of_pod(p)})
+            services = sorted({name_of(s) for p in ambient_pods for s in state.services_of_pod(p)})
             sa = f" --service-account {accounts[0]}" if accounts else ""
             wp_name = f" --name {services[0]}-waypoint" if services else ""
             fix = (f"no waypoint serves these workloads: deploy one (`ambientctl waypoint apply{sa}{wp_name} -n "
@@ -111,7 +112,7 @@ def sidecars_in_ambient_namespace(state: MeshState) -> Iterator[Message]:
                        f"sidecars and ambient skips them. Fix: `kubectl label namespace {ns_name} "
                        f"{INJECTION_LABEL}- {REVISION_LABEL}-`, then restart the pods.")
         # Gateway and waypoint pods run Envoy in a container named istio-proxy too: not sidecars.
-        with_sidecars = sorted(name(p) for p in state.live_pods(ns_name)
+        with_sidecars = sorted(name_of(p) for p in state.live_pods(ns_name)
                                if has_sidecar(p) and GATEWAY_NAME_LABEL not in labels_of(p))
         if with_sidecars:
             shown = ", ".join(with_sidecars[:5]) + (" ..." if len(with_sidecars) > 5 else "")
@@ -202,7 +203,7 @@ def unknown_principal(state: MeshState) -> Iterator[Message]:
                 continue
             if any(pod_service_account(p) == account for p in state.live_pods(ns)):
                 continue
-            if any(name(g) == account or (g.get("metadata", {}).get("annotations") or {}).get(
+            if any(name_of(g) == account or (g.get("metadata", {}).get("annotations") or {}).get(
                     WAYPOINT_SA_ANNOTATION) == account for g in state.waypoints(ns)):
                 continue  # a waypoint's identity: its pods may not be listed yet
             where = f"namespace {ns}" if ns in state.namespaces else f"namespace {ns}, which does not exist"
@@ -275,14 +276,14 @@ def waypoint_name_taken(state: MeshState) -> Iterator[Message]:
     for gw in state.waypoints():
         if not state.in_scope(namespace_of(gw)):
             continue
-        svc = state.service(namespace_of(gw), name(gw))
-        if svc is None or labels_of(svc).get(GATEWAY_NAME_LABEL) == name(gw):
+        svc = state.service(namespace_of(gw), name_of(gw))
+        if svc is None or labels_of(svc).get(GATEWAY_NAME_LABEL) == name_of(gw):
             continue
         yield _msg(state, Level.Error, "AMB0011", gw,
-                   f"Service {namespace_of(gw)}/{name(gw)} already exists and is not the waypoint's: istiod names "
+                   f"Service {namespace_of(gw)}/{name_of(gw)} already exists and is not the waypoint's: istiod names "
                    f"the waypoint's Service after the Gateway, cannot create it, and never programs the waypoint. "
                    f"Fix: delete the waypoint and re-create it under another name (e.g. `ambientctl waypoint apply "
-                   f"--name {name(gw)}-waypoint`).")
+                   f"--name {name_of(gw)}-waypoint`).")
 
 
 # --------------------------------------------------------------------------- AMB0012
@@ -294,9 +295,9 @@ def waypoint_shares_account(state: MeshState) -> Iterator[Message]:
         ns = namespace_of(gw)
         if not state.in_scope(ns):
             continue
-        account = (gw.get("metadata", {}).get("annotations") or {}).get(WAYPOINT_SA_ANNOTATION) or name(gw)
-        apps = sorted(name(p) for p in state.live_pods(ns)
-                      if pod_service_account(p) == account and labels_of(p).get(GATEWAY_NAME_LABEL) != name(gw))
+        account = (gw.get("metadata", {}).get("annotations") or {}).get(WAYPOINT_SA_ANNOTATION) or name_of(gw)
+        apps = sorted(name_of(p) for p in state.live_pods(ns)
+                      if pod_service_account(p) == account and labels_of(p).get(GATEWAY_NAME_LABEL) != name_of(gw))
         if not apps:
             continue
         yield _msg(state, Level.Error, "AMB0012", gw,
@@ -304,7 +305,7 @@ def waypoint_shares_account(state: MeshState) -> Iterator[Message]:
                    f"({', '.join(apps[:3])}): the waypoint shares their identity, and istiod marks the account as "
                    f"owned by the Gateway, so deleting the waypoint deletes the application's ServiceAccount. Fix: "
                    f"re-create the waypoint under another name "
-                   f"(`ambientctl waypoint apply --name {name(gw)}-waypoint`).")
+                   f"(`ambientctl waypoint apply --name {name_of(gw)}-waypoint`).")
 
 
 ALL_CHECKS: tuple[Check, ...] = (

@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from ambientctl import authz as az
+from ambientctl.mesh import authz as az
 from ambientctl.cli.common import cli_context
 from ambientctl.context import CliContext
 from ambientctl.errors import AmbientctlError, ConflictError
@@ -26,7 +26,7 @@ class PolicyFormat(str, Enum):
 
 def _mesh_state(cli: CliContext, namespace: str, *, quick: bool):
     """The namespace's mesh state, or None when the cluster cannot be read (generation still works)."""
-    from ambientctl.analyze.model import load_cluster
+    from ambientctl.mesh.load import load_cluster
 
     try:
         kube = cli.kube
@@ -129,7 +129,8 @@ def check(
     Example:
       ambientctl x authz check deploy/productpage-v1 -n default
     """
-    from ambientctl.analyze.model import load_cluster, name, namespace_of
+    from ambientctl.labels import name_of, namespace_of
+    from ambientctl.mesh.load import load_cluster
     from ambientctl.kube.pods import resolve_pod
 
     cli = cli_context(ctx)
@@ -140,7 +141,7 @@ def check(
     rows = [[a.ref, az.action(a.policy), a.scope, a.enforced_by, ",".join(a.l7) or "-", a.note or "-"]
             for a in applied]
     document = {
-        "pod": f"{namespace_of(target)}/{name(target)}",
+        "pod": f"{namespace_of(target)}/{name_of(target)}",
         "inAmbient": state.pod_in_ambient(target),
         "waypoints": [{"waypoint": f"{wp.namespace}/{wp.name}", "via": how, "exists": gw is not None}
                       for wp, gw, how in state.serving_waypoints(target)],

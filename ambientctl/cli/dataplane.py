@@ -6,7 +6,7 @@ from typing import List
 
 import typer
 
-from ambientctl import dataplane as dp
+from ambientctl.mesh import dataplane as dp
 from ambientctl.cli.common import cli_context
 from ambientctl.context import CliContext
 from ambientctl.output import OutputFormat, print_records

@@ -32,8 +32,8 @@ def graph(
       ambientctl x graph -A -o mermaid > mesh.mmd
       ambientctl x graph -A -o dot | dot -Tsvg > mesh.svg
     """
-    from ambientctl import graph as gr
-    from ambientctl.analyze.model import load_cluster
+    from ambientctl.mesh import graph as gr
+    from ambientctl.mesh.load import load_cluster
 
     cli = cli_context(ctx)
     state = load_cluster(cli.kube, None if all_namespaces else cli.namespace, cli.istio_namespace)

@@ -39,7 +39,7 @@ def version(
     cli = cli_context(ctx)
     info: dict[str, Any] = {"clientVersion": client_info()}
     if not client:
-        from ambientctl.mesh import mesh_versions
+        from ambientctl.mesh.components import mesh_versions
 
         server = cli.kube.server_version()
         info["kubernetesVersion"] = {"gitVersion": server.get("gitVersion"), "platform": server.get("platform")}

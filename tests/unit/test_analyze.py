@@ -9,7 +9,8 @@ import pytest
 
 from ambientctl.analyze import checks as ck
 from ambientctl.analyze.messages import Level
-from ambientctl.analyze.model import MeshState, add_files, parse_documents
+from ambientctl.mesh.files import add_files, parse_documents
+from ambientctl.mesh.model import MeshState
 from ambientctl.errors import InvalidInputError
 from tests.support.cli import invoke
 from tests.support.fakekube import FakeKube
@@ -338,7 +339,7 @@ def test_waypoint_pods_are_not_sidecars() -> None:
 
 
 def test_namespace_scoped_user_still_gets_an_analysis() -> None:
-    from ambientctl.analyze.model import load_cluster
+    from ambientctl.mesh.load import load_cluster
 
     kube = FakeKube([ns("team", **{"istio.io/dataplane-mode": "ambient"}), pod("a", "sa", "a", namespace="team")])
     kube.deny("Namespace", "list")

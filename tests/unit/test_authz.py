@@ -6,7 +6,7 @@ import jsonschema
 import pytest
 import yaml
 
-from ambientctl import authz as az
+from ambientctl.mesh import authz as az
 from ambientctl.errors import InvalidInputError
 from ambientctl.render.crds import istio_crds
 from tests.support.cli import invoke

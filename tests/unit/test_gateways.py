@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ambientctl import graph
+from ambientctl.mesh import graph
 from ambientctl.waypoint import manifest
-from ambientctl.analyze.model import MeshState
+from ambientctl.mesh.model import MeshState
 from ambientctl.gateways import is_programmed, is_waypoint, traffic_type
 from ambientctl.uninstall import blockers
 

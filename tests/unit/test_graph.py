@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from ambientctl import graph as gr
-from ambientctl.analyze.model import MeshState
+from ambientctl.mesh import graph as gr
+from ambientctl.mesh.model import MeshState
 from tests.support.fakekube import FakeKube, invoke_with
 from tests.support.golden import GOLDEN_ROOT, assert_golden
 from tests.unit.test_analyze import ns, pod, service, waypoint

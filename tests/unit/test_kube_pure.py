@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ambientctl.dataplane import namespace_mode, namespace_status, sidecar_warnings
+from ambientctl.mesh.dataplane import namespace_mode, namespace_status, sidecar_warnings
 from ambientctl.workloads import has_sidecar
 from ambientctl.errors import InvalidInputError
 from ambientctl.kube.pods import parse_pod_ref

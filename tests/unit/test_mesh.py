@@ -1,6 +1,6 @@
 """Finding Istio's components by name or label, whichever tool installed them."""
 
-from ambientctl.mesh import _matches, image_tag
+from ambientctl.mesh.components import _matches, image_tag
 
 
 def test_image_tag():

@@ -20,10 +20,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ambientctl.analyze.model import MeshState, name, namespace_of
 from ambientctl.errors import InvalidInputError
 from ambientctl.gateways import GATEWAY_GROUP
-from ambientctl.labels import labels_of
+from ambientctl.labels import labels_of, name_of, namespace_of
+from ambientctl.mesh.model import MeshState
 from ambientctl.workloads import selector_matches
 
 API_VERSION = "security.istio.io/v1"
@@ -148,7 +148,7 @@ class AppliedPolicy:
 
     @property
     def ref(self) -> str:
-        return f"{namespace_of(self.policy)}/{name(self.policy)}"
+        return f"{namespace_of(self.policy)}/{name_of(self.policy)}"
 
 
 def _selector(policy: dict[str, Any]) -> dict[str, str] | None:
@@ -367,7 +367,7 @@ def generation_warnings(policy: dict[str, Any], state: MeshState | None) -> list
         if state is not None:
             selector = _selector(policy) or {}
             pods = [p for p in state.live_pods(namespace_of(policy)) if selector_matches(selector, labels_of(p))]
-            served = sorted({name(s) for p in pods for s in state.services_of_pod(p)
+            served = sorted({name_of(s) for p in pods for s in state.services_of_pod(p)
                              if state.service_has_working_waypoint(s)})
             if served:
                 warnings.append(f"Service(s) {', '.join(served)} of these pods have a waypoint: target them with "

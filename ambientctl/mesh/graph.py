@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ambientctl.analyze.model import MeshState, name, namespace_of
-from ambientctl.dataplane import namespace_mode
 from ambientctl.gateways import is_programmed, traffic_type
-from ambientctl.labels import USE_WAYPOINT_LABEL, labels_of
+from ambientctl.labels import USE_WAYPOINT_LABEL, labels_of, name_of, namespace_of
+from ambientctl.mesh.dataplane import namespace_mode
+from ambientctl.mesh.model import MeshState
 from ambientctl.workloads import has_sidecar, is_captured, pod_service_account
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ def workload_name(pod: dict[str, Any]) -> str:
             return base if sep else owner.get("name", "")
         if owner.get("kind") in ("StatefulSet", "DaemonSet", "Job"):
             return owner.get("name", "")
-    return name(pod).removesuffix("-template")
+    return name_of(pod).removesuffix("-template")
 
 
 def build(state: MeshState, all_namespaces: bool) -> list[NamespaceNode]:
@@ -82,13 +82,13 @@ def build(state: MeshState, all_namespaces: bool) -> list[NamespaceNode]:
         ns_wp = state._resolve({"metadata": {"name": "", "namespace": ns_name}}) if USE_WAYPOINT_LABEL in labels_of(ns) \
             else None
         node = NamespaceNode(ns_name, namespace_mode(ns), f"{ns_wp.namespace}/{ns_wp.name}" if ns_wp else None)
-        waypoint_pod_names = {name(p) for g in waypoints for p in state.waypoint_pods(g)}
-        for gw in sorted(waypoints, key=name):
-            node.waypoints.append(WaypointNode(name(gw), is_programmed(gw), traffic_type(gw),
+        waypoint_pod_names = {name_of(p) for g in waypoints for p in state.waypoint_pods(g)}
+        for gw in sorted(waypoints, key=name_of):
+            node.waypoints.append(WaypointNode(name_of(gw), is_programmed(gw), traffic_type(gw),
                                                len(state.waypoint_pods(gw))))
         groups: dict[str, list[dict[str, Any]]] = {}
         for pod in state.live_pods(ns_name):
-            if name(pod) not in waypoint_pod_names:
+            if name_of(pod) not in waypoint_pod_names:
                 groups.setdefault(workload_name(pod), []).append(pod)
         for wl_name, pods in sorted(groups.items()):
             node.workloads.append(Workload(
@@ -97,16 +97,16 @@ def build(state: MeshState, all_namespaces: bool) -> list[NamespaceNode]:
                 sum(1 for p in pods if has_sidecar(p)),
                 any(state.pod_in_ambient(p) for p in pods),
             ))
-        for svc in sorted((s for s in state.services if namespace_of(s) == ns_name), key=name):
+        for svc in sorted((s for s in state.services if namespace_of(s) == ns_name), key=name_of):
             selected = sorted({workload_name(p) for p in state.pods_of_service(svc)
-                               if name(p) not in waypoint_pod_names})
-            if name(svc) in {name(w) for w in waypoints} and not selected:
+                               if name_of(p) not in waypoint_pod_names})
+            if name_of(svc) in {name_of(w) for w in waypoints} and not selected:
                 continue  # the Service istiod makes for a waypoint
             wp = state.waypoint_of_service(svc)
             if not (svc.get("spec") or {}).get("selector") and not wp:
                 continue  # no selector (the `kubernetes` Service, external endpoints): not a mesh workload
             node.services.append(ServiceNode(
-                name(svc), selected, f"{wp.namespace}/{wp.name}" if wp else None,
+                name_of(svc), selected, f"{wp.namespace}/{wp.name}" if wp else None,
                 bool(wp) and state.gateway(wp.namespace, wp.name) is None,
             ))
         nodes.append(node)

@@ -1,0 +1,123 @@
+"""Fill a MeshState from the cluster: the one place the mesh model is fetched (through the `KubeClient` given).
+
+Reads one namespace (or all) plus what the rules need from elsewhere: every
+Namespace (namespace-level waypoint labels), the root namespace's policies,
+and waypoints other namespaces point at. A kind RBAC hides is recorded in
+`state.unreadable` instead of failing the whole analysis.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Iterable
+
+from ambientctl.gateways import GATEWAY_API_VERSION
+from ambientctl.labels import USE_WAYPOINT_LABEL, labels_of
+from ambientctl.mesh.model import AUTHZ_KIND, SECURITY_GROUP, MeshState
+
+if TYPE_CHECKING:
+    from ambientctl.kube.client import KubeClient
+
+def _served(kube: KubeClient, state: MeshState, api_version: str, kind: str,
+            namespace: str | None) -> list[dict[str, Any]] | None:
+    """List a kind; None when the cluster does not serve it (its CRDs are missing).
+
+    A kind the user may not read is recorded in `state.unreadable` and
+    treated as empty, so a read-only user still gets the other checks.
+    """
+    from ambientctl.errors import CRDMissingError, ForbiddenError, NotFoundError
+
+    try:
+        return kube.list(api_version, kind, namespace, all_namespaces=namespace is None)
+    except (CRDMissingError, NotFoundError):
+        return None
+    except ForbiddenError:
+        where = f" in namespace {namespace}" if namespace else ""
+        note = f"not allowed to list {kind} objects ({api_version}){where}"
+        if note not in state.unreadable:
+            state.unreadable.append(note)
+        return []
+
+
+def _namespaces(kube: KubeClient, state: MeshState, namespace: str | None) -> list[dict[str, Any]]:
+    """Every Namespace; a user who may not list them still gets their own (namespace labels only)."""
+    from ambientctl.errors import ForbiddenError
+
+    try:
+        return kube.list("v1", "Namespace")
+    except ForbiddenError:
+        if namespace is None:
+            raise
+        state.unreadable.append("not allowed to list Namespaces (namespace-level waypoints elsewhere are unknown)")
+        try:
+            return [kube.get("v1", "Namespace", namespace)]
+        except ForbiddenError:
+            state.unreadable.append(f"not allowed to read Namespace {namespace} (its labels are unknown)")
+            return []
+
+
+def load_cluster(kube: KubeClient, namespace: str | None, root_namespace: str) -> MeshState:
+    """The state of one namespace (or all, when None) plus what rules need from elsewhere.
+
+    Namespaced objects come from the chosen namespace; the root namespace's
+    policies are always read (they apply mesh-wide), and every Namespace
+    object is read so namespace-level waypoint labels resolve.
+    """
+    state = MeshState(root_namespace=root_namespace, scope=None if namespace is None else {namespace})
+    for ns in _namespaces(kube, state, namespace):
+        state.add(ns)
+    for pod in kube.list("v1", "Pod", namespace, all_namespaces=namespace is None):
+        state.add(pod)
+    for svc in kube.list("v1", "Service", namespace, all_namespaces=namespace is None):
+        state.add(svc)
+    gateways = _served(kube, state, GATEWAY_API_VERSION, "Gateway", namespace)
+    state.gateway_api = gateways is not None
+    for gw in gateways or []:
+        state.add(gw)
+    policy_namespaces = [namespace] if namespace is None or namespace == root_namespace else [namespace, root_namespace]
+    for ns in policy_namespaces:
+        for pol in _served(kube, state, f"{SECURITY_GROUP}/v1", AUTHZ_KIND, ns) or []:
+            state.add(pol)
+    state.pods_known_in = None if namespace is None else {namespace}
+    return state
+
+
+def load_more_pods(kube: KubeClient, state: MeshState, namespaces: Iterable[str]) -> None:
+    """Read pods of other namespaces that policies name (for principal checks); skips forbidden ones."""
+    from ambientctl.errors import ForbiddenError
+
+    if state.pods_known_in is None:
+        return
+    for ns in sorted(set(namespaces) - state.pods_known_in):
+        if ns not in state.namespaces:
+            state.pods_known_in.add(ns)  # the namespace does not exist: no pod can run there
+            continue
+        try:
+            pods = kube.list("v1", "Pod", ns)
+        except ForbiddenError:
+            continue
+        for pod in pods:
+            state.add(pod)
+        state.pods_known_in.add(ns)
+
+
+def load_referenced_waypoints(kube: KubeClient, state: MeshState) -> None:
+    """Fetch waypoints that use-waypoint labels name in namespaces not read yet (cross-namespace waypoints)."""
+    from ambientctl.errors import CRDMissingError, ForbiddenError
+
+    if state.gateway_api is False:
+        return
+    wanted: set[tuple[str, str]] = set()
+    for obj in [*state.namespaces.values(), *state.services, *state.pods]:
+        if USE_WAYPOINT_LABEL in labels_of(obj):
+            wp = state._resolve(obj)
+            if wp and state.gateway(*wp.key) is None:
+                wanted.add(wp.key)
+    for ns, gw_name in sorted(wanted):
+        try:
+            gw = kube.get_or_none(GATEWAY_API_VERSION, "Gateway", gw_name, ns)
+        except (CRDMissingError, ForbiddenError):
+            return
+        if gw is not None:
+            gw.setdefault("apiVersion", GATEWAY_API_VERSION)
+            gw.setdefault("kind", "Gateway")
+            state.add(gw)
