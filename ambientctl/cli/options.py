@@ -1,13 +1,17 @@
 """Options shared by the proxy commands, declared once (istioctl's `commonFlags.attach()`).
 
-`pc` and `zc` subcommands take the same pod reference, `--node`, `--file`,
-`--proxy-admin-port` and `-o`; each is declared here as an `Annotated` type
-and used as a parameter's type (`node: NodeOption = None`), so help text and
-flag names cannot drift apart. `load_dump` turns them into a parsed dump.
+`pc` and `zc` subcommands take the same pod reference, `--node`, `--file`
+and `--proxy-admin-port`: `@dump_source_options` adds all four to a command,
+which then receives them as one `DumpSource` (`source.load(cli)` reads the
+dump). `--identity` and `-o` (each command has its own formats) are declared
+here too, so help text and flag names cannot drift apart.
 """
 
 # No `from __future__ import annotations` here: typer would eval every annotation string at every start.
-from typing import Annotated, Any, Optional
+import functools
+import inspect
+from dataclasses import dataclass
+from typing import Annotated, Any, Callable, Optional
 
 import typer
 
@@ -51,3 +55,45 @@ def load_dump(cli: CliContext, ref: Optional[str], node: Optional[str], file: Op
     pod_node = pod.get("spec", {}).get("nodeName")
     with progress(cli, f"Reading /config_dump of {where}" + (f" on node {pod_node}" if pod_node else "")):
         return target.read_pod(cli.kube, pod, admin_port, workload)
+
+
+@dataclass(frozen=True)
+class DumpSource:
+    """Where a pc/zc command reads its dump: a pod (POD_REF, --node) on --proxy-admin-port, or --file."""
+
+    pod_ref: Optional[str] = None
+    node: Optional[str] = None
+    file: Optional[str] = None
+    admin_port: int = DEFAULT_PROXY_ADMIN_PORT
+
+    def load(self, cli: CliContext) -> LoadedDump:
+        return load_dump(cli, self.pod_ref, self.node, self.file, self.admin_port)
+
+
+_SOURCE_PARAMETERS = (
+    inspect.Parameter("pod_ref", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=PodRefArgument),
+    inspect.Parameter("node", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=NodeOption),
+    inspect.Parameter("file", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=FileOption),
+    inspect.Parameter("admin_port", inspect.Parameter.KEYWORD_ONLY, default=DEFAULT_PROXY_ADMIN_PORT,
+                      annotation=ProxyAdminPortOption),
+)
+
+
+def dump_source_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Attach POD_REF, --node, --file and --proxy-admin-port to `command`, which takes `source: DumpSource`.
+
+    Typer reads a command's parameters from its signature, so the wrapper
+    shows the four shared ones (right after `ctx`) in place of `source`.
+    """
+    signature = inspect.signature(command)
+    own = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in signature.parameters.values() if p.name != "source"]
+    parameters = own[:1] + list(_SOURCE_PARAMETERS) + own[1:]
+
+    @functools.wraps(command)
+    def with_source(**kwargs: Any) -> Any:
+        source = DumpSource(*(kwargs.pop(p.name) for p in _SOURCE_PARAMETERS))
+        return command(source=source, **kwargs)
+
+    with_source.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    with_source.__annotations__ = {p.name: p.annotation for p in parameters}
+    return with_source

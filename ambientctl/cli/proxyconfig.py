@@ -7,16 +7,7 @@ import typer
 
 from ambientctl.cli.aliases import AliasedGroup, alias_group
 from ambientctl.cli.common import cli_context
-from ambientctl.cli.options import (
-    DEFAULT_PROXY_ADMIN_PORT,
-    FileOption,
-    IdentityOption,
-    NodeOption,
-    PodRefArgument,
-    ProxyAdminPortOption,
-    load_dump,
-    output_option,
-)
+from ambientctl.cli.options import DumpSource, IdentityOption, dump_source_options, output_option
 
 
 class ProxyConfigGroup(AliasedGroup):
@@ -38,15 +29,13 @@ class SecretFormat(str, Enum):
 
 
 @app.command("secret")
+@dump_source_options
 def secret(
     ctx: typer.Context,
-    pod_ref: PodRefArgument = None,
-    node: NodeOption = None,
+    source: DumpSource,
     output: SecretFormat = output_option(SecretFormat.short, "short (istioctl's table), json/yaml (Envoy "
                                          "SecretsConfigDump), or detail (decoded certificates)."),
-    file: FileOption = None,
     identity: IdentityOption = None,
-    admin_port: ProxyAdminPortOption = DEFAULT_PROXY_ADMIN_PORT,
 ) -> None:
     """Certificates a ztunnel (or Envoy) proxy holds: workload chains and roots, decoded.
 
@@ -67,7 +56,7 @@ def secret(
 
     cli = cli_context(ctx)
     with gc_paused():
-        loaded = load_dump(cli, pod_ref, node, file, admin_port)
+        loaded = source.load(cli)
         print_certificates(loaded, identity, output.value, kube=cli.kube if loaded.pod is not None else None,
                            istio_namespace=cli.istio_namespace)
 

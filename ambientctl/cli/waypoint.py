@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, List, Optional
+from typing import TYPE_CHECKING, Annotated, List, Optional
 
 import typer
 
@@ -30,6 +30,13 @@ _REVISION_HELP = "Control-plane revision to label the waypoint with (istio.io/re
 _SA_HELP = "Make this the waypoint of one service account (the guide's per-account waypoint)."
 _CLASS_HELP = f"GatewayClass of the waypoint (default {WAYPOINT_CLASS})."
 
+# The options `generate` and `apply` share, declared once.
+NameOption = Annotated[Optional[str], typer.Option("--name", help=_NAME_HELP)]
+ForOption = Annotated[Optional[str], typer.Option("--for", help=_FOR_HELP)]
+RevisionOption = Annotated[Optional[str], typer.Option("--revision", "-r", help=_REVISION_HELP)]
+ClassOption = Annotated[Optional[str], typer.Option("--gateway-class", help=_CLASS_HELP)]
+TimeoutOption = Annotated[str, typer.Option("--waypoint-timeout", help="How long --wait waits (e.g. 90s, 2m).")]
+
 
 def _spec(
     cli: CliContext, *, name: Optional[str], traffic_type: Optional[str], revision: Optional[str],
@@ -49,11 +56,11 @@ def _spec(
 @app.command("generate")
 def generate(
     ctx: typer.Context,
-    name: Optional[str] = typer.Option(None, "--name", help=_NAME_HELP),
-    traffic_type: Optional[str] = typer.Option(None, "--for", help=_FOR_HELP),
-    revision: Optional[str] = typer.Option(None, "--revision", "-r", help=_REVISION_HELP),
+    name: NameOption = None,
+    traffic_type: ForOption = None,
+    revision: RevisionOption = None,
     service_account: Optional[str] = typer.Option(None, "--service-account", help=_SA_HELP),
-    gateway_class: Optional[str] = typer.Option(None, "--gateway-class", help=_CLASS_HELP),
+    gateway_class: ClassOption = None,
 ) -> None:
     """Print the waypoint Gateway as YAML (needs no cluster).
 
@@ -74,16 +81,16 @@ def generate(
 @app.command("apply")
 def apply(
     ctx: typer.Context,
-    name: Optional[str] = typer.Option(None, "--name", help=_NAME_HELP),
-    traffic_type: Optional[str] = typer.Option(None, "--for", help=_FOR_HELP),
-    revision: Optional[str] = typer.Option(None, "--revision", "-r", help=_REVISION_HELP),
+    name: NameOption = None,
+    traffic_type: ForOption = None,
+    revision: RevisionOption = None,
     service_account: Optional[str] = typer.Option(None, "--service-account", help=_SA_HELP + " Labels the Services "
                                                   "that front its pods with istio.io/use-waypoint."),
-    gateway_class: Optional[str] = typer.Option(None, "--gateway-class", help=_CLASS_HELP),
+    gateway_class: ClassOption = None,
     enroll_namespace: bool = typer.Option(False, "--enroll-namespace", help="Label the namespace istio.io/use-waypoint=NAME."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Repoint a namespace or Service that uses another waypoint."),
     wait: bool = typer.Option(False, "--wait", "-w", help="Wait until the waypoint is Programmed."),
-    waypoint_timeout: str = typer.Option("90s", "--waypoint-timeout", help="How long --wait waits (e.g. 90s, 2m)."),
+    waypoint_timeout: TimeoutOption = "90s",
 ) -> None:
     """Apply a waypoint to the namespace (server-side apply), and attach it if asked.
 
@@ -194,7 +201,7 @@ def status(
     name: Optional[str] = typer.Argument(None, help="One waypoint (default: every waypoint of the namespace)."),
     all_namespaces: bool = typer.Option(False, "--all-namespaces", "-A", help="Waypoints of every namespace."),
     wait: bool = typer.Option(False, "--wait", "-w", help="Wait until the waypoints are Programmed first."),
-    waypoint_timeout: str = typer.Option("90s", "--waypoint-timeout", help="How long --wait waits (e.g. 90s, 2m)."),
+    waypoint_timeout: TimeoutOption = "90s",
     output: OutputFormat = typer.Option(OutputFormat.table, "--output", "-o", help="Output format."),
 ) -> None:
     """Show the waypoints' conditions now (no waiting unless --wait, unlike istioctl)."""

@@ -8,16 +8,7 @@ import typer
 
 from ambientctl.cli.aliases import AliasedGroup, alias_group
 from ambientctl.cli.common import cli_context
-from ambientctl.cli.options import (
-    DEFAULT_PROXY_ADMIN_PORT,
-    FileOption,
-    IdentityOption,
-    NodeOption,
-    PodRefArgument,
-    ProxyAdminPortOption,
-    load_dump,
-    output_option,
-)
+from ambientctl.cli.options import DumpSource, IdentityOption, dump_source_options, output_option
 from ambientctl.errors import UsageError
 from ambientctl.proxy.target import LoadedDump
 
@@ -46,11 +37,10 @@ class ZcFormat(str, Enum):
 _OUTPUT_HELP = "short (istioctl's table), json or yaml."
 
 
-def _load(ctx: typer.Context, pod_ref: Optional[str], node: Optional[str], file: Optional[str],
-          admin_port: int) -> LoadedDump:
+def _load(ctx: typer.Context, source: DumpSource) -> LoadedDump:
     from ambientctl.proxy.model import require_ztunnel
 
-    loaded = load_dump(cli_context(ctx), pod_ref, node, file, admin_port)
+    loaded = source.load(cli_context(ctx))
     require_ztunnel(loaded.dump, loaded.source)
     return loaded
 
@@ -65,13 +55,11 @@ def _emit(fmt: ZcFormat, document: object, table: Callable[[], str]) -> None:
 
 
 @app.command("workload")
+@dump_source_options
 def workload(
     ctx: typer.Context,
-    pod_ref: PodRefArgument = None,
-    node: NodeOption = None,
-    file: FileOption = None,
+    source: DumpSource,
     output: ZcFormat = output_option(ZcFormat.short, _OUTPUT_HELP),
-    admin_port: ProxyAdminPortOption = DEFAULT_PROXY_ADMIN_PORT,
     workload_namespace: str = typer.Option("", "--workload-namespace", help="Only workloads in this namespace."),
     workload_node: str = typer.Option("", "--workload-node", help="Only workloads on this node."),
     address: str = typer.Option("", "--address", help="Only the workload with this IP address."),
@@ -86,9 +74,9 @@ def workload(
     """
     from ambientctl.proxy.printers import ztunnel as zp
 
-    loaded = _load(ctx, pod_ref, node, file, admin_port)
+    loaded = _load(ctx, source)
     flt = zp.WorkloadFilter(namespace=workload_namespace, node=workload_node, address=address,
-                            name=_target_pod_name(ctx, pod_ref, loaded))
+                            name=_target_pod_name(ctx, source.pod_ref, loaded))
     _emit(output, zp.select_workloads(loaded.dump, flt), lambda: zp.format_workloads(loaded.dump, flt))
 
 
@@ -103,49 +91,43 @@ def _target_pod_name(ctx: typer.Context, pod_ref: Optional[str], loaded: LoadedD
 
 
 @app.command("service")
+@dump_source_options
 def service(
     ctx: typer.Context,
-    pod_ref: PodRefArgument = None,
-    node: NodeOption = None,
-    file: FileOption = None,
+    source: DumpSource,
     output: ZcFormat = output_option(ZcFormat.short, _OUTPUT_HELP),
-    admin_port: ProxyAdminPortOption = DEFAULT_PROXY_ADMIN_PORT,
     service_namespace: str = typer.Option("", "--service-namespace", help="Only services in this namespace."),
 ) -> None:
     """Services ztunnel knows: VIPs, waypoint, healthy/total endpoints."""
     from ambientctl.proxy.printers import ztunnel as zp
 
-    loaded = _load(ctx, pod_ref, node, file, admin_port)
+    loaded = _load(ctx, source)
     _emit(output, zp.select_services(loaded.dump, service_namespace),
           lambda: zp.format_services(loaded.dump, service_namespace))
 
 
 @app.command("policy")
+@dump_source_options
 def policy(
     ctx: typer.Context,
-    pod_ref: PodRefArgument = None,
-    node: NodeOption = None,
-    file: FileOption = None,
+    source: DumpSource,
     output: ZcFormat = output_option(ZcFormat.short, _OUTPUT_HELP),
-    admin_port: ProxyAdminPortOption = DEFAULT_PROXY_ADMIN_PORT,
     policy_namespace: str = typer.Option("", "--policy-namespace", help="Only policies in this namespace."),
 ) -> None:
     """Authorization policies ztunnel enforces: namespace, name, action, scope."""
     from ambientctl.proxy.printers import ztunnel as zp
 
-    loaded = _load(ctx, pod_ref, node, file, admin_port)
+    loaded = _load(ctx, source)
     _emit(output, zp.select_policies(loaded.dump, policy_namespace),
           lambda: zp.format_policies(loaded.dump, policy_namespace))
 
 
 @app.command("certificate")
+@dump_source_options
 def certificate(
     ctx: typer.Context,
-    pod_ref: PodRefArgument = None,
-    node: NodeOption = None,
-    file: FileOption = None,
+    source: DumpSource,
     output: ZcFormat = output_option(ZcFormat.short, _OUTPUT_HELP),
-    admin_port: ProxyAdminPortOption = DEFAULT_PROXY_ADMIN_PORT,
     identity: IdentityOption = None,
 ) -> None:
     """Certificates of the workloads on this ztunnel's node (same table as `pc secret`).
@@ -153,7 +135,7 @@ def certificate(
     -o json/yaml print ztunnel's own certificate list, as istioctl does; `pc secret -o json`
     prints the Envoy-style document instead.
     """
-    loaded = _load(ctx, pod_ref, node, file, admin_port)
+    loaded = _load(ctx, source)
     from ambientctl.proxy.certificates import print_certificates
 
     cli = cli_context(ctx)
@@ -162,13 +144,11 @@ def certificate(
 
 
 @app.command("connections")
+@dump_source_options
 def connections(
     ctx: typer.Context,
-    pod_ref: PodRefArgument = None,
-    node: NodeOption = None,
-    file: FileOption = None,
+    source: DumpSource,
     output: ZcFormat = output_option(ZcFormat.short, _OUTPUT_HELP),
-    admin_port: ProxyAdminPortOption = DEFAULT_PROXY_ADMIN_PORT,
     workload_namespace: str = typer.Option("", "--workload-namespace", help="Only workloads in this namespace."),
     direction: str = typer.Option("", "--direction", help="inbound or outbound only."),
     raw: bool = typer.Option(False, "--raw", help="Show IP addresses instead of names."),
@@ -178,20 +158,18 @@ def connections(
 
     if direction not in ("", "inbound", "outbound"):
         raise UsageError(f"invalid --direction {direction!r}", "use inbound or outbound")
-    loaded = _load(ctx, pod_ref, node, file, admin_port)
+    loaded = _load(ctx, source)
     flt = zp.ConnectionFilter(namespace=workload_namespace, direction=direction, raw=raw,
-                              workload=_target_pod_name(ctx, pod_ref, loaded))
+                              workload=_target_pod_name(ctx, source.pod_ref, loaded))
     _emit(output, zp.select_connections(loaded.dump, flt), lambda: zp.format_connections(loaded.dump, flt))
 
 
 @app.command("all")
+@dump_source_options
 def all_config(
     ctx: typer.Context,
-    pod_ref: PodRefArgument = None,
-    node: NodeOption = None,
-    file: FileOption = None,
+    source: DumpSource,
     output: ZcFormat = output_option(ZcFormat.short, _OUTPUT_HELP),
-    admin_port: ProxyAdminPortOption = DEFAULT_PROXY_ADMIN_PORT,
     with_headers: bool = typer.Option(False, "--with-headers", help="Title each section."),
 ) -> None:
     """Every summary (workloads, services, policies, certificates, connections), or the whole dump."""
@@ -199,7 +177,7 @@ def all_config(
     from ambientctl.proxy.decode import decode_all
     from ambientctl.proxy.printers import ztunnel as zp
 
-    loaded = _load(ctx, pod_ref, node, file, admin_port)
+    loaded = _load(ctx, source)
     if output in (ZcFormat.json, ZcFormat.yaml):
         _emit(output, loaded.dump.raw, str)
         return
