@@ -424,7 +424,7 @@ FLAG_CASES: list[tuple[str, list[str], int, str]] = [
     ("install-readiness-timeout-negative", ["install", "-y", "--readiness-timeout", "-1m"], INVALID_INPUT, "duration"),
     ("install-readiness-timeout-empty", ["install", "-y", "--readiness-timeout", ""], INVALID_INPUT, "duration"),
     ("install-lock-timeout-bad", ["install", "-y", "--lock-timeout", "1x"], INVALID_INPUT, "duration"),
-    ("waypoint-timeout-zero", ["waypoint", "apply", "--waypoint-timeout", "0s"], INVALID_INPUT, "greater than zero"),
+    ("waypoint-timeout-negative", ["waypoint", "apply", "--waypoint-timeout", "-1s"], INVALID_INPUT, "must not be negative"),
     ("waypoint-timeout-text", ["waypoint", "apply", "--waypoint-timeout", "later"], INVALID_INPUT, "duration"),
     ("waypoint-status-timeout", ["waypoint", "status", "--wait", "--waypoint-timeout", "1y"], INVALID_INPUT,
      "duration"),
