@@ -12,6 +12,7 @@ from ambientctl.labels import labels_of, name_of, namespace_of
 from ambientctl.mesh.model import MeshState
 from ambientctl.workloads import selector_matches
 
+
 def parse_documents(text: str, origin: str) -> list[dict[str, Any]]:
     """Kubernetes objects from a YAML stream; `List` kinds are flattened."""
     import yaml

@@ -17,6 +17,7 @@ from ambientctl.mesh.model import AUTHZ_KIND, SECURITY_GROUP, MeshState
 if TYPE_CHECKING:
     from ambientctl.kube.client import KubeClient
 
+
 def _served(kube: KubeClient, state: MeshState, api_version: str, kind: str,
             namespace: str | None) -> list[dict[str, Any]] | None:
     """List a kind; None when the cluster does not serve it (its CRDs are missing).

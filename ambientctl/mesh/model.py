@@ -153,7 +153,8 @@ class MeshState:
 
     def waypoint_pods(self, gateway: dict[str, Any]) -> list[dict[str, Any]]:
         """The pods istiod runs for a waypoint (labelled with the Gateway's name)."""
-        return [p for p in self.live_pods(namespace_of(gateway)) if labels_of(p).get(GATEWAY_NAME_LABEL) == name_of(gateway)]
+        return [p for p in self.live_pods(namespace_of(gateway))
+                if labels_of(p).get(GATEWAY_NAME_LABEL) == name_of(gateway)]
 
     # ------------------------------------------------------------------ waypoints
 

@@ -12,6 +12,7 @@ from typing import Iterable
 from ambientctl.proxy import certs
 from ambientctl.proxy.model import CertEntry, ConfigDump, Identity
 
+
 def decode_all(dump: ConfigDump, identities: Iterable[Identity] | None = None) -> None:
     """Parse every certificate (for `-o detail`: names, SANs, keys, chain checks)."""
     _decode_entries(e for ident in _chosen(dump, identities) for e in ident.entries())

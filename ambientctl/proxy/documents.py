@@ -8,6 +8,7 @@ from typing import Any
 from ambientctl.proxy import certs
 from ambientctl.proxy.model import ENVOY_SECRET_TYPE, ROOTCA, UNAVAILABLE, CertEntry, Identity
 
+
 def secrets_document(identities: list[Identity]) -> dict[str, Any]:
     """An Envoy SecretsConfigDump, as istioctl prints it: workload certificates, then ROOTCA.
 

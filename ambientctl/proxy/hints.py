@@ -17,6 +17,7 @@ from ambientctl.workloads import is_captured
 if TYPE_CHECKING:
     from ambientctl.kube.client import KubeClient
 
+
 def nothing_found_error(pod: dict[str, Any] | None, source: str, wanted: IdentityFilter | None,
                         dump: ConfigDump, kube: KubeClient | None, istio_namespace: str) -> NotFoundError:
     """Not an empty table: say which ztunnel would hold the certificate (ztunnel only holds its node's)."""

@@ -20,6 +20,7 @@ from ambientctl.waypoint.records import encode_label_record, read_added_labels, 
 if TYPE_CHECKING:
     from ambientctl.kube.client import KubeClient
 
+
 @dataclass
 class LabelChange:
     """One object we labelled (or chose not to), for the report."""

@@ -13,6 +13,7 @@ from typing import Any, Iterable
 from ambientctl.labels import labels_of, name_of
 from ambientctl.workloads import is_live, pod_service_account, selector_matches
 
+
 @dataclass
 class ServiceAccountMatch:
     """Which Services front a service account's pods, and what cannot be attached by Service."""

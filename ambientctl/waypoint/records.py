@@ -13,6 +13,7 @@ from typing import Any
 from ambientctl.labels import annotations_of, labels_of
 from ambientctl.ownership import ADDED_LABELS_ANNOTATION, REPLACED_LABELS_ANNOTATION
 
+
 def read_added_labels(obj: dict[str, Any]) -> dict[str, str]:
     """The labels ambientctl recorded as added to `obj` (JSON object in the annotation).
 

@@ -6,7 +6,14 @@ from typing import Any
 
 from ambientctl.gateways import PROGRAMMED, gateway_class, is_programmed
 from ambientctl.kube.resources import condition
-from ambientctl.labels import REVISION_LABEL, SERVICE_ACCOUNT_ANNOTATION, WAYPOINT_FOR_LABEL, annotations_of, labels_of, name_of
+from ambientctl.labels import (
+    REVISION_LABEL,
+    SERVICE_ACCOUNT_ANNOTATION,
+    WAYPOINT_FOR_LABEL,
+    annotations_of,
+    labels_of,
+    name_of,
+)
 
 NO_CONTROLLER = "no controller has accepted this Gateway: is istiod running with ambient enabled?"
 
