@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from ambientctl.kube.client import KubeClient
 
 DEFAULT_ISTIO_NAMESPACE = "istio-system"
-DEFAULT_REQUEST_TIMEOUT = 30.0
+DEFAULT_REQUEST_TIMEOUT = 30.0  # kube.client.DEFAULT_TIMEOUT; not imported from there: that loads `kubernetes`
 
 
 @dataclass
@@ -74,11 +74,18 @@ class CliContext:
 
     @property
     def kube(self) -> KubeClient:
-        """The kube client, built on first use from the global flags."""
+        """The kube client, built on first use from the global flags (kubeconfig, context, -n, timeout)."""
         if self._kube is None:
             from ambientctl.kube.client import KubeClient
 
-            self._kube = KubeClient.from_options(self.options)
+            if not self.options.debug:  # urllib3 logs each retry as a WARNING on stderr
+                import logging
+
+                logging.getLogger("urllib3").setLevel(logging.ERROR)
+            options = self.options
+            namespace = validate_namespace(options.namespace, "-n/--namespace") if options.namespace else None
+            self._kube = KubeClient.connect(options.kubeconfig, options.context, namespace=namespace,
+                                            timeout=options.request_timeout)
         return self._kube
 
     @property

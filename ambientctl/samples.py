@@ -95,7 +95,7 @@ def apply(kube: KubeClient, objects: list[dict[str, Any]], *, dry_run: bool = Fa
     An object of the same name that is not ours is never taken over, and a
     missing permission is named: both are errors before anything changes.
     """
-    from ambientctl.checks import permissions
+    from ambientctl.kube import permissions
 
     needed = permissions.for_objects(kube, objects, ("get", "create", "patch"))
     permissions.require(kube, needed, "samples apply")

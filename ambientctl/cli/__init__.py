@@ -1,26 +1,9 @@
-"""The command line: the root app, and the one place that turns errors into exit codes."""
+"""The command line (Typer only): the entry point here, the root app in app.py, error mapping in exits.py."""
 
 from __future__ import annotations
 
 import os
 import sys
-from typing import Callable
-
-import click
-
-from ambientctl.errors import AmbientctlError, ExitCode
-
-
-def _print_error(text: str) -> None:
-    sys.stderr.write(f"Error: {text}\n")
-    sys.stderr.flush()
-
-
-def _print_traceback() -> None:
-    """--debug only: `traceback` costs ~8 ms of imports that normal runs should not pay."""
-    import traceback
-
-    traceback.print_exc()
 
 
 def run(argv: list[str]) -> int:
@@ -28,46 +11,6 @@ def run(argv: list[str]) -> int:
     from ambientctl.cli.app import app
 
     return int(app(args=argv, prog_name="ambientctl", standalone_mode=False) or 0)
-
-
-def call_mapping_errors(func: Callable[[], object], argv: list[str]) -> int:
-    """Call the parsed command; turn every exception into one stderr line and an exit code."""
-    debug = "--debug" in argv or os.environ.get("AMBIENTCTL_DEBUG") == "1"
-    try:
-        result = func()
-        if result == ExitCode.INTERRUPTED:  # typer turns Ctrl-C into a silent 130: say it, once
-            _print_error("interrupted; re-run the same command to finish or repair")
-        return result if isinstance(result, int) else 0
-    except AmbientctlError as exc:
-        if debug:
-            _print_traceback()
-        _print_error(exc.one_line())
-        return int(exc.exit_code)
-    except click.exceptions.Exit as exc:
-        return int(exc.exit_code)
-    except click.UsageError as exc:
-        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
-        _print_error(f"{exc.format_message()}{hint}")
-        return int(ExitCode.USAGE)
-    except click.ClickException as exc:
-        _print_error(exc.format_message())
-        return int(ExitCode.USAGE)
-    except click.exceptions.Abort as exc:
-        if isinstance(exc.__cause__, KeyboardInterrupt) or isinstance(exc.__context__, KeyboardInterrupt):
-            _print_error("interrupted; re-run the same command to finish or repair")
-            return int(ExitCode.INTERRUPTED)
-        _print_error("aborted")
-        return int(ExitCode.ABORTED)
-    except KeyboardInterrupt:
-        _print_error("interrupted; re-run the same command to finish or repair")
-        return int(ExitCode.INTERRUPTED)
-    except BrokenPipeError:
-        return int(ExitCode.OK)
-    except Exception as exc:  # noqa: BLE001 - the last line of defence
-        if debug:
-            _print_traceback()
-        _print_error(f"internal error ({type(exc).__name__}: {str(exc)[:200]}); re-run with --debug and report it")
-        return int(ExitCode.ERROR)
 
 
 def main() -> None:

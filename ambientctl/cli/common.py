@@ -68,7 +68,7 @@ class GlobalFlagsGroup(TyperGroup):
 
     def main(self, args: Any = None, prog_name: Any = None, complete_var: Any = None,
              standalone_mode: bool = True, **extra: Any) -> Any:
-        from ambientctl.cli import call_mapping_errors
+        from ambientctl.cli.exits import call_mapping_errors
 
         argv = list(sys.argv[1:] if args is None else args)
         code = call_mapping_errors(

@@ -76,7 +76,7 @@ def status(
 
 def _require_patch_namespaces(cli: CliContext) -> None:
     """Refuse before labelling the first of several namespaces if RBAC forbids it (issue 8)."""
-    from ambientctl.checks import permissions
+    from ambientctl.kube import permissions
 
     permissions.require(cli.kube, [permissions.Permission("patch", "", "namespaces")], "changing the ambient label")
 

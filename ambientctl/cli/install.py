@@ -1,7 +1,7 @@
 """`ambientctl install | uninstall | verify-install | precheck`: the install lifecycle (guide steps 2-3).
 
 Thin: parse flags, render, hand the result to the domain objects in
-`ambientctl.install`, `ambientctl.uninstall` and `ambientctl.checks`, print.
+`ambientctl.install`, `ambientctl.install.uninstall` and `ambientctl.install.checks`, print.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from ambientctl.errors import AbortedError, UsageError
 from ambientctl.output import print_document, write_stdout
 
 if TYPE_CHECKING:
-    from ambientctl.install import InstallReport
+    from ambientctl.install.installer import InstallReport
     from ambientctl.render import Rendered
 
 
@@ -44,7 +44,7 @@ def _confirm(cli: CliContext, summary: str, skip: bool, changes_nothing: bool, q
     """Show what will happen and ask; without a terminal and without -y, refuse."""
     import click
 
-    from ambientctl.install import Confirmation, confirmation_decision
+    from ambientctl.install.installer import Confirmation, confirmation_decision
 
     decision = confirmation_decision(skip, changes_nothing, sys.stdin.isatty())
     if decision is Confirmation.PROCEED:
@@ -82,7 +82,7 @@ def install(
       ambientctl install -f my-overlay.yaml --dry-run
     """
     from ambientctl.durations import parse_duration
-    from ambientctl.install import InstallOptions, Installer, InstallProgress, install_summary
+    from ambientctl.install.installer import Installer, InstallOptions, InstallProgress, install_summary
     from ambientctl.versions import ISTIO_VERSION
 
     cli = cli_context(ctx)
@@ -98,9 +98,10 @@ def install(
     summary = install_summary(rendered, kube.context_name, kube.server, ISTIO_VERSION)
     installer = Installer(kube, rendered, options, InstallProgress(cli.err, cli.interactive))
     if not options.dry_run:  # refuse before the first write, not half-way (issue 8)
-        from ambientctl.checks import permissions
+        from ambientctl.install.permissions import install_permissions
+        from ambientctl.kube import permissions
 
-        permissions.require(kube, permissions.install_permissions(
+        permissions.require(kube, install_permissions(
             kube, installer.objects, installer.namespaces(), installer.istio_namespace), "install",
             "ask a cluster admin for them (`ambientctl precheck` lists everything install needs)")
     _confirm(cli, summary, skip_confirmation, options.dry_run, "Proceed?")
@@ -123,7 +124,7 @@ def _print_dry_run(cli: CliContext, report: InstallReport) -> None:
 
 
 def _print_diff(cli: CliContext, report: InstallReport) -> None:
-    from ambientctl.install import Action
+    from ambientctl.install.installer import Action
 
     parts = []
     for change in report.changes:
@@ -160,7 +161,7 @@ def uninstall(
       ambientctl uninstall --purge --dry-run
     """
     from ambientctl.output import progress
-    from ambientctl.uninstall import execute, plan_uninstall, refuse_if_blocked
+    from ambientctl.install.uninstall import execute, plan_uninstall, refuse_if_blocked
 
     if purge and revision:
         raise UsageError("--purge removes every revision; it cannot be combined with --revision",
@@ -184,9 +185,10 @@ def uninstall(
         for line in plan.blockers:
             cli.warn(f"{line}: its traffic breaks (--force)")
     if not dry_run:  # refuse before the first delete, not half-way (issue 8)
-        from ambientctl.checks import permissions
+        from ambientctl.install.permissions import uninstall_permissions
+        from ambientctl.kube import permissions
 
-        permissions.require(cli.kube, permissions.uninstall_permissions(cli.kube, plan.objects, plan.namespaces),
+        permissions.require(cli.kube, uninstall_permissions(cli.kube, plan.objects, plan.namespaces),
                             "uninstall")
     refs = plan.refs()
     write_stdout(f"Objects to remove ({scope}): {len(refs)}\n" + "".join(f"  {ref}\n" for ref in refs))
@@ -214,8 +216,8 @@ def verify_install(
 
     Pass the same --set/-f/--revision as to install. Exit 3 when something is wrong.
     """
-    from ambientctl.checks import Status, count, format_outcome, outcomes_document, raise_if_failed
-    from ambientctl.checks.verify import Verifier
+    from ambientctl.install.checks import Status, count, format_outcome, outcomes_document, raise_if_failed
+    from ambientctl.install.verify import Verifier
 
     cli = cli_context(ctx)
     rendered = _render(cli, filenames, set_values, revision)
@@ -245,8 +247,8 @@ def precheck(
     Checks: Kubernetes version, install permissions, Gateway API CRDs,
     an existing Istio installation, sidecar-injected namespaces.
     """
-    from ambientctl.checks import Status, count, format_outcome, outcomes_document, raise_if_failed, run_checks
-    from ambientctl.checks.precheck import PRECHECKS
+    from ambientctl.install.checks import Status, count, format_outcome, outcomes_document, raise_if_failed, run_checks
+    from ambientctl.install.precheck import PRECHECKS
 
     cli = cli_context(ctx)
     outcomes = run_checks(cli.kube, PRECHECKS)

@@ -139,7 +139,7 @@ def apply(
 def _require_waypoint_permissions(kube: KubeClient, namespace: str, gateway_verbs: List[str], label_namespace: bool,
                                   label_services: bool) -> None:
     """Refuse before the first write when RBAC would stop us half-way (issue 8)."""
-    from ambientctl.checks import permissions
+    from ambientctl.kube import permissions
 
     needed = [permissions.Permission(verb, "gateway.networking.k8s.io", "gateways", namespace) for verb in gateway_verbs]
     if label_namespace:

@@ -9,9 +9,8 @@ errors of `ambientctl.errors`, so no command ever sees an ApiException.
 from __future__ import annotations
 
 import json
-import logging
 import time
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import Any, Iterator
 
 import urllib3
 from kubernetes import client as k8s_client
@@ -35,10 +34,8 @@ from ambientctl.errors import (
 from ambientctl.kube.config import find_kubeconfig, merge_kubeconfigs, select_context
 from ambientctl.kube.resources import KNOWN_RESOURCES, ResourceType, crd_established
 
-if TYPE_CHECKING:
-    from ambientctl.context import GlobalOptions
-
 FIELD_MANAGER = "ambientctl"
+DEFAULT_TIMEOUT = 30.0  # seconds per request (the official client has no timeout by default)
 _NOT_SERVED = "the server could not find the requested resource"
 _VERB_BY_METHOD = {"GET": "get", "POST": "create", "PATCH": "patch", "PUT": "update", "DELETE": "delete"}
 
@@ -53,7 +50,7 @@ class KubeClient:
         context_name: str,
         default_namespace: str = "default",
         field_manager: str = FIELD_MANAGER,
-        timeout: float = 30.0,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         self.api = api_client
         self.context_name = context_name
@@ -64,17 +61,27 @@ class KubeClient:
         self.request_count = 0
 
     @classmethod
-    def from_options(cls, options: GlobalOptions) -> KubeClient:
-        """Build the client from the global flags: kubeconfig, context, timeout."""
-        source = find_kubeconfig(options.kubeconfig)
+    def connect(
+        cls,
+        kubeconfig: str | None = None,
+        context: str | None = None,
+        *,
+        namespace: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> KubeClient:
+        """A client for one kubeconfig context (the current one if None; in-cluster config if no kubeconfig).
+
+        `namespace` replaces the context's namespace as the default for calls that name none.
+        """
+        source = find_kubeconfig(kubeconfig)
         configuration = k8s_client.Configuration()
         if source.in_cluster:
             k8s_config.load_incluster_config(client_configuration=configuration)
-            context_name, namespace = "in-cluster", "default"
+            context_name, context_namespace = "in-cluster", "default"
         else:
             merged = merge_kubeconfigs(source.paths)
-            context_name, context = select_context(merged, options.context)
-            namespace = context.get("namespace") or "default"
+            context_name, selected = select_context(merged, context)
+            context_namespace = selected.get("namespace") or "default"
             try:
                 k8s_config.load_kube_config(
                     config_file=source.joined,
@@ -88,13 +95,11 @@ class KubeClient:
                     "check its cluster, user and certificate entries",
                 ) from None
         configuration.retries = 1
-        if not options.debug:  # urllib3 logs each retry as a WARNING on stderr
-            logging.getLogger("urllib3").setLevel(logging.ERROR)
         return cls(
             k8s_client.ApiClient(configuration),
             context_name=context_name,
-            default_namespace=namespace,
-            timeout=options.request_timeout,
+            default_namespace=namespace or context_namespace,
+            timeout=timeout,
         )
 
     @property

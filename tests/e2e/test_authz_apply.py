@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from ambientctl.context import GlobalOptions
 from ambientctl.errors import ExitCode
 from ambientctl.render import render
 from tests.support.cli import invoke
@@ -19,7 +18,7 @@ def kube(cluster):
     """A client, with the AuthorizationPolicy CRD served (as after `install`)."""
     from ambientctl.kube.client import KubeClient
 
-    client = KubeClient.from_options(GlobalOptions(kubeconfig=cluster.kubeconfig))
+    client = KubeClient.connect(cluster.kubeconfig)
     crd = next(o for o in render("ambient").component("Base").objects
                if o["kind"] == "CustomResourceDefinition" and o["metadata"]["name"].startswith("authorizationpolicies."))
     client.apply(crd, force=True)

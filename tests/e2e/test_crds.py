@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 import yaml
 
-from ambientctl.context import GlobalOptions
 from ambientctl.errors import InvalidObjectError
 from ambientctl.render import render
 
@@ -21,7 +20,7 @@ GUIDE = Path(__file__).resolve().parents[1] / "resources" / "guide"
 def kube(cluster):
     from ambientctl.kube.client import KubeClient
 
-    client = KubeClient.from_options(GlobalOptions(kubeconfig=cluster.kubeconfig))
+    client = KubeClient.connect(cluster.kubeconfig)
     crds = render("ambient").component("Base").objects
     crds = [obj for obj in crds if obj["kind"] == "CustomResourceDefinition"]
     assert len(crds) == 15

@@ -138,10 +138,9 @@ def test_namespace_flag_after_subcommand_reaches_the_cluster(cluster, namespace)
 
 def test_delete_dry_run_keeps_the_object(cluster, namespace):
     """KubeClient.delete(dry_run=True) must not delete (the server reads dryRun from DeleteOptions)."""
-    from ambientctl.context import GlobalOptions
     from ambientctl.kube.client import KubeClient
 
-    kube = KubeClient.from_options(GlobalOptions(kubeconfig=cluster.kubeconfig))
+    kube = KubeClient.connect(cluster.kubeconfig)
     kube.apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "keep-me", "namespace": namespace},
                 "data": {"a": "b"}})
     assert kube.delete("v1", "ConfigMap", "keep-me", namespace, dry_run=True) is True

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from ambientctl.context import GlobalOptions
-from ambientctl.install import LOCK_NAME, is_installed
+from ambientctl.install.kinds import is_installed
+from ambientctl.install.lock import LOCK_NAME
 from ambientctl.ownership import is_owned
 from ambientctl.render import render
-from ambientctl.uninstall import list_owned, object_revision
+from ambientctl.install.uninstall import list_owned, object_revision
 from tests.support.cli import invoke
 
 pytestmark = pytest.mark.e2e
@@ -34,7 +34,7 @@ USER_CONFIGMAP = "istio-user-notes"
 def kube(cluster):
     from ambientctl.kube.client import KubeClient
 
-    return KubeClient.from_options(GlobalOptions(kubeconfig=cluster.kubeconfig))
+    return KubeClient.connect(cluster.kubeconfig)
 
 
 @pytest.fixture(scope="module")

@@ -42,11 +42,10 @@ def _run(cluster, *args: str):
 
 
 def _purge(cluster) -> None:
-    from ambientctl.context import GlobalOptions
-    from ambientctl.install import LOCK_NAME
+    from ambientctl.install.lock import LOCK_NAME
     from ambientctl.kube.client import KubeClient
 
-    KubeClient.from_options(GlobalOptions(kubeconfig=cluster.kubeconfig)).delete("v1", "ConfigMap", LOCK_NAME,
+    KubeClient.connect(cluster.kubeconfig).delete("v1", "ConfigMap", LOCK_NAME,
                                                                                   ISTIO_NS)
     result = _run(cluster, "uninstall", "--purge", "--force", "-y")
     assert result.exit_code == 0, result.stderr

@@ -28,10 +28,9 @@ UNINSTALL = ["-i", REL_NS, "uninstall", "-r", REV, "--force", "-y"]
 
 
 def admin(cluster: Any):
-    from ambientctl.context import GlobalOptions
     from ambientctl.kube.client import KubeClient
 
-    return KubeClient.from_options(GlobalOptions(kubeconfig=cluster.kubeconfig))
+    return KubeClient.connect(cluster.kubeconfig)
 
 
 def run(kubeconfig: str, *args: str, stdin: str = "") -> Result:

@@ -1,11 +1,12 @@
-"""The RBAC pre-flight (ambientctl/checks/permissions.py) without a cluster."""
+"""The RBAC pre-flight (ambientctl/kube/permissions.py, ambientctl/install/permissions.py) without a cluster."""
 
 from __future__ import annotations
 
 import pytest
 
-from ambientctl.checks import permissions
-from ambientctl.checks.permissions import Permission
+from ambientctl.install.permissions import install_permissions
+from ambientctl.kube import permissions
+from ambientctl.kube.permissions import Permission
 from ambientctl.errors import ExitCode, ForbiddenError
 from tests.support.fakekube import FakeKube
 
@@ -61,7 +62,7 @@ def test_when_access_reviews_are_refused_the_check_steps_aside() -> None:
 
 def test_install_permissions_cover_namespaces_lock_objects_and_prune() -> None:
     kube = FakeKube(allowed=set())
-    needed = set(permissions.install_permissions(kube, OBJECTS, ["istio-system"], "istio-system"))
+    needed = set(install_permissions(kube, OBJECTS, ["istio-system"], "istio-system"))
     assert Permission("create", "", "namespaces") in needed
     assert Permission("create", "", "configmaps", "istio-system") in needed  # the lock
     assert Permission("delete", "apps", "deployments") in needed  # prune, cluster-wide list+delete

@@ -153,7 +153,6 @@ def test_no_flag_skips_tls_verification() -> None:
 
 def test_insecure_only_from_the_kubeconfig(tmp_path) -> None:
     """The kubeconfig's own `insecure-skip-tls-verify: true` is honoured (as kubectl does), nothing else turns it on."""
-    from ambientctl.context import GlobalOptions
     from ambientctl.kube.client import KubeClient
 
     base = {"apiVersion": "v1", "kind": "Config", "current-context": "c",
@@ -165,7 +164,7 @@ def test_insecure_only_from_the_kubeconfig(tmp_path) -> None:
     for name, config, expected in (("verified", verified, True), ("insecure", insecure, False)):
         path = tmp_path / name
         path.write_text(yaml.safe_dump(config))
-        client = KubeClient.from_options(GlobalOptions(kubeconfig=str(path)))
+        client = KubeClient.connect(str(path))
         assert client.api.configuration.verify_ssl is expected, name
 
 

@@ -177,11 +177,10 @@ def test_apply_conflict_names_field_and_manager(tmp_path, fake_api):
     )
     server = fake_api(lambda m, p: (409, conflict))
     kubeconfig = write_kubeconfig(tmp_path / "kc", {"fake": server.url}, current="fake")
-    from ambientctl.context import GlobalOptions
     from ambientctl.errors import ConflictError
     from ambientctl.kube.client import KubeClient
 
-    kube = KubeClient.from_options(GlobalOptions(kubeconfig=str(kubeconfig)))
+    kube = KubeClient.connect(str(kubeconfig))
     with pytest.raises(ConflictError) as err:
         kube.apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "d"}})
     assert ".spec.replicas" in err.value.one_line() and "kubectl-edit" in err.value.one_line()
@@ -192,11 +191,10 @@ def test_missing_crd_says_to_install(tmp_path, fake_api):
     not_served = status_body(404, "NotFound", "the server could not find the requested resource")
     server = fake_api(lambda m, p: (404, not_served))
     kubeconfig = write_kubeconfig(tmp_path / "kc", {"fake": server.url}, current="fake")
-    from ambientctl.context import GlobalOptions
     from ambientctl.errors import CRDMissingError
     from ambientctl.kube.client import KubeClient
 
-    kube = KubeClient.from_options(GlobalOptions(kubeconfig=str(kubeconfig)))
+    kube = KubeClient.connect(str(kubeconfig))
     with pytest.raises(CRDMissingError) as err:
         kube.list("gateway.networking.k8s.io/v1", "Gateway", "default")
     assert "gateway.networking.k8s.io/v1" in err.value.one_line()
@@ -236,7 +234,7 @@ def test_token_never_printed_in_debug_errors(tmp_path, fake_api):
 
 
 def test_interrupt_maps_to_130(monkeypatch):
-    from ambientctl.cli import call_mapping_errors
+    from ambientctl.cli.exits import call_mapping_errors
 
     def boom():
         raise KeyboardInterrupt
@@ -245,7 +243,7 @@ def test_interrupt_maps_to_130(monkeypatch):
 
 
 def test_unexpected_exception_is_one_line(capsys):
-    from ambientctl.cli import call_mapping_errors
+    from ambientctl.cli.exits import call_mapping_errors
 
     def boom():
         raise RuntimeError("kaputt")

@@ -13,7 +13,7 @@ from ambientctl.mesh import graph
 from ambientctl.waypoint import manifest
 from ambientctl.mesh.model import MeshState
 from ambientctl.gateways import is_programmed, is_waypoint, traffic_type
-from ambientctl.uninstall import blockers
+from ambientctl.install.uninstall import blockers
 
 OURS = {"ambientctl.dev/managed-by": "ambientctl", "ambientctl.dev/component": "waypoint"}
 

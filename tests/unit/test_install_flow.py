@@ -7,20 +7,15 @@ from typing import Any
 
 import pytest
 
-from ambientctl.checks import permissions
+from ambientctl.install.permissions import install_permissions
+from ambientctl.kube import permissions
 from ambientctl.errors import ConflictError, ForbiddenError, KubeTimeoutError
-from ambientctl.install import (
-    LOCK_NAME,
-    Action,
-    InstallLock,
-    InstallOptions,
-    Installer,
-    InstallProgress,
-    listed_kinds,
-)
+from ambientctl.install.installer import Action, Installer, InstallOptions, InstallProgress
+from ambientctl.install.kinds import listed_kinds
+from ambientctl.install.lock import LOCK_NAME, InstallLock
 from ambientctl.ownership import MANAGED_BY_LABEL, owner_labels
 from ambientctl.render import Component, Rendered
-from ambientctl.uninstall import execute, plan_uninstall, refuse_if_blocked
+from ambientctl.install.uninstall import execute, plan_uninstall, refuse_if_blocked
 from tests.support.fakekube import FakeKube
 
 NS = "istio-system"
@@ -265,7 +260,7 @@ def test_a_stale_lock_is_taken_over():
 def preflight_and_install(kube, rendered, **options):
     """What `ambientctl install -y` does: the permission pre-flight, then the install."""
     installer, progress = run_install(kube, rendered, **options)
-    permissions.require(kube, permissions.install_permissions(
+    permissions.require(kube, install_permissions(
         kube, installer.objects, installer.namespaces(), installer.istio_namespace), "install")
     return installer.install()
 
@@ -331,7 +326,7 @@ def test_a_quick_install_does_not_renew_its_lock_but_a_slow_one_does(monkeypatch
     kube = FakeKube()
     run_install(kube, make_render())[0].install()
     assert kube.requests["patch"] == 0
-    monkeypatch.setattr("ambientctl.install.LOCK_RENEW_AFTER", 0.0)
+    monkeypatch.setattr("ambientctl.install.lock.LOCK_RENEW_AFTER", 0.0)
     kube2 = FakeKube()
     run_install(kube2, make_render())[0].install()
     assert kube2.requests["patch"] == 3  # before each of the three components
@@ -341,7 +336,7 @@ def test_a_user_who_may_not_do_everything_gets_every_missing_permission_named():
     """The one "*" review is denied: fall back to one review per permission, so the list stays complete."""
     kube = FakeKube()
     installer, _ = run_install(kube, make_render())
-    needed = permissions.install_permissions(kube, installer.objects, installer.namespaces(), installer.istio_namespace)
+    needed = install_permissions(kube, installer.objects, installer.namespaces(), installer.istio_namespace)
     kube.allowed = {(p.verb, p.group, p.resource) for p in needed} - {("patch", "apps", "deployments"),
                                                                         ("list", "apiextensions.k8s.io",
                                                                          "customresourcedefinitions")}

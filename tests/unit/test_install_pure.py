@@ -7,28 +7,27 @@ import datetime as dt
 import pytest
 
 from ambientctl.errors import InvalidInputError
-from ambientctl.install import (
+from ambientctl.install.diff import normalize_for_diff, object_diff
+from ambientctl.install.installer import (
+    Action,
+    Confirmation,
+    InstallReport,
+    ObjectChange,
+    classify,
+    confirmation_decision,
+)
+from ambientctl.install.kinds import (
     CREATED_NAMESPACE_LABELS,
     INSTALL_COMPONENTS,
     MANAGED_KINDS,
     NEVER_PRUNED,
-    Action,
-    Confirmation,
-    InstallReport,
-    LockState,
-    ObjectChange,
-    classify,
-    confirmation_decision,
-    format_time,
-    lock_is_stale,
-    normalize_for_diff,
-    object_diff,
     object_key,
     prune_kinds,
     prune_set,
 )
+from ambientctl.install.lock import LockState, format_time, lock_is_stale
+from ambientctl.install.uninstall import blockers, removable_namespaces, select_for_uninstall
 from ambientctl.ownership import MANAGED_BY_LABEL, owner_labels
-from ambientctl.uninstall import blockers, removable_namespaces, select_for_uninstall
 
 
 def obj(kind, name, namespace=None, api_version="v1", labels=None, uid=None, **extra):
@@ -266,8 +265,8 @@ def test_blockers_name_ambient_namespaces_and_waypoints_of_the_revision():
 
 
 def test_foreign_content_ignores_ours_automatic_and_controller_owned_objects():
-    from ambientctl.install import LOCK_NAME
-    from ambientctl.uninstall import foreign_content
+    from ambientctl.install.lock import LOCK_NAME
+    from ambientctl.install.uninstall import foreign_content
 
     objects = [
         obj("ConfigMap", "istio", "istio-system", labels=OURS),
@@ -307,7 +306,7 @@ def test_install_components_are_the_renderers():
 
 
 def test_rollout_note_explains_a_stuck_rollout():
-    from ambientctl.install import rollout_note
+    from ambientctl.install.installer import rollout_note
 
     stuck = {"kind": "Deployment", "spec": {"replicas": 1}, "status": {"replicas": 2}}
     assert rollout_note(stuck) == ", rollout stuck: 2 pods for 1 wanted (new pods not ready)"

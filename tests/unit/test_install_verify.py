@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ambientctl.checks import Status
-from ambientctl.checks.verify import (
+from ambientctl.install.checks import Status
+from ambientctl.install.verify import (
     Verifier,
     component_result,
     container_images,

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from ambientctl.checks import Check, CheckResult, Outcome, Status, format_outcome, outcomes_document, raise_if_failed, run_checks
-from ambientctl.checks.precheck import (
+from ambientctl.install.checks import (
+    Check,
+    CheckResult,
+    Outcome,
+    Status,
+    format_outcome,
+    outcomes_document,
+    raise_if_failed,
+    run_checks,
+)
+from ambientctl.install.precheck import (
     GATEWAY_INSTALL_COMMAND,
     PRECHECKS,
     existing_install_result,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from ambientctl.errors import ConflictError, CRDMissingError, KubeTimeoutError
 from ambientctl.gateways import GATEWAY_API_VERSION, is_waypoint
-from ambientctl.install import MANAGED_KINDS, install_selector, is_installed
+from ambientctl.install.kinds import MANAGED_KINDS, install_selector, is_installed
 from ambientctl.kube.resources import object_ref, sort_for_delete
 from ambientctl.labels import AMBIENT_MODE, DATAPLANE_MODE_LABEL, REVISION_LABEL, labels_of
 from ambientctl.ownership import COMPONENT_LABEL, OWNER_REVISION_LABEL, is_shared_object
@@ -103,7 +103,7 @@ def blockers(
 
 def foreign_content(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Objects in a namespace that neither we nor a controller nor Kubernetes created."""
-    from ambientctl.install import LOCK_NAME
+    from ambientctl.install.lock import LOCK_NAME
 
     foreign = []
     for obj in objects:

@@ -15,40 +15,24 @@ here, so unit tests cover it without one.
 from __future__ import annotations
 
 import contextlib
-import copy
-import datetime as _dt
-import difflib
-import getpass
-import os
-import re
-import socket
-import time
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
-
-import yaml
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from ambientctl.errors import (
     AmbientctlError,
     ConflictError,
     CRDMissingError,
-    InvalidInputError,
     KubeTimeoutError,
     NotFoundError,
 )
+from ambientctl.install.diff import normalize_for_diff, object_diff
+from ambientctl.install.kinds import CREATED_NAMESPACE_LABELS, ObjectKey, listed_kinds, object_key, prune_set
+from ambientctl.install.lock import DEFAULT_LOCK_TIMEOUT, LOCK_STALE_MARGIN, InstallLock
 from ambientctl.kube.resources import crd_established, object_ref, sort_for_apply
 from ambientctl.kube.wait import WORKLOAD_KINDS, explain_pods, workload_readiness
-from ambientctl.labels import labels_of
-from ambientctl.ownership import (
-    COMPONENT_LABEL,
-    MANAGED_BY_LABEL,
-    MANAGED_BY_VALUE,
-    OWNED_SELECTOR,
-    OWNER_REVISION_LABEL,
-    is_owned,
-    owned_selector,
-)
+from ambientctl.ownership import OWNED_SELECTOR
+from ambientctl.render.components import COMPONENT_TITLES
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -57,202 +41,20 @@ if TYPE_CHECKING:
     from ambientctl.render import Component, Rendered
 
 DEFAULT_READINESS_TIMEOUT = 300.0
-DEFAULT_LOCK_TIMEOUT = 30.0
 CRD_ESTABLISH_TIMEOUT = 60.0
-LOCK_NAME = "ambientctl-install-lock"
-LOCK_LABEL = "ambientctl.dev/lock"
-# A lock not renewed for the readiness timeout plus this margin belongs to a
-# run that died (the holder renews it before every component's wait).
-LOCK_STALE_MARGIN = 120.0
-# ...but only when it last did so this long ago: a component's apply (CRDs
-# included) takes far less than the rest of the margin, so the lock never
-# looks stale, and a quick install sends no renewals at all (issue 7: API requests).
-LOCK_RENEW_AFTER = LOCK_STALE_MARGIN / 4
 # The field manager our server-side applies use (KubeClient's); an apply result
 # whose managedFields name no one else was created by that apply.
 FIELD_MANAGER = "ambientctl"
 
-# The components install owns. Other features (samples, waypoints, policies)
-# put the same managed-by label on their objects with other component values:
-# install, prune and uninstall must never touch those.
-INSTALL_COMPONENTS = ("Base", "Pilot", "Cni", "Ztunnel", "IngressGateways", "EgressGateways")
-
-# Labels of a namespace install created (no revision: it is shared by all of them).
-CREATED_NAMESPACE_LABELS = {MANAGED_BY_LABEL: MANAGED_BY_VALUE, COMPONENT_LABEL: "Base"}
-
-# Fallback titles when the renderer does not name a component.
-_TITLES = {
-    "Base": "Istio core",
-    "Pilot": "Istiod",
-    "Cni": "CNI",
-    "Ztunnel": "Ztunnel",
-    "IngressGateways": "Ingress gateways",
-    "EgressGateways": "Egress gateways",
-}
-
-
-# ------------------------------------------------------------------ kinds
-
-
-@dataclass(frozen=True)
-class ManagedKind:
-    """A kind install may render: where to list it when pruning, and its RBAC resource."""
-
-    api_version: str
-    kind: str
-    plural: str
-
-    @property
-    def group(self) -> str:
-        return self.api_version.rpartition("/")[0]
-
-
-# Every kind the Istio charts render for an ambient install. Prune and
-# uninstall list exactly these (plus any kind in the current render), so an
-# object of ours whose kind left the render is still found.
-MANAGED_KINDS: tuple[ManagedKind, ...] = (
-    ManagedKind("apiextensions.k8s.io/v1", "CustomResourceDefinition", "customresourcedefinitions"),
-    ManagedKind("v1", "ServiceAccount", "serviceaccounts"),
-    ManagedKind("v1", "Secret", "secrets"),
-    ManagedKind("v1", "ConfigMap", "configmaps"),
-    ManagedKind("v1", "ResourceQuota", "resourcequotas"),
-    ManagedKind("rbac.authorization.k8s.io/v1", "ClusterRole", "clusterroles"),
-    ManagedKind("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "clusterrolebindings"),
-    ManagedKind("rbac.authorization.k8s.io/v1", "Role", "roles"),
-    ManagedKind("rbac.authorization.k8s.io/v1", "RoleBinding", "rolebindings"),
-    ManagedKind("v1", "Service", "services"),
-    ManagedKind("apps/v1", "DaemonSet", "daemonsets"),
-    ManagedKind("apps/v1", "Deployment", "deployments"),
-    ManagedKind("policy/v1", "PodDisruptionBudget", "poddisruptionbudgets"),
-    ManagedKind("autoscaling/v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers"),
-    ManagedKind("networking.k8s.io/v1", "NetworkPolicy", "networkpolicies"),
-    ManagedKind("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicy", "validatingadmissionpolicies"),
-    ManagedKind("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicyBinding",
-                "validatingadmissionpolicybindings"),
-    ManagedKind("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration", "mutatingwebhookconfigurations"),
-    ManagedKind("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration",
-                "validatingwebhookconfigurations"),
-)
-# Never pruned: deleting a CRD deletes every resource of its kind (only
-# `uninstall --purge` does that), and namespaces are handled on their own.
-NEVER_PRUNED = frozenset({"CustomResourceDefinition", "Namespace"})
-
-
-def install_selector(revision: str | None = None) -> str:
-    """Label selector for objects install created (optionally of one revision)."""
-    return f"{owned_selector(revision=revision)},{COMPONENT_LABEL} in ({','.join(INSTALL_COMPONENTS)})"
-
-
-def is_installed(obj: dict[str, Any]) -> bool:
-    """Ours, and made by install (not by `samples`, `waypoint` or another feature)."""
-    labels = (obj.get("metadata") or {}).get("labels") or {}
-    return is_owned(obj) and labels.get(COMPONENT_LABEL) in INSTALL_COMPONENTS
-
 
 def component_title(component: Component) -> str:
     """istioctl's name for a component (`Istiod`, `CNI`, ...)."""
-    try:
-        from ambientctl.render import COMPONENT_TITLES
-    except ImportError:  # pragma: no cover - the renderer is always shipped
-        COMPONENT_TITLES = _TITLES
-    return COMPONENT_TITLES.get(component.name, _TITLES.get(component.name, component.name))
+    return COMPONENT_TITLES.get(component.name, component.name)
 
 
 def revision_label(rendered: Rendered) -> str:
     """The owner revision label value the renderer put on this render's objects."""
     return rendered.revision or "default"
-
-
-# ------------------------------------------------------------------ identity, prune
-
-
-ObjectKey = tuple[str, str, str, str]
-
-
-def object_key(obj: dict[str, Any]) -> ObjectKey:
-    """(group, kind, namespace, name): the identity of an object, whatever API version lists it."""
-    meta = obj.get("metadata") or {}
-    group = str(obj.get("apiVersion", "")).rpartition("/")[0]
-    return group, str(obj.get("kind", "")), meta.get("namespace") or "", str(meta.get("name", ""))
-
-
-def prune_kinds(rendered_objects: Iterable[dict[str, Any]]) -> list[tuple[str, str]]:
-    """(apiVersion, kind) pairs to list when looking for objects to prune: MANAGED_KINDS plus rendered kinds."""
-    kinds = [(k.api_version, k.kind) for k in MANAGED_KINDS]
-    for obj in rendered_objects:
-        pair = (obj.get("apiVersion", ""), obj.get("kind", ""))
-        if pair not in kinds:
-            kinds.append(pair)
-    return [k for k in kinds if k[1] not in NEVER_PRUNED]
-
-
-def listed_kinds(rendered_objects: Sequence[dict[str, Any]]) -> list[tuple[str, str]]:
-    """(apiVersion, kind) pairs install lists before applying: the prune kinds, plus CRDs when it renders some.
-
-    CRDs are never pruned, but listing ours tells a re-applied CRD (unchanged
-    or configured) from a new one without a GET per CRD.
-    """
-    crds = [("apiextensions.k8s.io/v1", "CustomResourceDefinition")]
-    has_crds = any(o.get("kind") == "CustomResourceDefinition" for o in rendered_objects)
-    return (crds if has_crds else []) + prune_kinds(rendered_objects)
-
-
-def prune_set(rendered_objects: Iterable[dict[str, Any]], live_owned: Iterable[dict[str, Any]],
-              revision: str | None = None) -> list[dict[str, Any]]:
-    """Live objects of ours (of `revision`, if given) that the render no longer contains, in delete order.
-
-    Objects without our owner label and an install component are never
-    returned, whatever selector found them; CRDs and namespaces are never pruned.
-    """
-    wanted = {object_key(o) for o in rendered_objects}
-    stale = [o for o in live_owned
-             if is_installed(o) and o.get("kind") not in NEVER_PRUNED and object_key(o) not in wanted
-             and (revision is None or labels_of(o).get(OWNER_REVISION_LABEL) == revision)]
-    return list(reversed(sort_for_apply(stale)))
-
-
-# ------------------------------------------------------------------ diff
-
-
-_VOLATILE_METADATA = ("managedFields", "resourceVersion", "generation", "uid", "creationTimestamp", "selfLink")
-# Annotations controllers write on their own (revision counters).
-_VOLATILE_ANNOTATIONS = ("deployment.kubernetes.io/revision", "deprecated.daemonset.template.generation")
-
-
-def normalize_for_diff(obj: dict[str, Any]) -> dict[str, Any]:
-    """The object without what the server changes on its own: status, versions, timestamps, managedFields."""
-    clean = copy.deepcopy(obj)
-    clean.pop("status", None)
-    meta = clean.get("metadata") or {}
-    for key in _VOLATILE_METADATA:
-        meta.pop(key, None)
-    annotations = meta.get("annotations")
-    if isinstance(annotations, dict):
-        for key in _VOLATILE_ANNOTATIONS:
-            annotations.pop(key, None)
-        if not annotations:
-            meta.pop("annotations", None)
-    return clean
-
-
-def _as_yaml_lines(obj: dict[str, Any] | None) -> list[str]:
-    if obj is None:
-        return []
-    return yaml.safe_dump(obj, sort_keys=True, default_flow_style=False).splitlines(keepends=True)
-
-
-def object_diff(live: dict[str, Any] | None, desired: dict[str, Any] | None, ref: str) -> str:
-    """Unified diff from the live object to what applying would leave; "" when they are the same."""
-    before = _as_yaml_lines(normalize_for_diff(live) if live is not None else None)
-    after = _as_yaml_lines(normalize_for_diff(desired) if desired is not None else None)
-    if before == after:
-        return ""
-    lines = difflib.unified_diff(before, after, fromfile=f"live/{ref}", tofile=f"rendered/{ref}")
-    text = "".join(line if line.endswith("\n") else line + "\n" for line in lines)
-    return text
-
-
-# ------------------------------------------------------------------ apply results
 
 
 class Action(str, Enum):
@@ -327,9 +129,6 @@ class InstallReport:
         return ", ".join(parts)
 
 
-# ------------------------------------------------------------------ confirmation
-
-
 class Confirmation(str, Enum):
     PROCEED = "proceed"
     ASK = "ask"
@@ -356,177 +155,6 @@ def install_summary(rendered: Rendered, context: str, server: str, istio_version
         f"  objects:   {count}\n"
         f"  cluster:   context {context} ({server})"
     )
-
-
-# ------------------------------------------------------------------ the lock
-
-
-def _now() -> _dt.datetime:
-    return _dt.datetime.now(_dt.timezone.utc)
-
-
-def format_time(moment: _dt.datetime) -> str:
-    return moment.astimezone(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_time(text: str | None) -> _dt.datetime | None:
-    if not text:
-        return None
-    try:
-        return _dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=_dt.timezone.utc)
-    except ValueError:
-        return None
-
-
-@dataclass
-class LockState:
-    """Who holds the install lock and when they last showed signs of life."""
-
-    holder: str
-    acquired_at: _dt.datetime | None
-    renewed_at: _dt.datetime | None
-    uid: str = ""
-
-    @classmethod
-    def from_configmap(cls, configmap: dict[str, Any]) -> LockState:
-        data = configmap.get("data") or {}
-        meta = configmap.get("metadata") or {}
-        created = parse_time(meta.get("creationTimestamp"))
-        acquired = parse_time(data.get("acquiredAt")) or created
-        return cls(
-            holder=data.get("holder") or "unknown",
-            acquired_at=acquired,
-            renewed_at=parse_time(data.get("renewedAt")) or acquired,
-            uid=meta.get("uid", ""),
-        )
-
-    def idle_seconds(self, now: _dt.datetime) -> float:
-        last = self.renewed_at or self.acquired_at
-        return float("inf") if last is None else max(0.0, (now - last).total_seconds())
-
-    def age_seconds(self, now: _dt.datetime) -> float:
-        return float("inf") if self.acquired_at is None else max(0.0, (now - self.acquired_at).total_seconds())
-
-
-def lock_is_stale(state: LockState, now: _dt.datetime, stale_after: float) -> bool:
-    """A lock whose holder has not renewed it for `stale_after` seconds is abandoned."""
-    return state.idle_seconds(now) > stale_after
-
-
-def lock_holder_identity() -> str:
-    """`user@host pid N`: enough for a person to find the other install."""
-    try:
-        user = getpass.getuser()
-    except Exception:  # noqa: BLE001 - no passwd entry in some containers
-        user = "unknown"
-    return f"{user}@{socket.gethostname()} pid {os.getpid()}"
-
-
-def holder_is_dead_local_process(holder: str) -> bool:
-    """True when the lock was taken on this host by a process that no longer exists (killed, API server hung)."""
-    match = re.fullmatch(r"[^@]*@(?P<host>\S+) pid (?P<pid>\d+)", holder or "")
-    if not match or match["host"] != socket.gethostname() or int(match["pid"]) == os.getpid():
-        return False
-    try:
-        os.kill(int(match["pid"]), 0)
-    except ProcessLookupError:
-        return True
-    except OSError:
-        return False  # exists, owned by another user
-    return False
-
-
-class InstallLock:
-    """A ConfigMap created with `create` (never apply): AlreadyExists means another install holds it."""
-
-    def __init__(
-        self,
-        kube: KubeClient,
-        namespace: str,
-        *,
-        stale_after: float,
-        wait: float,
-        on_wait: Callable[[str], None] | None = None,
-        holder: str | None = None,
-        poll: float = 2.0,
-    ) -> None:
-        self.kube = kube
-        self.namespace = namespace
-        self.stale_after = stale_after
-        self.wait = wait
-        self.on_wait = on_wait
-        self.holder = holder or lock_holder_identity()
-        self.poll = poll
-        self.uid: str | None = None
-        self.renewed = 0.0  # time.monotonic() of our last write to the lock
-
-    def _body(self) -> dict[str, Any]:
-        stamp = format_time(_now())
-        return {
-            "apiVersion": "v1",
-            "kind": "ConfigMap",
-            "metadata": {"name": LOCK_NAME, "namespace": self.namespace, "labels": {LOCK_LABEL: "install"}},
-            "data": {"holder": self.holder, "acquiredAt": stamp, "renewedAt": stamp},
-        }
-
-    def acquire(self) -> None:
-        deadline = time.monotonic() + self.wait
-        announced = False
-        while True:
-            try:
-                created = self.kube.create(self._body())
-                self.uid = created.get("metadata", {}).get("uid")
-                self.renewed = time.monotonic()
-                return
-            except ConflictError:
-                pass
-            live = self.kube.get_or_none("v1", "ConfigMap", LOCK_NAME, self.namespace)
-            if live is None:
-                continue  # released between our create and get
-            state = LockState.from_configmap(live)
-            now = _now()
-            if lock_is_stale(state, now, self.stale_after) or holder_is_dead_local_process(state.holder):
-                if self.on_wait:
-                    self.on_wait(f"taking over a stale install lock held by {state.holder} "
-                                 f"(idle for {state.idle_seconds(now):.0f}s, or that process has exited)")
-                self.kube.delete("v1", "ConfigMap", LOCK_NAME, self.namespace, uid=state.uid)
-                continue
-            if time.monotonic() >= deadline:
-                raise ConflictError(
-                    f"another install is running: {state.holder} holds the lock configmap "
-                    f"{self.namespace}/{LOCK_NAME} since {state.age_seconds(now):.0f}s ago",
-                    "wait for it to finish and re-run; if that run died, delete the ConfigMap or wait until "
-                    f"it is {self.stale_after:.0f}s idle (it is then taken over), or raise --lock-timeout",
-                )
-            if not announced and self.on_wait:
-                self.on_wait(f"waiting for the install lock held by {state.holder} "
-                             f"(started {state.age_seconds(now):.0f}s ago)")
-                announced = True
-            time.sleep(min(self.poll, max(0.05, deadline - time.monotonic())))
-
-    def renew(self) -> None:
-        """Show we are alive, so no other install takes the lock over."""
-        if self.uid is None:
-            return
-        with contextlib.suppress(NotFoundError):
-            self.kube.merge_patch("v1", "ConfigMap", LOCK_NAME, self.namespace,
-                                  {"data": {"renewedAt": format_time(_now())}})
-        self.renewed = time.monotonic()
-
-    def keep_alive(self) -> None:
-        """Renew only when the last renewal is LOCK_RENEW_AFTER old: alive to others, without a write per step."""
-        if time.monotonic() - self.renewed >= LOCK_RENEW_AFTER:
-            self.renew()
-
-    def release(self) -> None:
-        if self.uid is None:
-            return
-        with contextlib.suppress(AmbientctlError):
-            self.kube.delete("v1", "ConfigMap", LOCK_NAME, self.namespace, uid=self.uid)
-        self.uid = None
-
-
-# ------------------------------------------------------------------ progress
 
 
 class InstallProgress:
@@ -560,9 +188,6 @@ def rollout_note(live: dict[str, Any]) -> str:
     want = (live.get("spec") or {}).get("replicas", 1)
     total = (live.get("status") or {}).get("replicas", 0)
     return f", rollout stuck: {total} pods for {want} wanted (new pods not ready)" if total > want else ""
-
-
-# ------------------------------------------------------------------ the installer
 
 
 @dataclass

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Iterable
 
-from ambientctl.checks import CheckResult, Outcome
+from ambientctl.install.checks import CheckResult, Outcome
 from ambientctl.errors import ConflictError, CRDMissingError, ForbiddenError
-from ambientctl.install import component_title, normalize_for_diff
+from ambientctl.install.diff import normalize_for_diff
+from ambientctl.install.installer import component_title
 from ambientctl.kube.pods import selector_string
 from ambientctl.kube.resources import object_ref
 from ambientctl.kube.wait import WORKLOAD_KINDS, workload_readiness

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from ambientctl.checks import Check, CheckResult
+from ambientctl.install.checks import Check, CheckResult
 from ambientctl.labels import AMBIENT_MODE, DATAPLANE_MODE_LABEL, INJECTION_LABEL, REVISION_LABEL
 from ambientctl.ownership import OWNER_REVISION_LABEL, is_owned
 from ambientctl.versions import GATEWAY_API_RELEASE, ISTIO_VERSION, MAX_KUBERNETES_MINOR, MIN_KUBERNETES_MINOR
@@ -150,7 +150,7 @@ def check_kubernetes_version(kube: KubeClient) -> CheckResult:
 
 
 def check_permissions(kube: KubeClient) -> CheckResult:
-    from ambientctl.install import MANAGED_KINDS
+    from ambientctl.install.kinds import MANAGED_KINDS
 
     missing: list[tuple[str, str]] = []
     resources = [("", "namespaces")] + [(kind.group, kind.plural) for kind in MANAGED_KINDS]
