@@ -46,26 +46,17 @@ class CliContext:
     @cached_property
     def out(self) -> Console:
         """Console for data: stdout, never wrapped, colour only on a terminal."""
-        from rich.console import Console
-
-        return Console(
-            file=sys.stdout,
-            no_color=self.options.no_color,
-            highlight=False,
-            soft_wrap=True,
-        )
+        return self._console(sys.stdout)
 
     @cached_property
     def err(self) -> Console:
         """Console for progress, warnings and errors: stderr."""
+        return self._console(sys.stderr)
+
+    def _console(self, stream: Any) -> Console:
         from rich.console import Console
 
-        return Console(
-            file=sys.stderr,
-            no_color=self.options.no_color,
-            highlight=False,
-            soft_wrap=True,
-        )
+        return Console(file=stream, no_color=self.options.no_color, highlight=False, soft_wrap=True)
 
     @property
     def interactive(self) -> bool:
@@ -103,6 +94,12 @@ class CliContext:
     @property
     def istio_namespace(self) -> str:
         return self.options.istio_namespace
+
+    @property
+    def istio_namespace_override(self) -> str | None:
+        """-i only when the user changed it, so `-f` files and `--set` can still set the namespace of a render."""
+        namespace = self.options.istio_namespace
+        return namespace if namespace and namespace != DEFAULT_ISTIO_NAMESPACE else None
 
     def warn(self, message: str) -> None:
         """A warning on stderr, never on stdout."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 # The Istio release whose images `install` deploys by default (istioctl pins its
 # own release the same way). Object shapes in manifests/ follow this release.
 ISTIO_VERSION = "1.31.0"
@@ -11,6 +13,28 @@ MIN_KUBERNETES_MINOR = 32
 MAX_KUBERNETES_MINOR = 36
 # The Gateway API release whose standard CRDs waypoints need.
 GATEWAY_API_RELEASE = "v1.6.0"
+
+
+def client_info() -> dict[str, Any]:
+    """`version`'s clientVersion document: ambientctl, the Istio release it installs, the Python it runs on."""
+    import platform
+
+    return {"version": client_version(), "istioVersion": ISTIO_VERSION, "python": platform.python_version()}
+
+
+def format_versions(info: dict[str, Any], short: bool) -> str:
+    """`version`'s text: the client, then (with a cluster) Kubernetes and each mesh component."""
+    client = info["clientVersion"]
+    lines = [client["version"] if short else f"client version: {client['version']} (Istio {client['istioVersion']})"]
+    if "kubernetesVersion" in info:
+        lines.append(f"kubernetes version: {info['kubernetesVersion']['gitVersion']}")
+        mesh = info["meshVersion"]
+        if not mesh:
+            lines.append("control plane version: no running Istio control plane found")
+        for entry in mesh:
+            lines.append(f"{entry['component']} version: {entry['version']} ({entry['pods']} pods, "
+                         f"revision {entry['revision']})")
+    return "\n".join(lines) + "\n"
 
 
 def client_version() -> str:

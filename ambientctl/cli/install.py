@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, List, Optional
 import typer
 
 from ambientctl.cli.common import cli_context
-from ambientctl.context import DEFAULT_ISTIO_NAMESPACE, CliContext
+from ambientctl.context import CliContext
 from ambientctl.errors import AbortedError, UsageError
 from ambientctl.output import print_document, write_stdout
 
@@ -36,8 +36,7 @@ _REVISION_HELP = "Istio revision to install (default: the default revision)."
 def _render(cli: CliContext, files: list[str], sets: list[str], revision: Optional[str]) -> Rendered:
     from ambientctl.render import render
 
-    explicit_namespace = cli.istio_namespace if cli.istio_namespace != DEFAULT_ISTIO_NAMESPACE else None
-    return render(files=files, set_values=sets, revision=revision, istio_namespace=explicit_namespace)
+    return render(files=files, set_values=sets, revision=revision, istio_namespace=cli.istio_namespace_override)
 
 
 def _confirm(cli: CliContext, summary: str, skip: bool, changes_nothing: bool, question: str) -> None:
@@ -115,26 +114,16 @@ def install(
 
 
 def _print_dry_run(cli: CliContext, report: InstallReport) -> None:
-    lines = []
-    for change in report.changes:
-        suffix = f" ({change.note})" if change.note else " (server dry run)"
-        lines.append(f"{change.ref} {change.action.value}{suffix}\n")
-    write_stdout("".join(lines))
+    from ambientctl.install.installer import format_dry_run
+
+    write_stdout(format_dry_run(report))
     cli.info(f"Dry run: {report.summary()}; nothing was changed")
 
 
 def _print_diff(cli: CliContext, report: InstallReport) -> None:
-    from ambientctl.install.installer import Action
+    from ambientctl.install.installer import format_diff
 
-    parts = []
-    for change in report.changes:
-        if change.action is Action.CREATED:
-            parts.append(f"+ {change.ref} (new)\n")
-        elif change.action is Action.PRUNED:
-            parts.append(f"- {change.ref} (pruned: no longer rendered)\n")
-        elif change.action is Action.CONFIGURED:
-            parts.append(change.diff or f"~ {change.ref} (changes managed fields only)\n")
-    write_stdout("".join(parts))
+    write_stdout(format_diff(report))
     if report.changed:
         cli.info(f"Diff: {report.summary()}; nothing was changed")
     else:

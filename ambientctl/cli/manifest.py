@@ -14,7 +14,7 @@ from typing import Any, List, Optional
 import typer
 
 from ambientctl.cli.common import cli_context
-from ambientctl.context import DEFAULT_ISTIO_NAMESPACE, CliContext
+from ambientctl.context import CliContext
 from ambientctl.errors import InvalidInputError
 from ambientctl.output import format_json, write_stdout
 
@@ -30,12 +30,6 @@ class DocumentFormat(str, Enum):
 
 SET_HELP = "Override an IstioOperator value, e.g. --set components.cni.enabled=true (repeatable)."
 FILE_HELP = "IstioOperator overlay file, merged in order (repeatable)."
-
-
-def _istio_namespace(cli: CliContext) -> Optional[str]:
-    """-i only when the user changed it, so files and --set can still set the namespace."""
-    namespace = cli.istio_namespace
-    return namespace if namespace and namespace != DEFAULT_ISTIO_NAMESPACE else None
 
 
 @manifest_app.command("generate")
@@ -62,7 +56,7 @@ def generate(
 
     cli = cli_context(ctx)
     rendered = render(
-        files=filenames, set_values=set_values, revision=revision, istio_namespace=_istio_namespace(cli)
+        files=filenames, set_values=set_values, revision=revision, istio_namespace=cli.istio_namespace_override
     )
     if output_dir is None:
         write_stdout(dump_stream(sort_for_apply(rendered.all_objects())))
@@ -127,7 +121,7 @@ def dump(
     from ambientctl.render import build_config
 
     cli = cli_context(ctx)
-    config, _, _ = build_config(name, filenames, set_values, istio_namespace=_istio_namespace(cli))
+    config, _, _ = build_config(name, filenames, set_values, istio_namespace=cli.istio_namespace_override)
     data = _subtree(config, config_path) if config_path else config
     _print(data, output)
 
@@ -155,13 +149,10 @@ def diff(
 
 
 def _subtree(config: dict[str, Any], path: str) -> Any:
-    from ambientctl.render.tree import Key, get_path, parse_path
+    from ambientctl.render.tree import config_subtree
 
-    segments = parse_path(path)
-    if segments and isinstance(segments[0], Key) and segments[0].name not in config and "spec" in config:
-        segments = [Key("spec"), *segments]
     try:
-        return get_path(config, segments)
+        return config_subtree(config, path)
     except InvalidInputError:
         raise InvalidInputError(
             f"--config-path {path}: no such path in the profile",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import platform
 from enum import Enum
 from typing import Any
 
@@ -10,17 +9,13 @@ import typer
 
 from ambientctl.cli.common import cli_context
 from ambientctl.output import print_document, write_stdout
-from ambientctl.versions import ISTIO_VERSION, client_version
+from ambientctl.versions import client_info, format_versions
 
 
 class VersionOutput(str, Enum):
     text = "text"
     json = "json"
     yaml = "yaml"
-
-
-def client_info() -> dict[str, Any]:
-    return {"version": client_version(), "istioVersion": ISTIO_VERSION, "python": platform.python_version()}
 
 
 def version(
@@ -47,20 +42,7 @@ def version(
     if output is not VersionOutput.text:
         print_document(info, output.value)
         return
-    write_stdout(_format_text(info, short))
-
-
-def _format_text(info: dict[str, Any], short: bool) -> str:
-    client = info["clientVersion"]
-    lines = [client["version"] if short else f"client version: {client['version']} (Istio {client['istioVersion']})"]
-    if "kubernetesVersion" in info:
-        lines.append(f"kubernetes version: {info['kubernetesVersion']['gitVersion']}")
-        mesh = info["meshVersion"]
-        if not mesh:
-            lines.append("control plane version: no running Istio control plane found")
-        for entry in mesh:
-            lines.append(f"{entry['component']} version: {entry['version']} ({entry['pods']} pods, revision {entry['revision']})")
-    return "\n".join(lines) + "\n"
+    write_stdout(format_versions(info, short))
 
 
 def register(app: typer.Typer) -> None:

@@ -129,6 +129,28 @@ class InstallReport:
         return ", ".join(parts)
 
 
+def format_dry_run(report: InstallReport) -> str:
+    """`install --dry-run`: one line per object and what the server said would happen."""
+    lines = []
+    for change in report.changes:
+        suffix = f" ({change.note})" if change.note else " (server dry run)"
+        lines.append(f"{change.ref} {change.action.value}{suffix}\n")
+    return "".join(lines)
+
+
+def format_diff(report: InstallReport) -> str:
+    """`install --diff`: new and pruned objects by name, a unified diff per changed object."""
+    parts = []
+    for change in report.changes:
+        if change.action is Action.CREATED:
+            parts.append(f"+ {change.ref} (new)\n")
+        elif change.action is Action.PRUNED:
+            parts.append(f"- {change.ref} (pruned: no longer rendered)\n")
+        elif change.action is Action.CONFIGURED:
+            parts.append(change.diff or f"~ {change.ref} (changes managed fields only)\n")
+    return "".join(parts)
+
+
 class Confirmation(str, Enum):
     PROCEED = "proceed"
     ASK = "ask"

@@ -6,10 +6,9 @@ permission pre-flight all ask these the same questions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
-from ambientctl.kube.resources import sort_for_apply
+from ambientctl.kube.resources import ResourceType, sort_for_apply
 from ambientctl.labels import labels_of
 from ambientctl.ownership import (
     COMPONENT_LABEL,
@@ -30,44 +29,32 @@ INSTALL_COMPONENTS = COMPONENT_ORDER
 CREATED_NAMESPACE_LABELS = {MANAGED_BY_LABEL: MANAGED_BY_VALUE, COMPONENT_LABEL: "Base"}
 
 
-@dataclass(frozen=True)
-class ManagedKind:
-    """A kind install may render: where to list it when pruning, and its RBAC resource."""
-
-    api_version: str
-    kind: str
-    plural: str
-
-    @property
-    def group(self) -> str:
-        return self.api_version.rpartition("/")[0]
-
-
-# Every kind the Istio charts render for an ambient install. Prune and
-# uninstall list exactly these (plus any kind in the current render), so an
-# object of ours whose kind left the render is still found.
-MANAGED_KINDS: tuple[ManagedKind, ...] = (
-    ManagedKind("apiextensions.k8s.io/v1", "CustomResourceDefinition", "customresourcedefinitions"),
-    ManagedKind("v1", "ServiceAccount", "serviceaccounts"),
-    ManagedKind("v1", "Secret", "secrets"),
-    ManagedKind("v1", "ConfigMap", "configmaps"),
-    ManagedKind("v1", "ResourceQuota", "resourcequotas"),
-    ManagedKind("rbac.authorization.k8s.io/v1", "ClusterRole", "clusterroles"),
-    ManagedKind("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "clusterrolebindings"),
-    ManagedKind("rbac.authorization.k8s.io/v1", "Role", "roles"),
-    ManagedKind("rbac.authorization.k8s.io/v1", "RoleBinding", "rolebindings"),
-    ManagedKind("v1", "Service", "services"),
-    ManagedKind("apps/v1", "DaemonSet", "daemonsets"),
-    ManagedKind("apps/v1", "Deployment", "deployments"),
-    ManagedKind("policy/v1", "PodDisruptionBudget", "poddisruptionbudgets"),
-    ManagedKind("autoscaling/v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers"),
-    ManagedKind("networking.k8s.io/v1", "NetworkPolicy", "networkpolicies"),
-    ManagedKind("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicy", "validatingadmissionpolicies"),
-    ManagedKind("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicyBinding",
-                "validatingadmissionpolicybindings"),
-    ManagedKind("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration", "mutatingwebhookconfigurations"),
-    ManagedKind("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration",
-                "validatingwebhookconfigurations"),
+# Every kind the Istio charts render for an ambient install (where to list it, its
+# RBAC resource). Prune and uninstall list exactly these (plus any kind in the
+# current render), so an object of ours whose kind left the render is still found.
+MANAGED_KINDS: tuple[ResourceType, ...] = (
+    ResourceType("apiextensions.k8s.io/v1", "CustomResourceDefinition", "customresourcedefinitions", False),
+    ResourceType("v1", "ServiceAccount", "serviceaccounts", True),
+    ResourceType("v1", "Secret", "secrets", True),
+    ResourceType("v1", "ConfigMap", "configmaps", True),
+    ResourceType("v1", "ResourceQuota", "resourcequotas", True),
+    ResourceType("rbac.authorization.k8s.io/v1", "ClusterRole", "clusterroles", False),
+    ResourceType("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "clusterrolebindings", False),
+    ResourceType("rbac.authorization.k8s.io/v1", "Role", "roles", True),
+    ResourceType("rbac.authorization.k8s.io/v1", "RoleBinding", "rolebindings", True),
+    ResourceType("v1", "Service", "services", True),
+    ResourceType("apps/v1", "DaemonSet", "daemonsets", True),
+    ResourceType("apps/v1", "Deployment", "deployments", True),
+    ResourceType("policy/v1", "PodDisruptionBudget", "poddisruptionbudgets", True),
+    ResourceType("autoscaling/v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", True),
+    ResourceType("networking.k8s.io/v1", "NetworkPolicy", "networkpolicies", True),
+    ResourceType("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicy", "validatingadmissionpolicies", False),
+    ResourceType("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicyBinding",
+                 "validatingadmissionpolicybindings", False),
+    ResourceType("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration",
+                 "mutatingwebhookconfigurations", False),
+    ResourceType("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration",
+                 "validatingwebhookconfigurations", False),
 )
 # Never pruned: deleting a CRD deletes every resource of its kind (only
 # `uninstall --purge` does that), and namespaces are handled on their own.

@@ -207,6 +207,14 @@ def get_path(tree: Any, path: list[Segment], default: Any = _MISSING) -> Any:
     return node
 
 
+def config_subtree(config: dict[str, Any], path: str) -> Any:
+    """The value at `path` in an IstioOperator; `spec.` may be left out (`components.cni` = `spec.components.cni`)."""
+    segments = parse_path(path)
+    if segments and isinstance(segments[0], Key) and segments[0].name not in config and "spec" in config:
+        segments = [Key("spec"), *segments]
+    return get_path(config, segments)
+
+
 def deep_merge(base: Any, overlay: Any) -> Any:
     """A new tree: maps merged key by key, everything else (lists too) replaced, as istioctl merges."""
     if isinstance(base, dict) and isinstance(overlay, dict):

@@ -31,6 +31,7 @@ import re
 from typing import Any, Iterable
 
 from ambientctl.errors import ConflictError, CRDMissingError, ForbiddenError, NotFoundError
+from ambientctl.install.kinds import MANAGED_KINDS
 from ambientctl.kube.resources import KNOWN_RESOURCES, ResourceType
 from tests.support.cli import Result
 
@@ -42,8 +43,6 @@ CORE_GROUPS = frozenset({"", "apps", "batch", "rbac.authorization.k8s.io", "apie
                          "authorization.k8s.io"})
 GATEWAY_API_GROUPS = frozenset({"gateway.networking.k8s.io"})
 ISTIO_GROUPS = frozenset({"security.istio.io", "networking.istio.io", "telemetry.istio.io", "extensions.istio.io"})
-# Kinds outside KNOWN_RESOURCES that are cluster-scoped (everything else defaults to namespaced).
-CLUSTER_SCOPED_KINDS = frozenset({"ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"})
 # Namespaces every cluster has: objects may be created in them without adding a Namespace first.
 BUILTIN_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
 # An allow-list for a user who may only read (entries may use "*" for group and resource).
@@ -180,7 +179,8 @@ class FakeKube:
 
     def resource_type(self, api_version: str, kind: str) -> ResourceType:
         known = KNOWN_RESOURCES.get((api_version, kind))
-        return known or ResourceType(api_version, kind, _plural(kind), kind not in CLUSTER_SCOPED_KINDS)
+        managed = next((k for k in MANAGED_KINDS if (k.api_version, k.kind) == (api_version, kind)), None)
+        return known or managed or ResourceType(api_version, kind, _plural(kind), namespaced=True)
 
     def key(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> ObjectKey:
         """(group, kind, namespace, name), with the client's rule for a missing namespace."""
