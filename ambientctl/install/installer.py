@@ -29,6 +29,7 @@ from ambientctl.errors import (
 from ambientctl.install.diff import normalize_for_diff, object_diff
 from ambientctl.install.kinds import CREATED_NAMESPACE_LABELS, ObjectKey, listed_kinds, object_key, prune_set
 from ambientctl.install.lock import DEFAULT_LOCK_TIMEOUT, LOCK_STALE_MARGIN, InstallLock
+from ambientctl.kube import FIELD_MANAGER
 from ambientctl.kube.resources import crd_established, object_ref, sort_for_apply
 from ambientctl.kube.wait import WORKLOAD_KINDS, explain_pods, workload_readiness
 from ambientctl.ownership import OWNED_SELECTOR
@@ -42,9 +43,6 @@ if TYPE_CHECKING:
 
 DEFAULT_READINESS_TIMEOUT = 300.0
 CRD_ESTABLISH_TIMEOUT = 60.0
-# The field manager our server-side applies use (KubeClient's); an apply result
-# whose managedFields name no one else was created by that apply.
-FIELD_MANAGER = "ambientctl"
 
 
 def component_title(component: Component) -> str:

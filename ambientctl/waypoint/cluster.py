@@ -21,6 +21,7 @@ from ambientctl.errors import (
     UsageError,
 )
 from ambientctl.gateways import GATEWAY_API_VERSION, WAYPOINT_CLASS, gateway_class, is_programmed, is_waypoint
+from ambientctl.kube import FIELD_MANAGER
 from ambientctl.labels import GATEWAY_NAME_LABEL, REVISION_LABEL, labels_of, name_of
 from ambientctl.ownership import is_owned
 from ambientctl.versions import GATEWAY_API_RELEASE
@@ -79,7 +80,7 @@ def apply_gateway(kube: KubeClient, spec: WaypointSpec) -> tuple[dict[str, Any],
     if existing is not None and not is_owned(existing):
         warnings.append(f"waypoint {spec.namespace}/{spec.name} was created by another tool; ambientctl now co-manages it")
     desired = owned_gateway_manifest(spec)
-    if existing is not None and already_applied(existing, desired, getattr(kube, "field_manager", "ambientctl")):
+    if existing is not None and already_applied(existing, desired, getattr(kube, "field_manager", FIELD_MANAGER)):
         return existing, warnings
     try:
         live = _gateway_api(lambda: kube.apply(desired))
