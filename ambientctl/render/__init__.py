@@ -4,6 +4,8 @@ Pure and deterministic: no cluster and no `kubernetes` import, so `manifest
 generate` stays fast and `install` can render first and apply afterwards.
 The merged IstioOperator is: default profile < chosen profile < -f files (in
 order) < -i namespace < --set flags (in order) < `revision` argument.
+May import the rule modules and `kube.resources` (the kind table), never
+the client, `install/` or `cli/`.
 """
 
 from __future__ import annotations
