@@ -17,7 +17,7 @@ from typing import Any, Iterable
 
 from ambientctl.lazyre import LazyPattern
 
-_PLAIN = LazyPattern(r"^[A-Za-z_/][A-Za-z0-9_./-]*$")
+_PLAIN = LazyPattern(r"^[A-Za-z_/][A-Za-z0-9_./-]*\Z")  # \Z: `$` would accept a trailing newline
 # YAML 1.1 words that a plain scalar would turn into booleans or null.
 _RESERVED = frozenset({"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"})
 _UNSAFE_IN_QUOTES = LazyPattern("[\x7f-\x9f\ud800-\udfff\u2028\u2029\ufeff\ufffe\uffff]")

@@ -152,6 +152,22 @@ LOAD_BALANCER = obj({
 })
 
 
+# Which traffic a Wasm or Lua filter applies to, and a Wasm module's fields after its url:
+# shared by WasmPlugin and TrafficExtension's `wasm`.
+PLUGIN_MATCH = arr(obj({
+    "mode": enum("UNDEFINED", "CLIENT", "SERVER", "CLIENT_AND_SERVER"),
+    "ports": arr(obj({"number": {"type": "integer", "minimum": 1, "maximum": 65535}}, required=["number"])),
+}))
+WASM_MODULE: dict[str, Schema] = {
+    "sha256": STR,
+    "imagePullPolicy": enum("UNSPECIFIED_POLICY", "IfNotPresent", "Always"),
+    "imagePullSecret": STR,
+    "verificationKey": STR,
+    "pluginConfig": OPEN,
+    "pluginName": STR,
+}
+
+
 def _traffic_policy() -> Schema:
     per_port = obj({
         "port": PORT_SELECTOR,
@@ -455,20 +471,12 @@ SPECS: dict[str, Schema] = {
     "WasmPlugin": obj({
         **POLICY_TARGETING,
         "url": STR,
-        "sha256": STR,
-        "imagePullPolicy": enum("UNSPECIFIED_POLICY", "IfNotPresent", "Always"),
-        "imagePullSecret": STR,
-        "verificationKey": STR,
-        "pluginConfig": OPEN,
-        "pluginName": STR,
+        **WASM_MODULE,
         "phase": enum("UNSPECIFIED_PHASE", "AUTHN", "AUTHZ", "STATS"),
         "priority": {**INT32, "nullable": True},
         "vmConfig": obj({"env": arr(obj({"name": STR, "value": STR, "valueFrom": enum("INLINE", "HOST")},
                                         required=["name"]))}),
-        "match": arr(obj({
-            "mode": enum("UNDEFINED", "CLIENT", "SERVER", "CLIENT_AND_SERVER"),
-            "ports": arr(obj({"number": {"type": "integer", "minimum": 1, "maximum": 65535}}, required=["number"])),
-        })),
+        "match": PLUGIN_MATCH,
         "type": enum("UNSPECIFIED_PLUGIN_TYPE", "HTTP", "NETWORK"),
         "failStrategy": enum("FAIL_CLOSE", "FAIL_OPEN", "FAIL_RELOAD"),
     }, required=["url"]),
@@ -480,18 +488,10 @@ SPECS: dict[str, Schema] = {
             "targetRefs": {**arr(TARGET_REF), "maxItems": 16},
             "phase": enum("UNSPECIFIED", "AUTHN", "AUTHZ", "STATS"),
             "priority": {**INT32, "nullable": True},
-            "match": arr(obj({
-                "mode": enum("UNDEFINED", "CLIENT", "SERVER", "CLIENT_AND_SERVER"),
-                "ports": arr(obj({"number": {"type": "integer", "minimum": 1, "maximum": 65535}}, required=["number"])),
-            })),
+            "match": PLUGIN_MATCH,
             "wasm": obj({
                 "url": {**STR, "minLength": 1},
-                "sha256": STR,
-                "imagePullPolicy": enum("UNSPECIFIED_POLICY", "IfNotPresent", "Always"),
-                "imagePullSecret": STR,
-                "verificationKey": STR,
-                "pluginConfig": OPEN,
-                "pluginName": STR,
+                **WASM_MODULE,
                 "type": enum("UNSPECIFIED_PLUGIN_TYPE", "HTTP", "NETWORK"),
                 "failStrategy": enum("FAIL_CLOSE", "FAIL_OPEN", "FAIL_RELOAD"),
                 "vmConfig": obj({"env": {**arr(obj({"name": STR, "value": STR, "valueFrom": enum("INLINE", "HOST")},
