@@ -78,3 +78,17 @@ def test_non_mapping_kubeconfig_rejected(tmp_path):
     bad.write_text(yaml.safe_dump(["a", "list"]))
     with pytest.raises(KubeconfigInvalidError):
         merge_kubeconfigs((bad,))
+
+
+def test_client_is_built_from_path_context_namespace_and_timeout(tmp_path):
+    """KubeClient.connect takes plain parameters (no CLI options): each one lands where it should."""
+    from ambientctl.kube.client import KubeClient
+
+    kc = write_kubeconfig(tmp_path / "kc", {"a": "http://a", "b": "http://b"}, current="a", namespaces={"b": "team-b"})
+    default = KubeClient.connect(str(kc))
+    assert (default.context_name, default.server, default.default_namespace) == ("a", "http://a", "default")
+    chosen = KubeClient.connect(str(kc), "b", timeout=7.5)
+    assert (chosen.context_name, chosen.default_namespace, chosen.timeout) == ("b", "team-b", 7.5)
+    assert KubeClient.connect(str(kc), "b", namespace="other").default_namespace == "other"
+    with pytest.raises(ContextNotFoundError):
+        KubeClient.connect(str(kc), "c")
