@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from ambientctl.kube import DEFAULT_TIMEOUT
 from ambientctl.names import validate_namespace
 
 if TYPE_CHECKING:
@@ -20,7 +21,6 @@ if TYPE_CHECKING:
     from ambientctl.kube.client import KubeClient
 
 DEFAULT_ISTIO_NAMESPACE = "istio-system"
-DEFAULT_REQUEST_TIMEOUT = 30.0  # kube.client.DEFAULT_TIMEOUT; not imported from there: that loads `kubernetes`
 
 
 @dataclass
@@ -31,7 +31,7 @@ class GlobalOptions:
     context: str | None = None
     namespace: str | None = None
     istio_namespace: str = DEFAULT_ISTIO_NAMESPACE
-    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    request_timeout: float = DEFAULT_TIMEOUT
     debug: bool = False
     no_color: bool = False
 

@@ -12,7 +12,8 @@ import click
 import typer
 
 from ambientctl.cli.common import GlobalFlagsGroup, complete_contexts
-from ambientctl.context import DEFAULT_ISTIO_NAMESPACE, DEFAULT_REQUEST_TIMEOUT, CliContext, GlobalOptions
+from ambientctl.context import DEFAULT_ISTIO_NAMESPACE, CliContext, GlobalOptions
+from ambientctl.kube import DEFAULT_TIMEOUT
 
 MAX_REQUEST_TIMEOUT = 86400.0  # a day; nan and inf reach the socket layer as errors
 
@@ -46,7 +47,7 @@ def root(
         DEFAULT_ISTIO_NAMESPACE, "--istio-namespace", "-i", help="Namespace of the Istio control plane."
     ),
     request_timeout: float = typer.Option(
-        DEFAULT_REQUEST_TIMEOUT, "--request-timeout", min=0.1, help="Seconds to wait for each API request."
+        DEFAULT_TIMEOUT, "--request-timeout", min=0.1, help="Seconds to wait for each API request."
     ),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors."),
     no_color: bool = typer.Option(False, "--no-color", help="No colours in output."),

@@ -10,3 +10,5 @@ kubeconfig path, a context, a namespace and a timeout
 
 # The field manager of every server-side apply and merge patch ambientctl sends.
 FIELD_MANAGER = "ambientctl"
+# Seconds per request unless --request-timeout says otherwise (the official client has no timeout by default).
+DEFAULT_TIMEOUT = 30.0

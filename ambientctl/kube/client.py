@@ -31,11 +31,10 @@ from ambientctl.errors import (
     NotFoundError,
     UnauthorizedError,
 )
-from ambientctl.kube import FIELD_MANAGER
+from ambientctl.kube import DEFAULT_TIMEOUT, FIELD_MANAGER
 from ambientctl.kube.config import find_kubeconfig, merge_kubeconfigs, select_context
 from ambientctl.kube.resources import KNOWN_RESOURCES, ResourceType, crd_established
 
-DEFAULT_TIMEOUT = 30.0  # seconds per request (the official client has no timeout by default)
 _NOT_SERVED = "the server could not find the requested resource"
 _VERB_BY_METHOD = {"GET": "get", "POST": "create", "PATCH": "patch", "PUT": "update", "DELETE": "delete"}
 
