@@ -5,11 +5,13 @@ WaitTimeout, ProgressLogger}: it applies each component's objects with
 server-side apply (field manager `ambientctl`) in dependency order, waits for
 the component's workloads, prints istioctl's `✔ <component> installed`
 lines, and then prunes objects carrying our owner label that the new render
-no longer contains. A lock ConfigMap keeps two installs from interleaving.
+no longer contains. A lock ConfigMap (lock.py) keeps two installs from
+interleaving.
 
-Everything that can be decided without a cluster (prune sets, diff
-normalisation, lock staleness, the confirmation decision) is a pure function
-here, so unit tests cover it without one.
+Everything that can be decided without a cluster is a pure function, so unit
+tests cover it without one: the change classification, the report and its
+text, and the confirmation decision here; prune sets in kinds.py, diff
+normalisation in diff.py, lock staleness in lock.py.
 """
 
 from __future__ import annotations
