@@ -6,6 +6,7 @@ Why: a cold `make demo` or `make test` builds Kubernetes, istiod and ztunnel fro
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -40,10 +41,11 @@ def say_stderr(text: str) -> None:
 
 def run_with_heartbeat(component: str, argv: list[str], log_path: Path, *, timeout: float,
                        say: Callable[[str], None] = say_stderr, cwd: str | None = None,
-                       every: float = HEARTBEAT_SECONDS) -> subprocess.CompletedProcess:
-    """Run ``argv`` with stdout+stderr appended to ``log_path``; say progress every ``every`` seconds.
+                       every: float = HEARTBEAT_SECONDS, writes_own_log: bool = False) -> subprocess.CompletedProcess:
+    """Run ``argv`` with stderr appended to ``log_path``; say progress every ``every`` seconds.
 
-    stdout is also captured (build scripts print the built binary's path there)."""
+    ``writes_own_log``: the command appends to ``log_path`` itself (its stderr is dropped here).
+    stdout is captured (build scripts print the built binary's path there)."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     done = threading.Event()
@@ -57,7 +59,7 @@ def run_with_heartbeat(component: str, argv: list[str], log_path: Path, *, timeo
     thread = threading.Thread(target=heartbeat, daemon=True, name=f"heartbeat-{component}")
     thread.start()
     try:
-        with open(log_path, "ab") as log:
+        with open(os.devnull if writes_own_log else log_path, "ab") as log:
             result = subprocess.run(argv, stdout=subprocess.PIPE, stderr=log, timeout=timeout, cwd=cwd)
     finally:
         done.set()

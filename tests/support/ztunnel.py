@@ -71,7 +71,7 @@ def ensure_built(say: Callable[[str], None] = say_stderr) -> Path:
         return BINARY
     try:
         result = run_with_heartbeat("ztunnel (cargo)", [str(BUILD_SCRIPT)], BUILD_LOG, timeout=BUILD_TIMEOUT,
-                                    say=say, cwd=str(REPO))
+                                    say=say, cwd=str(REPO), writes_own_log=True)
     except subprocess.TimeoutExpired:
         raise ZtunnelUnavailable(f"ztunnel build did not finish in {BUILD_TIMEOUT:.0f}s; "
                                  f"{BUILD_LOG} tail:\n{tail(BUILD_LOG)}") from None

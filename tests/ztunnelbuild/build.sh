@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds Istio's ztunnel (Rust) for the test cluster, cached outside the checkout.
 #
-#   tests/ztunnelbuild/build.sh            prints the binary's path on stdout
+#   tests/ztunnelbuild/build.sh            prints the binary's path on stdout; log: <cache>/build.log
 #
 # Source: $ZTUNNEL_SRC (a checkout), else ../shared/third_party/ztunnel-<commit>.tar.gz
 # beside the checkout (this workplace), else `git clone` of github.com/istio/ztunnel
@@ -20,6 +20,8 @@ cache="${XDG_CACHE_HOME:-$HOME/.cache}/ambientctl/ztunnel/$short"
 bin="$cache/bin/ztunnel"
 log() { echo "[ztunnel-build] $*" >&2; }
 mkdir -p "$cache/bin"
+# Everything this script says also goes to $cache/build.log (tests show its tail when a build fails).
+exec 2> >(tee -a "$cache/build.log" >&2)
 exec 9>"$cache/build.lock"
 if ! flock -n 9; then
   log "another build holds $cache/build.lock; waiting for it"
