@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-echo "test: starting the local test cluster, instance \"test\" (first run builds Kubernetes from source)" >&2
+echo "test: starting the local test cluster: ${AMBIENTCTL_CLUSTER_STATE:-instance \"test\"} (first run builds Kubernetes from source)" >&2
 # The tests' own instance (state-test): `make demo` runs on instance "demo", so neither sees the other's objects.
 tests/cluster up >/dev/null  # $AMBIENTCTL_CLUSTER_STATE, else instance "test"
 set +e
