@@ -130,14 +130,15 @@ def mesh(cluster):
         assert real.cni.errors == [] if real.cni else True
 
 
-def _wait_for_certificates(mesh: Mesh, *ref: str, want: set[str]) -> dict[str, dict]:
-    """ztunnel prefetches asynchronously: poll `pc secret` until it holds exactly ``want``, all Available."""
+def _wait_for_certificates(mesh: Mesh, *ref: str, want: set[str], among: set[str] | None = None) -> dict[str, dict]:
+    """ztunnel fetches and forgets asynchronously: poll `pc secret` until it holds exactly ``want``
+    (of the identities in ``among``, if given: e.g. the apps' accounts, not the waypoint's)."""
     last: dict[str, dict] = {}
 
     def holds() -> bool:
         nonlocal last
         last = mesh.secrets(*ref)
-        return set(last) == want
+        return (set(last) & among if among is not None else set(last)) == want
 
     try:
         wait_until(f"ztunnel to hold {sorted(want)}", holds, timeout=CERT_TIMEOUT)
@@ -282,9 +283,30 @@ def test_waypoint_is_programmed_by_istiod_and_ztunnel_names_it(mesh):
     assert {r[1]: r[column] for r in rows if r[1] in app_names} == {n: "waypoint" for n in app_names}
 
 
-def test_unenroll_makes_ztunnel_forget_the_certificates(mesh):
+def test_unenroll_then_removing_the_apps_makes_ztunnel_forget_the_certificates(mesh):
+    """Unenrolled pods become TCP workloads at once; ztunnel forgets their certificates when they leave its node.
+
+    ztunnel clears a certificate only when a workload is removed and no other workload with that identity
+    remains on its node (src/xds.rs remove_internal, src/state/workload.rs was_last_identity_on_node); an
+    update that turns HBONE into TCP keeps it, and so does a restart whose new pod lands on the same node.
+    So the certificates stay after `unenroll` and go with the apps (`samples delete`)."""
     by_node = mesh.identities_by_node()
     unenrolled = mesh.run("dataplane", "unenroll", mesh.namespace, "--force")
     assert unenrolled.exit_code == 0, unenrolled.stderr
+
+    apps = {p.metadata.name for p in mesh.app_pods()}
+    app_ids = set().union(*by_node.values())
+
+    def protocols():
+        result = mesh.run("zc", "workload", "-n", ISTIO_NS, "--workload-namespace", mesh.namespace, "-o", "json")
+        assert result.exit_code == 0, result.stderr
+        return {w["protocol"] for w in result.json if w["name"] in apps}
+
+    wait_until("the unenrolled pods to be TCP workloads", lambda: protocols() == {"TCP"})
+    for node, want in by_node.items():  # kept: the same workloads are still on the node
+        assert set(mesh.secrets("ds/ztunnel", "-n", ISTIO_NS, "--node", node)) & app_ids == want
+
+    deleted = mesh.run("-n", mesh.namespace, "samples", "delete", *SAMPLES)
+    assert deleted.exit_code == 0, deleted.stderr
     for node in by_node:
-        _wait_for_certificates(mesh, "ds/ztunnel", "-n", ISTIO_NS, "--node", node, want=set())
+        _wait_for_certificates(mesh, "ds/ztunnel", "-n", ISTIO_NS, "--node", node, want=set(), among=app_ids)

@@ -59,6 +59,8 @@ INSIDE_ISTIOD_PORT = 15012  # what a ztunnel pod dials (istiod's Service port fo
 ADMIN_PORT = 15000
 STATS_PORT = 15020
 TOKEN_SECONDS = 12 * 3600
+# ztunnel's log line while no istio-cni node agent connects to INPOD_UDS (always, here).
+CNI_RETRY = "failed to connect to the Istio CNI node agent"
 
 
 class ZtunnelUnavailable(RuntimeError):
@@ -171,7 +173,12 @@ class LocalZtunnel:
         return json.loads(self.get("/config_dump"))
 
     def log_tail(self, lines: int = 40) -> str:
-        return tail(self.log_path, lines)
+        """The log's last lines, without the retry warnings about the CNI socket (no CNI runs here)."""
+        try:
+            text = self.log_path.read_text(errors="replace").splitlines()
+        except OSError:
+            return f"(no log at {self.log_path})"
+        return "\n".join([x for x in text if CNI_RETRY not in x][-lines:])
 
     def alive(self) -> bool:
         return self.process.poll() is None
