@@ -253,7 +253,7 @@ def test_real_istiod_answers_the_validation_webhook_and_rejects_an_invalid_polic
     assert 'admission webhook "validation.istio.io" denied the request' in message, message
     assert "must not be empty" in message, message  # istiod's own words about the empty `key`
     mapped = [r for r in records if r["decision"] == "mapped"]
-    assert len(mapped) >= 2, records
+    assert mapped, records  # one CONNECT at least: kube-apiserver keeps the tunnel for the next call
     assert {(r["service"], r["mapped_to"]) for r in mapped} == {(f"{ISTIO_NS}/istiod", f"127.0.0.1:{https_port}")}
     assert off_machine(records) == []
 
