@@ -44,10 +44,22 @@ def is_label_value(value: str) -> bool:
     return len(value) <= MAX_LABEL_LENGTH and bool(_LABEL_VALUE.fullmatch(value))
 
 
+def _shown(value: str) -> str:
+    """A bad value as an error message quotes it: at most 80 characters."""
+    return value if len(value) <= 80 else value[:80] + "..."
+
+
+def require_dns_subdomain(value: str, what: str, hint: str) -> str:
+    """`value` if it is a valid object name (DNS-1123 subdomain), else the one error naming `what`."""
+    if not is_dns_subdomain(value):
+        raise InvalidInputError(f"invalid {what} {_shown(value)!r}: use lowercase letters, digits, '-' and '.'", hint)
+    return value
+
+
 def validate_namespace(name: str, source: str) -> str:
     """A namespace name (DNS-1123 label); anything else would be spliced into API paths (`../`)."""
     if not is_dns_label(name or ""):
-        shown = name if len(name) <= 80 else name[:80] + "..."
+        shown = _shown(name)
         raise InvalidInputError(
             f"invalid namespace {shown!r} ({source}): use at most 63 lowercase letters, digits and '-'",
             "a namespace name looks like default or my-app",

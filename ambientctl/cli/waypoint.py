@@ -288,13 +288,9 @@ def delete(
 
 def _validate_gateway_name(name: str) -> None:
     """A Gateway name (DNS-1123 subdomain), checked before any request (names go into API paths)."""
-    from ambientctl.errors import InvalidInputError
-    from ambientctl.names import is_dns_subdomain
+    from ambientctl.names import require_dns_subdomain
 
-    if not is_dns_subdomain(name):
-        shown = name if len(name) <= 80 else name[:80] + "..."
-        raise InvalidInputError(f"invalid waypoint name {shown!r}: use lowercase letters, digits, '-' and '.'",
-                                "list the waypoints with `ambientctl waypoint list`")
+    require_dns_subdomain(name, "waypoint name", "list the waypoints with `ambientctl waypoint list`")
 
 
 def _none_found(namespace: Optional[str]) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 from ambientctl.errors import InvalidInputError
 from ambientctl.gateways import GATEWAY_API_VERSION, LEGACY_WAYPOINT_CLASS, WAYPOINT_CLASS, WAYPOINT_COMPONENT
 from ambientctl.labels import NO_WAYPOINT, REVISION_LABEL, SERVICE_ACCOUNT_ANNOTATION, WAYPOINT_FOR_LABEL
-from ambientctl.names import is_dns1035_label, is_dns_subdomain, is_label_value, validate_namespace
+from ambientctl.names import is_dns1035_label, is_label_value, require_dns_subdomain, validate_namespace
 from ambientctl.ownership import owner_labels
 
 DEFAULT_NAME = "waypoint"
@@ -66,21 +66,11 @@ def validate_revision(revision: str | None) -> str | None:
 
 
 def validate_service_account(name: str) -> str:
-    if not is_dns_subdomain(name):
-        raise InvalidInputError(
-            f"invalid service account name {name!r}: use lowercase letters, digits, '-' and '.'",
-            "check --service-account",
-        )
-    return name
+    return require_dns_subdomain(name, "service account name", "check --service-account")
 
 
 def validate_gateway_class(name: str) -> str:
-    if not is_dns_subdomain(name):
-        raise InvalidInputError(
-            f"invalid gateway class {name!r}: use lowercase letters, digits, '-' and '.'",
-            f"the waypoint class is {WAYPOINT_CLASS}",
-        )
-    return name
+    return require_dns_subdomain(name, "gateway class", f"the waypoint class is {WAYPOINT_CLASS}")
 
 
 @dataclass(frozen=True)

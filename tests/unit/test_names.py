@@ -50,3 +50,13 @@ def test_label_accessors_tolerate_missing_or_null_metadata() -> None:
         assert labels_of(obj) == {} and annotations_of(obj) == {}
     obj = {"metadata": {"labels": {"a": "1"}, "annotations": {"b": "2"}}}
     assert labels_of(obj) == {"a": "1"} and annotations_of(obj) == {"b": "2"}
+
+
+def test_require_dns_subdomain_one_message() -> None:
+    from ambientctl.names import require_dns_subdomain
+
+    assert require_dns_subdomain("istio-waypoint", "gateway class", "hint") == "istio-waypoint"
+    with pytest.raises(InvalidInputError) as info:
+        require_dns_subdomain("A" * 300, "waypoint name", "list them")
+    assert info.value.message == f"invalid waypoint name '{'A' * 80}...': use lowercase letters, digits, '-' and '.'"
+    assert info.value.hint == "list them"
