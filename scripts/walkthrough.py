@@ -150,7 +150,7 @@ def local_cluster_up() -> str:
     log = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ambientctl" / "cluster" / "up-demo.log"
     up = run_with_heartbeat("test cluster (tests/cluster up --instance demo)",
                             [str(REPO / "tests" / "cluster"), "up", "--instance", "demo"], log, timeout=3600,
-                            say=say, cwd=str(REPO))
+                            say=say, cwd=str(REPO), announce=False)
     last = (up.stdout.strip().splitlines() or [""])[-1]
     if up.returncode != 0 or not last.startswith("KUBECONFIG="):
         say(tail(log, 40))
@@ -180,6 +180,19 @@ class LocalCluster:
             "processes; kwok's port-forward of each ztunnel pod reaches its process)")
         cluster = Cluster.from_state(str(Path(kubeconfig).parent))
         self.mesh = RealMesh(cluster).start(pilot_discovery, ztunnel)
+
+    def wait_for_dump(self, ready, what: str, timeout: float = 60) -> None:
+        """Until some local ztunnel's /config_dump satisfies `ready` (read directly: no port-forward)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for ztunnel in self.mesh.ztunnels.by_node.values():
+                try:
+                    if ready(ztunnel.config_dump()):
+                        return
+                except (OSError, ValueError):
+                    pass
+            time.sleep(0.5)
+        raise StepFailed(f"no local ztunnel shows {what} after {timeout:.0f}s:\n{self.mesh.log_tails()}")
 
     def serve_metrics(self, kubeconfig: str, namespace: str) -> None:
         from tests.support.cluster import Cluster
@@ -271,7 +284,11 @@ def run_guide(target: Target, ns: str, istio_ns: str, local: LocalCluster | None
     ambientctl(target, "dataplane", "enroll", ns)
 
     banner(6, "mTLS: sleep's workload certificate, from ztunnel")
-    wait_for_certificate(target, ns, "sleep")
+    if local:
+        local.wait_for_dump(lambda dump: any(c.get("identity") == f"spiffe://cluster.local/ns/{ns}/sa/sleep"
+                                             for c in dump.get("certificates") or []), "sleep's certificate")
+    else:
+        wait_for_certificate(target, ns, "sleep")
     node = pod_node(target, ns, "app=sleep")
     ambientctl(target, "pc", "secret", "ds/ztunnel", "-n", istio_ns, "--node", node)
     shell(target,
@@ -285,7 +302,11 @@ def run_guide(target: Target, ns: str, istio_ns: str, local: LocalCluster | None
     ambientctl(target, "x", "authz", "allow", "--to", "app=productpage", "--from", "sa/sleep",
                "--from", f"sa/{istio_ns}/istio-ingressgateway-service-account",
                "--from", f"sa/{PRODUCTPAGE_WAYPOINT}", "--name", "productpage-viewer", "-n", ns, "--apply")
-    wait_until_shown(target, ["zc", "policy", "-i", istio_ns], ns, "productpage-viewer")
+    if local:
+        local.wait_for_dump(lambda dump: any((p.get("namespace"), p.get("name")) == (ns, "productpage-viewer")
+                                             for p in dump.get("policies") or []), "policy productpage-viewer")
+    else:
+        wait_until_shown(target, ["zc", "policy", "-i", istio_ns], ns, "productpage-viewer")
     ambientctl(target, "zc", "policy", "-i", istio_ns)
 
     banner(8, "a waypoint for productpage")

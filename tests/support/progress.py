@@ -41,21 +41,26 @@ def say_stderr(text: str) -> None:
 
 def run_with_heartbeat(component: str, argv: list[str], log_path: Path, *, timeout: float,
                        say: Callable[[str], None] = say_stderr, cwd: str | None = None,
-                       every: float = HEARTBEAT_SECONDS, writes_own_log: bool = False) -> subprocess.CompletedProcess:
+                       every: float = HEARTBEAT_SECONDS, writes_own_log: bool = False,
+                       announce: bool = True) -> subprocess.CompletedProcess:
     """Run ``argv`` with stderr appended to ``log_path``; say progress every ``every`` seconds.
 
     ``writes_own_log``: the command appends to ``log_path`` itself (its stderr is dropped here).
+    ``announce=False``: say nothing unless it takes longer than ``every`` (a warm `tests/cluster up`).
     stdout is captured (build scripts print the built binary's path there)."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     done = threading.Event()
+    beats = []
 
     def heartbeat() -> None:
         while not done.wait(every):
+            beats.append(1)
             minutes, seconds = divmod(int(time.monotonic() - started), 60)
             say(f"[build] {component}: {minutes}m{seconds:02d}s so far (log {log_path}): {_last_line(log_path)}")
 
-    say(f"[build] {component}: starting (log {log_path})")
+    if announce:
+        say(f"[build] {component}: starting (log {log_path})")
     thread = threading.Thread(target=heartbeat, daemon=True, name=f"heartbeat-{component}")
     thread.start()
     try:
@@ -65,5 +70,6 @@ def run_with_heartbeat(component: str, argv: list[str], log_path: Path, *, timeo
         done.set()
         thread.join(timeout=1)
     took = time.monotonic() - started
-    say(f"[build] {component}: {'done' if result.returncode == 0 else 'FAILED'} after {took:.0f}s")
+    if announce or beats or result.returncode != 0:
+        say(f"[build] {component}: {'done' if result.returncode == 0 else 'FAILED'} after {took:.0f}s")
     return subprocess.CompletedProcess(argv, result.returncode, result.stdout.decode(errors="replace"), "")
