@@ -34,6 +34,9 @@ class GlobalOptions:
     request_timeout: float = DEFAULT_TIMEOUT
     debug: bool = False
     no_color: bool = False
+    impersonate_user: str | None = None  # --as
+    impersonate_groups: tuple[str, ...] = ()  # --as-group (repeatable)
+    impersonate_uid: str | None = None  # --as-uid
 
 
 @dataclass
@@ -65,7 +68,7 @@ class CliContext:
 
     @property
     def kube(self) -> KubeClient:
-        """The kube client, built on first use from the global flags (kubeconfig, context, -n, timeout)."""
+        """The kube client, built on first use from the global flags (kubeconfig, context, -n, timeout, --as)."""
         if self._kube is None:
             from ambientctl.kube.client import KubeClient
 
@@ -76,7 +79,10 @@ class CliContext:
             options = self.options
             namespace = validate_namespace(options.namespace, "-n/--namespace") if options.namespace else None
             self._kube = KubeClient.connect(options.kubeconfig, options.context, namespace=namespace,
-                                            timeout=options.request_timeout)
+                                            timeout=options.request_timeout,
+                                            impersonate_user=options.impersonate_user,
+                                            impersonate_groups=options.impersonate_groups,
+                                            impersonate_uid=options.impersonate_uid)
         return self._kube
 
     @property

@@ -8,6 +8,8 @@ import os
 from dataclasses import dataclass
 from typing import Optional
 
+from typing import List
+
 import click
 import typer
 
@@ -21,8 +23,8 @@ app = typer.Typer(
     cls=GlobalFlagsGroup,
     name="ambientctl",
     help="Install Istio's ambient mesh, inspect ztunnel certificates and manage waypoints.\n\n"
-    "Global flags (-c, --context, -n, -i, --debug, --no-color, --request-timeout) work "
-    "before or after the command.",
+    "Global flags (-c, --context, -n, -i, --as, --as-group, --as-uid, --debug, --no-color, "
+    "--request-timeout) work before or after the command.",
     no_args_is_help=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
@@ -44,15 +46,31 @@ def root(
         None, "--namespace", "-n", help="Namespace (default: the context's, else `default`)."
     ),
     istio_namespace: str = typer.Option(
-        DEFAULT_ISTIO_NAMESPACE, "--istio-namespace", "-i", help="Namespace of the Istio control plane."
+        DEFAULT_ISTIO_NAMESPACE, "--istio-namespace", "--istioNamespace", "-i",
+        help="Namespace of the Istio control plane."
     ),
     request_timeout: float = typer.Option(
         DEFAULT_TIMEOUT, "--request-timeout", min=0.1, help="Seconds to wait for each API request."
+    ),
+    kubeclient_timeout: Optional[str] = typer.Option(
+        None, "--kubeclient-timeout", help="istioctl's --request-timeout: a duration (e.g. 15s, 1m)."
+    ),
+    impersonate_user: Optional[str] = typer.Option(
+        None, "--as", help="User to impersonate (a user or system:serviceaccount:NS:NAME), as kubectl."
+    ),
+    impersonate_groups: List[str] = typer.Option(
+        [], "--as-group", help="Group to impersonate (repeatable); needs --as."
+    ),
+    impersonate_uid: Optional[str] = typer.Option(None, "--as-uid", help="UID to impersonate; needs --as."),
+    vklog: Optional[int] = typer.Option(
+        None, "--vklog", min=0, hidden=True, help="istioctl's client log level: accepted, no effect (use --debug)."
     ),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors."),
     no_color: bool = typer.Option(False, "--no-color", help="No colours in output."),
 ) -> None:
     """Read the global flags once into the context every command receives."""
+    if kubeclient_timeout is not None:
+        request_timeout = _kubeclient_timeout(ctx, kubeclient_timeout)
     if not math.isfinite(request_timeout) or request_timeout > MAX_REQUEST_TIMEOUT:
         raise typer.BadParameter(f"{request_timeout} is not a number of seconds up to {MAX_REQUEST_TIMEOUT:g}",
                                  param_hint="'--request-timeout'")
@@ -64,12 +82,30 @@ def root(
         request_timeout=request_timeout,
         debug=debug,
         no_color=no_color or bool(os.environ.get("NO_COLOR")),
+        impersonate_user=impersonate_user or None,
+        impersonate_groups=tuple(impersonate_groups),
+        impersonate_uid=impersonate_uid or None,
     )
     existing = ctx.obj if isinstance(ctx.obj, CliContext) else None
     if existing is not None and existing._kube is not None:
         existing.options = options  # tests may inject a client
     else:
         ctx.obj = CliContext(options=options)
+
+
+def _kubeclient_timeout(ctx: typer.Context, text: str) -> float:
+    """istioctl's --kubeclient-timeout (a Go duration); refused next to --request-timeout (two answers to one question)."""
+    from click.core import ParameterSource
+
+    from ambientctl.durations import parse_duration
+    from ambientctl.errors import UsageError
+
+    if ctx.get_parameter_source("request_timeout") is ParameterSource.COMMANDLINE:
+        raise UsageError("--kubeclient-timeout and --request-timeout set the same timeout", "give one of them")
+    seconds = parse_duration(text, "--kubeclient-timeout")
+    if seconds < 0.1:
+        raise typer.BadParameter(f"{text} is below 0.1s", param_hint="'--kubeclient-timeout'")
+    return seconds
 
 
 @dataclass(frozen=True)

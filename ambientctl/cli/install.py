@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, List, Optional
 
 import typer
 
-from ambientctl.cli.common import cli_context
+from ambientctl.cli.common import BoolValuesCommand, cli_context, manifests_refused, refused_option
 from ambientctl.context import CliContext
 from ambientctl.errors import AbortedError, UsageError
 from ambientctl.output import print_document, write_stdout
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 class CheckOutput(str, Enum):
     text = "text"
+    log = "log"  # istioctl's name for the text form
     json = "json"
     yaml = "yaml"
 
@@ -37,6 +38,22 @@ def _render(cli: CliContext, files: list[str], sets: list[str], revision: Option
     from ambientctl.render import render
 
     return render(files=files, set_values=sets, revision=revision, istio_namespace=cli.istio_namespace_override)
+
+
+def _installed_render(cli: CliContext, files: list[str], sets: list[str], revision: Optional[str]) -> Rendered:
+    """What was installed: the flags if given, else the install record of the revision (said on stderr)."""
+    from ambientctl.install import record
+    from ambientctl.render import render
+
+    if files or sets:
+        return _render(cli, files, sets, revision)
+    found = record.find(cli.kube, revision, cli.istio_namespace)
+    if found is None:
+        cli.warn(f"no install record of revision {revision or 'default'} in the cluster (installed by another tool "
+                 "or an older ambientctl): checking the default profile; pass the install's --set/-f flags")
+        return _render(cli, files, sets, revision)
+    cli.info(f"Using the install recorded at {found.installed_at}: {found.describe()}")
+    return render(**found.render_arguments())
 
 
 def _confirm(cli: CliContext, summary: str, skip: bool, changes_nothing: bool, question: str) -> None:
@@ -71,8 +88,16 @@ def install(
     force_conflicts: bool = typer.Option(False, "--force-conflicts", help="Take ownership of fields another field manager owns."),
     skip_confirmation: bool = typer.Option(False, "--skip-confirmation", "-y", help="Do not ask for confirmation."),
     lock_timeout: str = typer.Option("30s", "--lock-timeout", help="How long to wait for another running install to finish."),
+    verify: bool = typer.Option(False, "--verify", help="Run verify-install after installing (exit 3 if it fails)."),
+    force: bool = typer.Option(False, "--force", help="istioctl's flag: accepted; ambientctl never installs an invalid "
+                               "configuration, so it changes nothing."),
+    manifests: Optional[str] = manifests_refused(),
 ) -> None:
     """Install (or upgrade in place) Istio's ambient data plane, then prune what the new render dropped.
+
+    The inputs (profile, --set, -f contents, -i) are recorded in the ConfigMap
+    ambientctl-install[-REVISION] of the Istio namespace: verify-install and
+    uninstall read them when given no flags.
 
     \b
     Examples:
@@ -111,6 +136,18 @@ def install(
     else:
         report = installer.install()
         cli.info(f"  {report.summary()}")
+        _record_install(cli, rendered, set_values, filenames, installer.istio_namespace)
+        if verify:
+            _verify(cli, rendered, CheckOutput.text)
+
+
+def _record_install(cli: CliContext, rendered: Rendered, sets: list[str], files: list[str], namespace: str) -> None:
+    from ambientctl.install import record
+    from ambientctl.versions import ISTIO_VERSION
+
+    entry = record.make_record(rendered.profile, rendered.revision, sets, files, cli.istio_namespace_override,
+                               ISTIO_VERSION)
+    record.write(cli.kube, entry, namespace)
 
 
 def _print_dry_run(cli: CliContext, report: InstallReport) -> None:
@@ -140,8 +177,17 @@ def uninstall(
     force: bool = typer.Option(False, "--force", help="Remove even while namespaces are enrolled in ambient or waypoints exist."),
     skip_confirmation: bool = typer.Option(False, "--skip-confirmation", "-y", help="Do not ask for confirmation."),
     dry_run: bool = typer.Option(False, "--dry-run", help="List and validate the deletions on the server; change nothing."),
+    filename: Optional[str] = typer.Option(None, "--filename", "-f", help="The install's IstioOperator file: "
+                                           "its revision is the one removed."),
+    set_values: List[str] = typer.Option([], "--set", "-s", help="The install's --set flags: "
+                                         "--set revision=X removes that revision."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Print each object as it is removed."),
+    manifests: Optional[str] = manifests_refused(),
 ) -> None:
     """Remove what `ambientctl install` created (only objects carrying its owner label).
+
+    Which revision: -r, else the revision -f/--set name (as istioctl), else the
+    default one. Its install record goes with it.
 
     \b
     Examples:
@@ -156,7 +202,8 @@ def uninstall(
         raise UsageError("--purge removes every revision; it cannot be combined with --revision",
                          "drop one of the two flags")
     cli = cli_context(ctx)
-    rev = revision or "default"
+    rev = _uninstall_revision(revision, filename, set_values) or "default"
+    _say_record(cli, None if rev == "default" else rev, purge)
     plan = plan_uninstall(cli.kube, rev, purge)
     scope = "everything ambientctl installed, CRDs included" if purge else f"revision {rev}"
     for name, others in plan.kept_namespaces.items():
@@ -184,11 +231,35 @@ def uninstall(
     _confirm(cli, "", skip_confirmation, dry_run, f"Remove these {len(refs)} objects?")
     with progress(cli, "Removing Istio" + (" (dry run)" if dry_run else "")) as update:
         deleted = execute(cli.kube, plan, dry_run=dry_run, on_progress=update)
+    if verbose and not dry_run:
+        for ref in deleted:
+            cli.info(f"  removed {ref}")
     if dry_run:
         cli.info(f"Dry run: {len(deleted)} object(s) would be removed; nothing was changed")
         return
     cli.info(f"✔ Removed {len(deleted)} object(s)")
     cli.info("✔ Uninstall complete")
+
+
+def _uninstall_revision(revision: Optional[str], filename: Optional[str], sets: list[str]) -> Optional[str]:
+    """-r, or the revision the install flags name (istioctl reads it from -f/--set); both must agree."""
+    if not filename and not sets:
+        return revision
+    from ambientctl.render import build_config
+
+    _, _, named = build_config(files=[filename] if filename else [], set_values=sets)
+    if revision and named and revision != named:
+        raise UsageError(f"-r {revision} and the revision of -f/--set ({named}) differ", "drop one of them")
+    return revision or named
+
+
+def _say_record(cli: CliContext, revision: Optional[str], purge: bool) -> None:
+    """Name the install being removed (its record), if there is one."""
+    from ambientctl.install import record
+
+    found = None if purge else record.find(cli.kube, revision, cli.istio_namespace)
+    if found is not None:
+        cli.info(f"Removing the install recorded at {found.installed_at}: {found.describe()}")
 
 
 # ------------------------------------------------------------------ verify-install
@@ -203,15 +274,19 @@ def verify_install(
 ) -> None:
     """Check that the installation matches its render: objects present, ours, unchanged and ready.
 
-    Pass the same --set/-f/--revision as to install. Exit 3 when something is wrong.
+    Without --set/-f it checks what the last install of the revision recorded
+    (said on stderr); with them, that render. Exit 3 when something is wrong.
     """
+    cli = cli_context(ctx)
+    _verify(cli, _installed_render(cli, filenames, set_values, revision), output)
+
+
+def _verify(cli: CliContext, rendered: Rendered, output: CheckOutput) -> None:
     from ambientctl.install.checks import Status, count, format_outcome, outcomes_document, raise_if_failed
     from ambientctl.install.verify import Verifier
 
-    cli = cli_context(ctx)
-    rendered = _render(cli, filenames, set_values, revision)
     outcomes = Verifier(cli.kube, rendered).run()
-    if output is not CheckOutput.text:
+    if output not in (CheckOutput.text, CheckOutput.log):
         print_document(outcomes_document(outcomes), output.value)
     else:
         write_stdout("".join(format_outcome(o) for o in outcomes))
@@ -228,7 +303,19 @@ def verify_install(
 
 def precheck(
     ctx: typer.Context,
-    output: CheckOutput = typer.Option(CheckOutput.text, "--output", "-o", help="Output format."),
+    output: CheckOutput = typer.Option(CheckOutput.text, "--output", "-o", help="Output format (log: as text)."),
+    from_version: Optional[str] = refused_option(
+        "--from-version", "-f", reason="ambientctl has no upgrade notes between Istio releases yet",
+        use="see what an upgrade changes with `ambientctl install --diff --set tag=VERSION`"),
+    revision: Optional[str] = refused_option(
+        "--revision", "-r", reason="precheck's checks do not depend on a revision",
+        use="drop -r; `ambientctl verify-install -r REV` checks an installed revision"),
+    output_threshold: Optional[str] = refused_option(
+        "--output-threshold", reason="precheck prints every check with its ✔/!/✘ status",
+        use="filter the output, e.g. `ambientctl precheck | grep -v ✔`"),
+    skip_controlplane: bool = refused_option(
+        "--skip-controlplane", flag=True, reason="precheck reads no control plane",
+        use="drop --skip-controlplane"),
 ) -> None:
     """Check that the cluster can take Istio's ambient mode before installing. Exit 3 on a ✘.
 
@@ -241,7 +328,7 @@ def precheck(
 
     cli = cli_context(ctx)
     outcomes = run_checks(cli.kube, PRECHECKS)
-    if output is not CheckOutput.text:
+    if output not in (CheckOutput.text, CheckOutput.log):
         print_document(outcomes_document(outcomes), output.value)
     else:
         write_stdout("".join(format_outcome(o) for o in outcomes))
@@ -255,8 +342,7 @@ def precheck(
 def register(root: typer.Typer) -> None:
     from ambientctl.cli.experimental import x_app
 
-    root.command("install")(install)
-    root.command("uninstall")(uninstall)
-    root.command("verify-install")(verify_install)
-    root.command("precheck")(precheck)
-    x_app.command("precheck")(precheck)
+    for name, command in (("install", install), ("uninstall", uninstall), ("verify-install", verify_install),
+                          ("precheck", precheck)):
+        root.command(name, cls=BoolValuesCommand)(command)
+    x_app.command("precheck", cls=BoolValuesCommand)(precheck)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, List, Optional
 
 import typer
 
-from ambientctl.cli.common import cli_context
+from ambientctl.cli.common import BoolValuesCommand, cli_context
 from ambientctl.context import CliContext
 from ambientctl.durations import parse_duration
 from ambientctl.errors import KubeTimeoutError, NotFoundError, UsageError
@@ -36,6 +36,9 @@ ForOption = Annotated[Optional[str], typer.Option("--for", help=_FOR_HELP)]
 RevisionOption = Annotated[Optional[str], typer.Option("--revision", "-r", help=_REVISION_HELP)]
 ClassOption = Annotated[Optional[str], typer.Option("--gateway-class", help=_CLASS_HELP)]
 TimeoutOption = Annotated[str, typer.Option("--waypoint-timeout", help="How long --wait waits (e.g. 90s, 2m).")]
+# istioctl's `waypoint --name` (a flag of the group) on the commands that read or delete waypoints.
+SelectNameOption = Annotated[Optional[str], typer.Option(
+    "--name", help="Only this waypoint (istioctl's --name; same as giving NAME).")]
 
 
 def _spec(
@@ -53,7 +56,7 @@ def _spec(
     return spec
 
 
-@app.command("generate")
+@app.command("generate", cls=BoolValuesCommand)
 def generate(
     ctx: typer.Context,
     name: NameOption = None,
@@ -78,7 +81,7 @@ def generate(
     write_stdout(format_yaml(manifest.gateway_manifest(spec)))
 
 
-@app.command("apply")
+@app.command("apply", cls=BoolValuesCommand)
 def apply(
     ctx: typer.Context,
     name: NameOption = None,
@@ -172,18 +175,22 @@ def _say(cli: CliContext, text: str) -> None:
     write_stdout(text + "\n")
 
 
-@app.command("list")
+@app.command("list", cls=BoolValuesCommand)
 def list_(
     ctx: typer.Context,
     all_namespaces: bool = typer.Option(False, "--all-namespaces", "-A", help="Waypoints of every namespace."),
     output: OutputFormat = typer.Option(OutputFormat.table, "--output", "-o", help="Output format."),
+    name: SelectNameOption = None,
 ) -> None:
     """List the waypoints of the namespace: revision, traffic type, programmed."""
     from ambientctl.waypoint import cluster, report
 
     cli = cli_context(ctx)
+    if name is not None:
+        _validate_gateway_name(name)
     namespace = None if all_namespaces else cli.namespace
-    records = report.list_rows(cluster.list_waypoints(cli.kube, namespace))
+    gateways = cluster.list_waypoints(cli.kube, namespace)
+    records = report.list_rows([g for g in gateways if name is None or g["metadata"]["name"] == name])
     if not records and output is OutputFormat.table:
         cli.info(_none_found(namespace))
         return
@@ -195,7 +202,7 @@ def list_(
     print_records(cli, output.value, headers, table, {"waypoints": records})
 
 
-@app.command("status")
+@app.command("status", cls=BoolValuesCommand)
 def status(
     ctx: typer.Context,
     name: Optional[str] = typer.Argument(None, help="One waypoint (default: every waypoint of the namespace)."),
@@ -203,11 +210,15 @@ def status(
     wait: bool = typer.Option(False, "--wait", "-w", help="Wait until the waypoints are Programmed first."),
     waypoint_timeout: TimeoutOption = "90s",
     output: OutputFormat = typer.Option(OutputFormat.table, "--output", "-o", help="Output format."),
+    name_option: SelectNameOption = None,
 ) -> None:
-    """Show the waypoints' conditions now (no waiting unless --wait, unlike istioctl)."""
+    """Show the waypoints' conditions now (no waiting unless --wait, unlike istioctl; --wait=false is accepted)."""
     from ambientctl.waypoint import cluster, report
 
     cli = cli_context(ctx)
+    if name and name_option and name != name_option:
+        raise UsageError(f"two waypoint names given: {name} and --name {name_option}", "give one of them")
+    name = name or name_option
     timeout = parse_duration(waypoint_timeout, "--waypoint-timeout")
     if name and all_namespaces:
         raise UsageError("a waypoint name cannot be combined with --all-namespaces", "drop one of them")
@@ -243,12 +254,13 @@ def status(
         raise timeout_error
 
 
-@app.command("delete")
+@app.command("delete", cls=BoolValuesCommand)
 def delete(
     ctx: typer.Context,
     names: Optional[List[str]] = typer.Argument(None, help="Waypoints to delete."),
     delete_all: bool = typer.Option(False, "--all", help="Every waypoint of the namespace."),
     revision: Optional[str] = typer.Option(None, "--revision", "-r", help="Only the waypoints of this revision."),
+    name_option: SelectNameOption = None,
 ) -> None:
     """Delete waypoints (never other Gateways), and the use-waypoint labels apply added for them.
 
@@ -260,7 +272,7 @@ def delete(
     from ambientctl.waypoint import cluster, manifest
 
     cli = cli_context(ctx)
-    names = list(names or [])
+    names = list(dict.fromkeys([*(names or []), *([name_option] if name_option else [])]))
     cluster.check_delete_args(names, delete_all, revision)
     for waypoint_name in names:
         _validate_gateway_name(waypoint_name)

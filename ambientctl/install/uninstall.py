@@ -104,12 +104,14 @@ def blockers(
 def foreign_content(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Objects in a namespace that neither we nor a controller nor Kubernetes created."""
     from ambientctl.install.lock import LOCK_NAME
+    from ambientctl.install.record import is_record
 
     foreign = []
     for obj in objects:
         meta = obj.get("metadata") or {}
         name = meta.get("name", "")
-        if is_installed(obj) or meta.get("ownerReferences") or name in _AUTOMATIC_NAMES or name == LOCK_NAME:
+        if (is_installed(obj) or is_record(obj) or meta.get("ownerReferences") or name in _AUTOMATIC_NAMES
+                or name == LOCK_NAME):
             continue
         managers = {m.get("manager") for m in meta.get("managedFields") or []}
         if managers and managers <= _MESH_MANAGERS:
@@ -165,8 +167,14 @@ def find_blockers(kube: KubeClient, revision: str, purge: bool) -> list[str]:
 
 
 def plan_uninstall(kube: KubeClient, revision: str, purge: bool) -> UninstallPlan:
+    """The revision's objects (everything on --purge), its install record, and the namespaces that empties."""
+    from ambientctl.install.record import RECORD_SELECTOR
+
     owned = list_owned(kube)
     chosen = select_for_uninstall(owned, revision, purge)
+    if chosen:  # the record goes with the install it describes
+        records = kube.list("v1", "ConfigMap", all_namespaces=True, label_selector=RECORD_SELECTOR)
+        chosen = sort_for_delete(chosen + [r for r in records if purge or object_revision(r) == revision])
     candidate_names = {(o.get("metadata") or {}).get("namespace") for o in chosen} - {None, ""}
     owned_namespaces = [ns for ns in kube.list("v1", "Namespace", label_selector=install_selector())
                         if purge or ns["metadata"]["name"] in candidate_names]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping, Sequence
 
 import urllib3
 from kubernetes import client as k8s_client
@@ -30,6 +30,7 @@ from ambientctl.errors import (
     KubeTimeoutError,
     NotFoundError,
     UnauthorizedError,
+    UsageError,
 )
 from ambientctl.kube import DEFAULT_TIMEOUT, FIELD_MANAGER
 from ambientctl.kube.config import find_kubeconfig, merge_kubeconfigs, select_context
@@ -37,6 +38,18 @@ from ambientctl.kube.resources import KNOWN_RESOURCES, ResourceType, crd_establi
 
 _NOT_SERVED = "the server could not find the requested resource"
 _VERB_BY_METHOD = {"GET": "get", "POST": "create", "PATCH": "patch", "PUT": "update", "DELETE": "delete"}
+
+
+def impersonation_headers(user: str | None, groups: Sequence[str] = (),
+                          uid: str | None = None) -> list[tuple[str, str]]:
+    """Kubernetes' impersonation headers; groups or a uid need a user, as kubectl says."""
+    if not user:
+        if groups or uid:
+            raise UsageError("--as-group and --as-uid need --as (the user to impersonate)",
+                             "add --as USER, e.g. --as system:serviceaccount:NS:NAME")
+        return []
+    headers = [("Impersonate-User", user)] + [("Impersonate-Group", group) for group in groups]
+    return headers + ([("Impersonate-Uid", uid)] if uid else [])
 
 
 class KubeClient:
@@ -50,8 +63,10 @@ class KubeClient:
         default_namespace: str = "default",
         field_manager: str = FIELD_MANAGER,
         timeout: float = DEFAULT_TIMEOUT,
+        impersonation: Sequence[tuple[str, str]] = (),
     ) -> None:
         self.api = api_client
+        self.impersonation = tuple(impersonation)  # (header, value) pairs sent with every request
         self.context_name = context_name
         self.default_namespace = default_namespace
         self.field_manager = field_manager
@@ -67,11 +82,16 @@ class KubeClient:
         *,
         namespace: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        impersonate_user: str | None = None,
+        impersonate_groups: Sequence[str] = (),
+        impersonate_uid: str | None = None,
     ) -> KubeClient:
         """A client for one kubeconfig context (the current one if None; in-cluster config if no kubeconfig).
 
         `namespace` replaces the context's namespace as the default for calls that name none.
+        `impersonate_*` act as another user (kubectl's --as, --as-group, --as-uid).
         """
+        impersonation = impersonation_headers(impersonate_user, impersonate_groups, impersonate_uid)
         source = find_kubeconfig(kubeconfig)
         configuration = k8s_client.Configuration()
         if source.in_cluster:
@@ -99,7 +119,17 @@ class KubeClient:
             context_name=context_name,
             default_namespace=namespace or context_namespace,
             timeout=timeout,
+            impersonation=impersonation,
         )
+
+    def _with_impersonation(self, headers: Mapping[str, str]) -> Mapping[str, str]:
+        """The request's headers plus the impersonation ones (a header may repeat: one per --as-group)."""
+        if not self.impersonation:
+            return headers
+        merged = urllib3.HTTPHeaderDict(headers)
+        for name, value in self.impersonation:
+            merged.add(name, value)
+        return merged
 
     @property
     def server(self) -> str:
@@ -130,7 +160,7 @@ class KubeClient:
         self.request_count += 1
         try:
             response = self.api.call_api(
-                method_, url, header_params=headers, body=body_, _request_timeout=timeout or self.timeout
+                method_, url, header_params=self._with_impersonation(headers), body=body_, _request_timeout=timeout or self.timeout
             )
             data = response.read()
         except (urllib3.exceptions.HTTPError, OSError) as exc:
@@ -150,7 +180,7 @@ class KubeClient:
         self.request_count += 1
         try:
             response = self.api.rest_client.pool_manager.request(
-                "GET", url, headers=headers, preload_content=False,
+                "GET", url, headers=self._with_impersonation(headers), preload_content=False,
                 timeout=urllib3.Timeout(connect=self.timeout, read=timeout + 5),
             )
         except (urllib3.exceptions.HTTPError, OSError) as exc:

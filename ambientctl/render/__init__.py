@@ -41,6 +41,7 @@ def render(
     set_values: Sequence[str] = (),
     revision: str | None = None,
     istio_namespace: str | None = None,
+    overlays: Sequence[dict[str, Any]] = (),
 ) -> Rendered:
     """Merge the configuration (see build_config) and render every enabled component.
 
@@ -48,7 +49,7 @@ def render(
     """
     import gc
 
-    config, name, rev = build_config(profile, files, set_values, revision, istio_namespace)
+    config, name, rev = build_config(profile, files, set_values, revision, istio_namespace, overlays)
     from ambientctl.render.engine import render_components
 
     # Compiling templates allocates many short-lived objects and no garbage cycles worth
@@ -69,18 +70,22 @@ def build_config(
     set_values: Sequence[str] = (),
     revision: str | None = None,
     istio_namespace: str | None = None,
+    overlays: Sequence[dict[str, Any]] = (),
 ) -> tuple[dict[str, Any], str, str | None]:
     """The merged IstioOperator, the profile name and the revision (None for the default).
 
     `profile` is used unless a `--set profile=` or a file's `spec.profile` names
     one (the last `--set` wins, then the last file). `istio_namespace` (the -i
-    flag) sets values.global.istioNamespace.
+    flag) sets values.global.istioNamespace. `overlays` are `-f` files already
+    read (an install record's), merged after `files`.
     """
+    import copy
+
     from ambientctl.render.overlay import load_overlay
     from ambientctl.render.setflags import apply_sets, parse_set
     from ambientctl.render.tree import Key, deep_merge
 
-    overlays = [load_overlay(path) for path in files]
+    overlays = [load_overlay(path) for path in files] + copy.deepcopy(list(overlays))
     flags = [parse_set(text) for text in set_values]
     name = _choose_profile(profile, overlays, flags)
     config = load_profile(name)
