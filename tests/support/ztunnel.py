@@ -59,6 +59,7 @@ INSIDE_ISTIOD_PORT = 15012  # what a ztunnel pod dials (istiod's Service port fo
 ADMIN_PORT = 15000
 STATS_PORT = 15020
 TOKEN_SECONDS = 12 * 3600
+TOKEN_PATH = "var/run/secrets/tokens/istio-token"  # relative to the work dir, where ztunnel looks
 # ztunnel's log line while no istio-cni node agent connects to INPOD_UDS (always, here).
 CNI_RETRY = "failed to connect to the Istio CNI node agent"
 
@@ -195,6 +196,7 @@ class LocalZtunnel:
         for relay in self.relays.values():
             relay.close()
         self.netns.close()
+        (self.workdir / TOKEN_PATH).unlink(missing_ok=True)  # the log stays for post-mortems
 
 
 def start_ztunnel(binary: Path, api, istiod_grpc_port: int, pod, timeout: float = START_TIMEOUT) -> LocalZtunnel:
@@ -205,7 +207,7 @@ def start_ztunnel(binary: Path, api, istiod_grpc_port: int, pod, timeout: float 
     workdir = Path(tempfile.mkdtemp(prefix=f"ztunnel-{node}-"))
     log_path = workdir / "ztunnel.log"
     _write_secret(workdir / "var/run/secrets/istio/root-cert.pem", root_certificate(api))
-    _write_secret(workdir / "var/run/secrets/tokens/istio-token", request_token(api, name, pod.metadata.uid))
+    _write_secret(workdir / TOKEN_PATH, request_token(api, name, pod.metadata.uid))
     netns = NetNamespace()
     relays: dict[str, Relay] = {}
     try:
