@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import time
@@ -385,6 +386,8 @@ def main() -> int:
     parser.add_argument("--cleanup", action="store_true", help="Remove everything at the end.")
     parser.add_argument("--cleanup-only", action="store_true", help="Only remove what an earlier run created.")
     args = parser.parse_args()
+    # `kill` (or a CI timeout) ends the demo like Ctrl-C: the local istiod and ztunnels stop with it
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     local: LocalCluster | None = None
     try:
         if wants_local_cluster(args) and not args.cleanup_only:

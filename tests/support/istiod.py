@@ -148,14 +148,24 @@ def start_istiod(binary: Path, kubeconfig: str, namespace: str = "istio-system",
         # istiod.istio-system:443 to this process while it runs (registered with its pid).
         localservices.register(state_dir, *ISTIOD_SERVICE, f"127.0.0.1:{https}", pid=process.pid)
         istiod.state_dir = state_dir
+    try:
+        _wait_ready(istiod, timeout)
+    except BaseException:
+        # also on Ctrl-C: an orphaned istiod would keep its leader leases, and the next one
+        # would never run the gateway controller
+        istiod.stop()
+        raise
+    return istiod
+
+
+def _wait_ready(istiod: LocalIstiod, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"pilot-discovery exited with {process.returncode}:\n{istiod.log_tail()}")
+        if istiod.process.poll() is not None:
+            raise RuntimeError(f"pilot-discovery exited with {istiod.process.returncode}:\n{istiod.log_tail()}")
         if istiod.ready():
-            return istiod
+            return
         time.sleep(1)
-    istiod.stop()
     raise RuntimeError(f"pilot-discovery not ready after {timeout:.0f}s:\n{istiod.log_tail()}")
 
 

@@ -225,18 +225,26 @@ def start_ztunnel(binary: Path, api, istiod_grpc_port: int, pod, timeout: float 
         netns.close()
         raise
     ztunnel = LocalZtunnel(node, name, process, workdir, log_path, netns, relays)
+    try:
+        _wait_answering(ztunnel, timeout)
+    except BaseException:  # also on Ctrl-C: never leave a ztunnel or its namespace behind
+        ztunnel.stop()
+        raise
+    return ztunnel
+
+
+def _wait_answering(ztunnel: LocalZtunnel, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            ztunnel.stop()
-            raise ZtunnelUnavailable(f"ztunnel for {node} exited with {process.returncode}:\n{ztunnel.log_tail()}")
+        if ztunnel.process.poll() is not None:
+            raise ZtunnelUnavailable(f"ztunnel for {ztunnel.node} exited with {ztunnel.process.returncode}:\n"
+                                     f"{ztunnel.log_tail()}")
         try:
             ztunnel.get("/config_dump", timeout=2)
-            return ztunnel
+            return
         except (urllib.error.URLError, OSError, ValueError):
             time.sleep(0.3)
-    ztunnel.stop()
-    raise ZtunnelUnavailable(f"ztunnel for {node}: admin port not answering after {timeout:.0f}s:\n"
+    raise ZtunnelUnavailable(f"ztunnel for {ztunnel.node}: admin port not answering after {timeout:.0f}s:\n"
                              f"{ztunnel.log_tail()}")
 
 
