@@ -366,7 +366,19 @@ class API:
         self.ctx = ssl.create_default_context(cafile=os.path.join(pki, "ca.crt"))
         self.ctx.load_cert_chain(os.path.join(pki, cert + ".crt"), os.path.join(pki, cert + ".key"))
 
-    def call(self, method, path, body=None, ctype="application/json", timeout=10):
+    def call(self, method, path, body=None, ctype="application/json", timeout=30, attempts=3):
+        """One API call; a read timeout is retried (every call the script makes is idempotent:
+        GETs and server-side applies), because a busy 2-core machine can stall the first
+        CRD applies past any single timeout."""
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._call_once(method, path, body, ctype, timeout)
+            except (TimeoutError, socket.timeout):
+                if attempt == attempts:
+                    raise
+                log(f"{method} {path.split('?')[0]} timed out after {timeout}s; retrying ({attempt}/{attempts - 1})")
+
+    def _call_once(self, method, path, body, ctype, timeout):
         data = None
         if body is not None:
             data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
@@ -900,7 +912,7 @@ def healthy(state):
             return False, f"{name} not running"
     try:
         api = API(state["api_url"], os.path.join(STATE, "pki"))
-        status, _ = api.call("GET", "/readyz", timeout=5)
+        status, _ = api.call("GET", "/readyz", timeout=5, attempts=1)
         if status != 200:
             return False, f"apiserver /readyz -> {status}"
         if not nodes_ready(api):
@@ -1011,7 +1023,7 @@ def cmd_up(args):
         "--allow-privileged=true", "--profiling=false", "--v=1"])
     save()
     api = API(api_url, pki)
-    wait_for("kube-apiserver /readyz", lambda: api.call("GET", "/readyz", timeout=3)[0] == 200, 90,
+    wait_for("kube-apiserver /readyz", lambda: api.call("GET", "/readyz", timeout=3, attempts=1)[0] == 200, 90,
              ["kube-apiserver", "etcd", EGRESS_PROXY], pids=state["pids"])
     log("kube-apiserver ready")
 
