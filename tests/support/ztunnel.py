@@ -12,8 +12,11 @@ on this machine the way the DaemonSet would run it:
   relayed to the secure gRPC port of the local istiod (tests/support/istiod.py);
   ``ALT_XDS_HOSTNAME``/``ALT_CA_HOSTNAME`` = istiod.istio-system.svc, the name in istiod's
   serving certificate;
-* ``./var/run/secrets/istio/root-cert.pem`` from ConfigMap ``istio-ca-root-cert`` and
-  ``./var/run/secrets/tokens/istio-token`` from the TokenRequest API (ServiceAccount
+* istiod's root certificate from ConfigMap ``istio-ca-root-cert``, passed inline in
+  ``XDS_ROOT_CA``/``CA_ROOT_CA`` (ztunnel takes a value that is not a file as the PEM itself).
+  A file would be watched with inotify, and a machine running several test clusters can run
+  out of inotify instances (ztunnel then fails: "failed to create root cert watcher: Too many
+  open files"); ``./var/run/secrets/tokens/istio-token`` from the TokenRequest API (ServiceAccount
   istio-system/ztunnel, audience ``istio-ca``, bound to that ztunnel Pod: istiod's node
   authorizer checks that the caller's pod runs on the node of every identity it asks for;
   istiod needs ``CA_TRUSTED_NODE_ACCOUNTS=istio-system/ztunnel``);
@@ -118,7 +121,7 @@ def _write_secret(path: Path, text: str) -> None:
         f.write(text)
 
 
-def ztunnel_env(workdir: Path, node: str, pod_name: str, pod_ip: str) -> dict[str, str]:
+def ztunnel_env(workdir: Path, node: str, pod_name: str, pod_ip: str, root_pem: str) -> dict[str, str]:
     """The environment the ztunnel DaemonSet gives the container, minus what needs a real pod."""
     istiod = f"https://127.0.0.1:{INSIDE_ISTIOD_PORT}"
     return {
@@ -138,6 +141,8 @@ def ztunnel_env(workdir: Path, node: str, pod_name: str, pod_ip: str) -> dict[st
         "CA_ADDRESS": istiod,
         "ALT_XDS_HOSTNAME": ISTIOD_HOST,
         "ALT_CA_HOSTNAME": ISTIOD_HOST,
+        "XDS_ROOT_CA": root_pem,
+        "CA_ROOT_CA": root_pem,
         "INPOD_UDS": str(workdir / "ztunnel.sock"),
         # A short grace period: SIGTERM drains for about a second, not the DaemonSet's 30 s.
         "TERMINATION_GRACE_PERIOD_SECONDS": "2",
@@ -206,7 +211,7 @@ def start_ztunnel(binary: Path, api, istiod_grpc_port: int, pod, timeout: float 
     name, node = pod.metadata.name, pod.spec.node_name
     workdir = Path(tempfile.mkdtemp(prefix=f"ztunnel-{node}-"))
     log_path = workdir / "ztunnel.log"
-    _write_secret(workdir / "var/run/secrets/istio/root-cert.pem", root_certificate(api))
+    root_pem = root_certificate(api)
     _write_secret(workdir / TOKEN_PATH, request_token(api, name, pod.metadata.uid))
     netns = NetNamespace()
     relays: dict[str, Relay] = {}
@@ -216,7 +221,7 @@ def start_ztunnel(binary: Path, api, istiod_grpc_port: int, pod, timeout: float 
         relays["stats"] = host_to_namespace(netns, STATS_PORT, f"{node}-stats")
         with open(log_path, "wb") as log:
             process = subprocess.Popen(netns.enter() + [str(binary)], cwd=workdir,
-                                       env=ztunnel_env(workdir, node, name, pod.status.pod_ip or ""),
+                                       env=ztunnel_env(workdir, node, name, pod.status.pod_ip or "", root_pem),
                                        stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                        start_new_session=True)
     except BaseException:
