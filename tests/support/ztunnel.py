@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from tests.support.netns import NetNamespace, Relay, host_to_namespace, namespace_to_host
+from tests.support.netns import NetNamespace, NetnsUnavailable, Relay, host_to_namespace, namespace_to_host
 from tests.support.progress import run_with_heartbeat, say_stderr, tail
 
 REPO = Path(__file__).resolve().parents[2]
@@ -213,7 +213,10 @@ def start_ztunnel(binary: Path, api, istiod_grpc_port: int, pod, timeout: float 
     log_path = workdir / "ztunnel.log"
     root_pem = root_certificate(api)
     _write_secret(workdir / TOKEN_PATH, request_token(api, name, pod.metadata.uid))
-    netns = NetNamespace()
+    try:
+        netns = NetNamespace()
+    except NetnsUnavailable as exc:
+        raise ZtunnelUnavailable(f"cannot give the ztunnel for {node} a network namespace of its own: {exc}") from None
     relays: dict[str, Relay] = {}
     try:
         relays["istiod"] = namespace_to_host(netns, INSIDE_ISTIOD_PORT, istiod_grpc_port, f"{node}-istiod")
