@@ -13,7 +13,7 @@ from typing import Any, List, Optional
 
 import typer
 
-from ambientctl.cli.common import cli_context
+from ambientctl.cli.common import BoolValuesCommand, cli_context, manifests_refused, refused_option
 from ambientctl.context import CliContext
 from ambientctl.errors import InvalidInputError
 from ambientctl.output import format_json, write_stdout
@@ -32,7 +32,7 @@ SET_HELP = "Override an IstioOperator value, e.g. --set components.cni.enabled=t
 FILE_HELP = "IstioOperator overlay file, merged in order (repeatable)."
 
 
-@manifest_app.command("generate")
+@manifest_app.command("generate", cls=BoolValuesCommand)
 def generate(
     ctx: typer.Context,
     set_values: List[str] = typer.Option([], "--set", "-s", help=SET_HELP),
@@ -41,6 +41,13 @@ def generate(
     output_dir: Optional[str] = typer.Option(
         None, "--output", "-o", help="Write one file per component (DIR/Base.yaml, ...) instead of stdout."
     ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="istioctl's flag: accepted; generate never changes anything."),
+    force: bool = typer.Option(False, "--force", help="istioctl's flag: accepted; an invalid configuration is "
+                               "still refused."),
+    manifests: Optional[str] = manifests_refused(),
+    cluster_specific: bool = refused_option(
+        "--cluster-specific", flag=True, reason="ambientctl's render does not depend on the cluster",
+        use="compare the render with the cluster: `ambientctl install --diff` (same -f/--set)"),
 ) -> None:
     """Print the Kubernetes objects `install` would apply, as one YAML stream in apply order.
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any
+from typing import Any, Optional
 
 import typer
 
-from ambientctl.cli.common import cli_context
+from ambientctl.cli.common import BoolValuesCommand, cli_context, refused_option
 from ambientctl.output import print_document, write_stdout
 from ambientctl.versions import client_info, format_versions
 
@@ -23,6 +23,11 @@ def version(
     client: bool = typer.Option(False, "--client", help="Only the client version; needs no cluster."),
     short: bool = typer.Option(False, "--short", "-s", help="Version numbers only."),
     output: VersionOutput = typer.Option(VersionOutput.text, "--output", "-o", help="Output format."),
+    remote: bool = typer.Option(True, "--remote/--no-remote", help="Read the cluster's versions (istioctl's "
+                                "--remote=false: same as --client)."),
+    revision: Optional[str] = refused_option(
+        "--revision", "-r", reason="version reports every revision's control plane together",
+        use="drop -r; the meshVersion list names each component's revision"),
 ) -> None:
     """Print the client version, and the cluster's Kubernetes and Istio versions.
 
@@ -33,7 +38,7 @@ def version(
     """
     cli = cli_context(ctx)
     info: dict[str, Any] = {"clientVersion": client_info()}
-    if not client:
+    if remote and not client:
         from ambientctl.mesh.components import mesh_versions
 
         server = cli.kube.server_version()
@@ -46,4 +51,4 @@ def version(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("version")(version)
+    app.command("version", cls=BoolValuesCommand)(version)

@@ -52,6 +52,36 @@ def impersonation_headers(user: str | None, groups: Sequence[str] = (),
     return headers + ([("Impersonate-Uid", uid)] if uid else [])
 
 
+# API server host:port → impersonation header lines for its websockets (see _impersonate_websockets).
+_WEBSOCKET_HEADERS: dict[str, list[str]] = {}
+
+
+def _impersonate_websockets(server: str, impersonation: Sequence[tuple[str, str]]) -> None:
+    """Port-forwards impersonate too: the official client's websocket sends only `Authorization`.
+
+    Its `create_websocket` builds the header list itself, so the WebSocket class it
+    uses gets the impersonation headers of the API server it connects to.
+    """
+    from urllib.parse import urlsplit
+
+    from kubernetes.stream import ws_client
+
+    _WEBSOCKET_HEADERS[urlsplit(server).netloc] = [f"{name}: {value}" for name, value in impersonation]
+    if getattr(ws_client.WebSocket, "adds_impersonation", False):
+        return
+
+    class ImpersonatingWebSocket(ws_client.WebSocket):  # type: ignore[misc, name-defined]
+        adds_impersonation = True
+
+        def connect(self, url: str, **options: Any) -> Any:
+            extra = _WEBSOCKET_HEADERS.get(urlsplit(url).netloc)
+            if extra:
+                options["header"] = [*(options.get("header") or []), *extra]
+            return super().connect(url, **options)
+
+    ws_client.WebSocket = ImpersonatingWebSocket
+
+
 class KubeClient:
     """A connection to one cluster, with ambientctl's defaults."""
 
@@ -114,6 +144,8 @@ class KubeClient:
                     "check its cluster, user and certificate entries",
                 ) from None
         configuration.retries = 1
+        if impersonation:
+            _impersonate_websockets(configuration.host, impersonation)
         return cls(
             k8s_client.ApiClient(configuration),
             context_name=context_name,

@@ -172,6 +172,18 @@ def test_verify_install_passes(run):
     assert "✔ Deployment istio-system/istio-ingressgateway: 1 pod(s) ready" in result.stdout
 
 
+def test_verify_install_without_flags_checks_the_recorded_install(run, kube):
+    """Issue 16: a bare verify-install after `install --set profile=ambient` checked the default profile (exit 3)."""
+    from ambientctl.install.record import RECORD_NAME, from_configmap
+
+    record = from_configmap(kube.get("v1", "ConfigMap", RECORD_NAME, NS))
+    assert record is not None and record.profile == "ambient" and record.set_values == ("profile=ambient",)
+    result = run("verify-install")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert f"Using the install recorded at {record.installed_at}: profile=ambient, 1 --set" in result.stderr
+    assert "(profile ambient, revision default)" in result.stdout
+
+
 def test_diff_and_dry_run_of_an_upgrade_change_nothing(run, kube):
     before = owned_versions(kube)
     diff = run("install", *PROFILE, "--set", "tag=1.31.1", "--diff")
@@ -206,6 +218,9 @@ def test_upgrade_changes_the_images_in_place(run, kube):
     stale = run("verify-install", *PROFILE)  # the old input no longer matches
     assert stale.exit_code == 3
     assert "✘ Istiod:" in stale.stdout and "changed since install" in stale.stdout
+    recorded = run("verify-install")  # the record follows the last install
+    assert recorded.exit_code == 0, recorded.stdout + recorded.stderr
+    assert "profile=ambient, 2 --set" in recorded.stderr
 
 
 def test_prune_removes_what_the_render_dropped(run, kube):

@@ -23,6 +23,7 @@ Responder = Callable[[str, str], "tuple[int, dict | str]"]
 class FakeApiServer:
     responder: Responder
     requests: list[tuple[str, str]] = field(default_factory=list)
+    headers: list[list[tuple[str, str]]] = field(default_factory=list)  # each request's headers, repeats kept
 
     def __post_init__(self) -> None:
         server = self
@@ -33,6 +34,7 @@ class FakeApiServer:
                 if length:
                     self.rfile.read(length)
                 server.requests.append((self.command, self.path))
+                server.headers.append(list(self.headers.items()))
                 status, body = server.responder(self.command, self.path)
                 data = (json.dumps(body) if isinstance(body, dict) else body).encode()
                 try:
