@@ -1,0 +1,210 @@
+"""An Envoy `/config_dump` read into its sections, the way every `pc` subcommand needs it.
+
+Envoy's dump is `{"configs": [ {"@type": "type.googleapis.com/envoy.admin.v3.XConfigDump", ...}, ... ]}`.
+Real dumps vary: sections are missing (no secrets on a fresh proxy, no ECDS
+without Wasm), some types appear more than once (one ECDS section per filter
+kind), types this code does not know appear (new Envoy releases), resources are
+static, dynamic-active or dynamic-warming (listeners also draining), and field
+names are snake_case from Envoy but camelCase in files saved from istioctl's
+`-o json`.  This module reads all of that into one model and never fails on
+something it does not know: unknown sections are kept, not interpreted.
+
+Nothing here imports `kubernetes` or `cryptography`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator
+
+ADMIN_TYPE = "type.googleapis.com/envoy.admin.v3."
+BOOTSTRAP = ADMIN_TYPE + "BootstrapConfigDump"
+CLUSTERS = ADMIN_TYPE + "ClustersConfigDump"
+ENDPOINTS = ADMIN_TYPE + "EndpointsConfigDump"
+ECDS = ADMIN_TYPE + "EcdsConfigDump"
+LISTENERS = ADMIN_TYPE + "ListenersConfigDump"
+SCOPED_ROUTES = ADMIN_TYPE + "ScopedRoutesConfigDump"
+ROUTES = ADMIN_TYPE + "RoutesConfigDump"
+SECRETS = ADMIN_TYPE + "SecretsConfigDump"
+KNOWN_SECTIONS = (BOOTSTRAP, CLUSTERS, ENDPOINTS, ECDS, LISTENERS, SCOPED_ROUTES, ROUTES, SECRETS)
+
+# Resource states, as istioctl prints them (`pc secret` STATUS) plus the static kind.
+STATIC, ACTIVE, WARMING, DRAINING = "STATIC", "ACTIVE", "WARMING", "DRAINING"
+
+
+def field_of(obj: Any, snake: str, default: Any = None) -> Any:
+    """`obj[snake]`, or its camelCase spelling (files saved by `istioctl … -o json`)."""
+    if not isinstance(obj, dict):
+        return default
+    value = obj.get(snake)
+    if value is None and "_" in snake:
+        head, *rest = snake.split("_")
+        value = obj.get(head + "".join(part[:1].upper() + part[1:] for part in rest))
+    return default if value is None else value
+
+
+def list_of(obj: Any, snake: str) -> list[Any]:
+    """A list field; anything that is not a list (absent, null, damaged) reads as empty."""
+    value = field_of(obj, snake)
+    return value if isinstance(value, list) else []
+
+
+def dict_of(obj: Any, snake: str) -> dict[str, Any]:
+    """A message field; anything that is not an object reads as empty."""
+    value = field_of(obj, snake)
+    return value if isinstance(value, dict) else {}
+
+
+@dataclass(slots=True)
+class Resource:
+    """One cluster / listener / route config / secret / endpoint config / ECDS filter, and its state.
+
+    `config` is the resource as the dump holds it (the Cluster, the Listener, ...).
+    `holder` is the wrapper around it (`version_info`, `last_updated`, ...)."""
+
+    name: str
+    state: str
+    config: dict[str, Any]
+    holder: dict[str, Any] = field(repr=False)
+
+    @property
+    def dynamic(self) -> bool:
+        return self.state != STATIC
+
+    @property
+    def version_info(self) -> str | None:
+        return field_of(self.holder, "version_info")
+
+    @property
+    def last_updated(self) -> str | None:
+        return field_of(self.holder, "last_updated")
+
+
+@dataclass
+class EnvoyDump:
+    """The dump's sections by `@type`, in the dump's order; unknown types are kept as they are."""
+
+    raw: dict[str, Any]
+    sections: dict[str, list[dict[str, Any]]]
+    source: str = "dump"
+
+    @property
+    def unknown_types(self) -> list[str]:
+        return [t for t in self.sections if t not in KNOWN_SECTIONS]
+
+    def section(self, type_url: str) -> dict[str, Any]:
+        """The first section of that type, or an empty one (a missing section is an empty one)."""
+        found = self.sections.get(type_url)
+        return found[0] if found else {}
+
+    def all_sections(self, type_url: str) -> list[dict[str, Any]]:
+        return self.sections.get(type_url, [])
+
+    def has(self, type_url: str) -> bool:
+        return type_url in self.sections
+
+    # -- resources -------------------------------------------------------------------------------
+
+    def bootstrap(self) -> dict[str, Any]:
+        """The Bootstrap message (empty when the dump has none)."""
+        return dict_of(self.section(BOOTSTRAP), "bootstrap")
+
+    def clusters(self) -> list[Resource]:
+        """Static, then dynamic active, then dynamic warming clusters, each in the dump's order."""
+        section = self.section(CLUSTERS)
+        return list(_wrapped(section, (("static_clusters", STATIC), ("dynamic_active_clusters", ACTIVE),
+                                       ("dynamic_warming_clusters", WARMING)), "cluster"))
+
+    def listeners(self) -> list[Resource]:
+        """Static listeners, then each dynamic listener's active, warming and draining state."""
+        section = self.section(LISTENERS)
+        out = list(_wrapped(section, (("static_listeners", STATIC),), "listener"))
+        for item in list_of(section, "dynamic_listeners"):
+            for state_field, state in (("active_state", ACTIVE), ("warming_state", WARMING),
+                                       ("draining_state", DRAINING)):
+                holder = dict_of(item, state_field)
+                listener = dict_of(holder, "listener")
+                if listener:
+                    out.append(Resource(_name(listener, item), state, listener, holder))
+        return out
+
+    def route_configs(self) -> list[Resource]:
+        """Static, then dynamic RouteConfigurations (RDS has no warming state)."""
+        section = self.section(ROUTES)
+        return list(_wrapped(section, (("static_route_configs", STATIC), ("dynamic_route_configs", ACTIVE)),
+                             "route_config"))
+
+    def scoped_route_configs(self) -> list[Resource]:
+        section = self.section(SCOPED_ROUTES)
+        out = []
+        for kind, state in (("inline_scoped_route_configs", STATIC), ("dynamic_scoped_route_configs", ACTIVE)):
+            for item in list_of(section, kind):
+                for config in list_of(item, "scoped_route_configs"):
+                    if isinstance(config, dict):
+                        out.append(Resource(_name(config, item), state, config, item))
+        return out
+
+    def secrets(self) -> list[Resource]:
+        """Static, dynamic active and dynamic warming secrets."""
+        section = self.section(SECRETS)
+        return list(_wrapped(section, (("static_secrets", STATIC), ("dynamic_active_secrets", ACTIVE),
+                                       ("dynamic_warming_secrets", WARMING)), "secret"))
+
+    def endpoint_configs(self) -> list[Resource]:
+        """ClusterLoadAssignments, present only in a dump taken with `?include_eds`."""
+        section = self.section(ENDPOINTS)
+        return list(_wrapped(section, (("static_endpoint_configs", STATIC), ("dynamic_endpoint_configs", ACTIVE)),
+                             "endpoint_config", name_field="cluster_name"))
+
+    def ecds_filters(self) -> list[Resource]:
+        """Extension configs of every ECDS section (Envoy writes one section per filter kind)."""
+        out: list[Resource] = []
+        for section in self.all_sections(ECDS):
+            out.extend(_wrapped(section, (("ecds_filters", ACTIVE),), "ecds_filter"))
+        return out
+
+
+def _name(resource: dict[str, Any], holder: dict[str, Any], name_field: str = "name") -> str:
+    name = field_of(resource, name_field) or field_of(holder, "name")
+    return name if isinstance(name, str) else ""
+
+
+def _wrapped(section: dict[str, Any], kinds: Iterable[tuple[str, str]], inner: str,
+             name_field: str = "name") -> Iterator[Resource]:
+    """Resources of the `kinds` lists of a section; each item holds the resource under `inner`."""
+    for kind, state in kinds:
+        for holder in list_of(section, kind):
+            resource = dict_of(holder, inner)
+            if resource:
+                yield Resource(_name(resource, holder, name_field), state, resource, holder)
+
+
+def is_envoy_dump(doc: Any) -> bool:
+    return isinstance(doc, dict) and isinstance(doc.get("configs"), list)
+
+
+def from_document(doc: dict[str, Any], source: str = "dump") -> EnvoyDump:
+    """Index an already-parsed (and redacted) dump by section type; entries without a type are skipped."""
+    sections: dict[str, list[dict[str, Any]]] = {}
+    for config in doc.get("configs") or []:
+        if isinstance(config, dict) and isinstance(config.get("@type"), str):
+            sections.setdefault(config["@type"], []).append(config)
+    return EnvoyDump(raw=doc, sections=sections, source=source)
+
+
+def parse(data: bytes, source: str) -> EnvoyDump:
+    """Parse and redact a saved or fetched Envoy dump; a one-line InvalidInputError if it is not one."""
+    from ambientctl import configdump
+    from ambientctl.errors import InvalidInputError
+
+    doc = configdump.load_json(data, source)
+    if configdump.may_hold_private_keys(data):
+        configdump.redact(doc)
+    if not is_envoy_dump(doc):
+        keys = ", ".join(sorted(doc)[:6]) or "none"
+        hint = ("this is a ztunnel dump: use `ambientctl zc` (or `pc secret`)"
+                if any(k in doc for k in ("certificates", "workloads", "services")) else
+                "pass the JSON from an Envoy admin endpoint: `kubectl exec POD -c istio-proxy -- "
+                "curl -s localhost:15000/config_dump`")
+        raise InvalidInputError(f"{source} is not an Envoy config dump (top-level keys: {keys})", hint)
+    return from_document(doc, source)
