@@ -193,3 +193,8 @@ def test_rootca_compare_verdicts():
         "Both [a.ns] and [b.ns] have the identical ROOTCA, theoretically the connectivity between them is available")
     with pytest.raises(ValueError, match="no PEM certificate"):
         rootca.share_a_root(b"nothing", mesh)
+
+
+def test_pc_all_names_rows_by_config_type():
+    table = secrets.format_summary(parsed(es.waypoint_dump()), es.NOW, config_type=True).splitlines()
+    assert [line.split()[0] for line in table] == ["RESOURCE", "secret/default", "secret/ROOTCA"]

@@ -211,21 +211,28 @@ def _rfc3339(t: dt.datetime) -> str:
 # -- the table ----------------------------------------------------------------------------------
 
 
-def format_table(rows: Iterable[SecretRow]) -> str:
-    """istioctl's table; the TRUST DOMAIN column only when every row has a trust domain."""
+def format_table(rows: Iterable[SecretRow], *, config_type: bool = False) -> str:
+    """istioctl's table; the TRUST DOMAIN column only when every row has a trust domain.
+
+    `config_type`: names read `secret/NAME`, as in `pc all`.
+    """
     rows = list(rows)
     if not rows:
         return "No secret items to show.\n"
     with_domain = all(row.trust_domain for row in rows)
     headers = HEADERS + [TRUST_DOMAIN_HEADER] if with_domain else HEADERS
-    return tabwrite([headers, *(row.cells(with_domain) for row in rows)], padding=TABLE_PADDING)
+    lines = [row.cells(with_domain) for row in rows]
+    if config_type:
+        for cells in lines:
+            cells[0] = f"secret/{cells[0]}"
+    return tabwrite([headers, *lines], padding=TABLE_PADDING)
 
 
-def format_summary(dump: EnvoyDump, now: dt.datetime) -> str:
-    """What `istioctl pc secret` prints for the dump (also the SECRETS part of `pc all`)."""
+def format_summary(dump: EnvoyDump, now: dt.datetime, *, config_type: bool = False) -> str:
+    """What `istioctl pc secret` prints for the dump (`config_type=True`: the SECRETS part of `pc all`)."""
     if not has_dynamic_secrets(dump):
         return NO_SECRETS + "\n"
-    return format_table(secret_rows(dump, now))
+    return format_table(secret_rows(dump, now), config_type=config_type)
 
 
 def undecodable(rows: Iterable[SecretRow]) -> list[SecretRow]:
