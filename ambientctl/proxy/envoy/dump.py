@@ -93,9 +93,9 @@ class EnvoyDump:
         return [t for t in self.sections if t not in KNOWN_SECTIONS]
 
     def section(self, type_url: str) -> dict[str, Any]:
-        """The first section of that type, or an empty one (a missing section is an empty one)."""
+        """The section of that type (the last one if repeated, as istioctl reads it); empty if missing."""
         found = self.sections.get(type_url)
-        return found[0] if found else {}
+        return found[-1] if found else {}
 
     def all_sections(self, type_url: str) -> list[dict[str, Any]]:
         return self.sections.get(type_url, [])
@@ -208,3 +208,26 @@ def parse(data: bytes, source: str) -> EnvoyDump:
                 "curl -s localhost:15000/config_dump`")
         raise InvalidInputError(f"{source} is not an Envoy config dump (top-level keys: {keys})", hint)
     return from_document(doc, source)
+
+
+SECTION_NOUNS = {CLUSTERS: "clusters", LISTENERS: "listeners", ROUTES: "routes", SECRETS: "secrets",
+                 BOOTSTRAP: "bootstrap", ECDS: "ECDS filters", ENDPOINTS: "endpoints"}
+
+
+def require(dump: EnvoyDump, type_url: str) -> None:
+    """istioctl fails on a dump without the section a view needs; so do we, with a hint."""
+    from ambientctl.errors import InvalidInputError
+
+    if not dump.has(type_url):
+        noun = SECTION_NOUNS.get(type_url, type_url)
+        raise InvalidInputError(
+            f"{dump.source} has no {noun} section ({type_url.removeprefix(ADMIN_TYPE)})",
+            "save the whole dump: `curl -s localhost:15000/config_dump` (no ?mask= or ?resource=)")
+
+
+def nothing_found(dump: EnvoyDump, noun: str) -> Exception:
+    """istioctl's `no clusters found` (and listeners, routes): the section is there but empty."""
+    from ambientctl.errors import NotFoundError
+
+    return NotFoundError(f"no {noun} found in {dump.source}",
+                         "the proxy has not received its configuration from istiod yet, or the dump was filtered")
