@@ -132,6 +132,8 @@ COMMANDS: dict[str, LazyCommand] = {
     "dataplane": LazyCommand(("dataplane",), "Enrol namespaces in the ambient data plane (no pod restarts)."),
     "proxy-config": LazyCommand(("proxyconfig",), "Inspect a proxy's configuration (pc secret: certificates)."),
     "pc": LazyCommand(("proxyconfig",), "Alias of proxy-config.", hidden=True),
+    "proxy-status": LazyCommand(("proxystatus",), "istiod's xDS sync state of every connected proxy (alias: ps)."),
+    "ps": LazyCommand(("proxystatus",), "Alias of proxy-status.", hidden=True),
     "ztunnel-config": LazyCommand(("ztunnelconfig",), "Inspect ztunnel's workloads, services, policies, certificates."),
     "zc": LazyCommand(("ztunnelconfig",), "Alias of ztunnel-config.", hidden=True),
     "waypoint": LazyCommand(("waypoint", "metrics"), "Manage waypoints: the L7 proxies of the ambient mesh."),

@@ -14,6 +14,7 @@ import pytest
 
 from ambientctl.proxy.envoy import dump as envoydump
 from ambientctl.proxy.envoy import rootca, secrets
+from ambientctl.proxy.envoy.protojson import to_proto_json
 from ambientctl.proxy.envoy.tabwriter import tabwrite
 from tests.support import envoysecrets as es
 
@@ -135,7 +136,7 @@ def test_validity_is_strictly_between_the_dates():
 
 def test_camel_case_dump_reads_the_same():
     snake = es.waypoint_dump()
-    camel = secrets.camel_keys(snake)
+    camel = to_proto_json(snake)
     assert "dynamicActiveSecrets" in json.dumps(camel)
     assert secrets.secret_rows(parsed(camel), es.NOW) == secrets.secret_rows(parsed(snake), es.NOW)
 

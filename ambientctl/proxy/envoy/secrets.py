@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from ambientctl.lazyre import LazyPattern
 from ambientctl.proxy.envoy.dump import ACTIVE, SECRETS, WARMING, EnvoyDump, dict_of, field_of, list_of
+from ambientctl.proxy.envoy.protojson import to_proto_json
 from ambientctl.proxy.envoy.tabwriter import tabwrite
 
 if TYPE_CHECKING:
@@ -242,33 +243,15 @@ def undecodable(rows: Iterable[SecretRow]) -> list[SecretRow]:
 # -- -o json / -o yaml ------------------------------------------------------------------------------
 
 
-_SNAKE = LazyPattern(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$")
-
-
 def secrets_document(dump: EnvoyDump) -> dict[str, Any]:
-    """The SecretsConfigDump as istioctl prints it: camelCase keys, no section `@type`.
+    """The SecretsConfigDump as istioctl prints it: protobuf JSON names, no section `@type`.
 
     Envoy's admin API writes snake_case (`dynamic_active_secrets`); istioctl
     re-encodes to camelCase, which is what the guide's
     `jq '.dynamicActiveSecrets[0].secret.tlsCertificate.certificateChain.inlineBytes'` reads.
     """
-    section = {k: v for k, v in dump.section(SECRETS).items() if k != "@type"}
-    converted = camel_keys(section)
+    converted = to_proto_json({k: v for k, v in dump.section(SECRETS).items() if k != "@type"})
     return converted if isinstance(converted, dict) else {}
-
-
-def camel_keys(node: Any) -> Any:
-    """A copy with every snake_case key in protobuf's JSON (lowerCamel) spelling; other keys unchanged."""
-    if isinstance(node, dict):
-        return {_camel(k) if isinstance(k, str) and _SNAKE.match(k) else k: camel_keys(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [camel_keys(v) for v in node]
-    return node
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
 # -- ROOTCA (rootca-compare) ---------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from typing import Any, Iterable
 
 from ambientctl.errors import InvalidInputError
 from ambientctl.proxy.envoy.dump import CLUSTERS, LISTENERS, ROUTES, EnvoyDump, dict_of, field_of, list_of
-from ambientctl.proxy.envoy.secrets import camel_keys
+from ambientctl.proxy.envoy.protojson import to_proto_json
 from ambientctl.proxy.envoy.tabwriter import tabwrite
 
 SYNCZ_PATH = "/debug/syncz"
@@ -282,7 +282,7 @@ def _render(view: dict[str, Any] | str) -> str:
     """A section view as indented JSON (camelCase keys, so Envoy's snake_case equals istiod's protojson)."""
     if isinstance(view, str):
         return view
-    return json.dumps(camel_keys(view), indent=4, sort_keys=True, ensure_ascii=False)
+    return json.dumps(to_proto_json(view), indent=4, sort_keys=True, ensure_ascii=False)
 
 
 def _missing(section: str) -> str:
