@@ -1,7 +1,6 @@
 """`pc log`, `zc log` and `pc rootca-compare`: commands that talk to a proxy's admin port.
 
-`register_pc(app)` and `register_zc(app)` attach them to the proxy-config and
-ztunnel-config groups. The rules (level grammar, the requests each proxy
+`register(root)` attaches them to the proxy-config and ztunnel-config groups. The rules (level grammar, the requests each proxy
 understands, the ROOTCA comparison) live in `ambientctl.proxy.envoy`; this
 module only finds the pods, sends the requests and prints.
 """
@@ -234,13 +233,13 @@ def rootca_compare(
     write_stdout(rootca.verdict(names[0], names[1], True) + "\n")
 
 
-def register_pc(app: typer.Typer) -> None:
-    app.command("log")(pc_log)
-    app.command("rootca-compare")(rootca_compare)
+def register(root: typer.Typer) -> None:
+    """Attach to the proxy-config and ztunnel-config groups (their modules add the groups to the root)."""
+    from ambientctl.cli import proxyconfig, ztunnelconfig
 
-
-def register_zc(app: typer.Typer) -> None:
-    app.command("log")(zc_log)
+    proxyconfig.app.command("log")(pc_log)
+    proxyconfig.app.command("rootca-compare")(rootca_compare)
+    ztunnelconfig.app.command("log")(zc_log)
 
 
 # -- pc secret on an Envoy dump -----------------------------------------------------------------------

@@ -67,8 +67,5 @@ def secret(
 
 
 def register(root: typer.Typer) -> None:
-    from ambientctl.cli import proxyadmin
-
-    proxyadmin.register_pc(app)
     root.add_typer(app, name="proxy-config")
     root.add_typer(alias_group("proxy-config", "Alias of proxy-config."), name="pc", hidden=True)

@@ -187,8 +187,5 @@ def all_config(
 
 
 def register(root: typer.Typer) -> None:
-    from ambientctl.cli import proxyadmin
-
-    proxyadmin.register_zc(app)
     root.add_typer(app, name="ztunnel-config")
     root.add_typer(alias_group("ztunnel-config", "Alias of ztunnel-config."), name="zc", hidden=True)
