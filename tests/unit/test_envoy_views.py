@@ -186,7 +186,8 @@ def test_domains_cell():
     assert routes.describe_domains(["a", "b", "c", "d:80"]) == "a, b + 1 more..."
     assert routes.describe_domains(["x.ns.svc.cluster.local", "x.ns.svc.cluster.local:80", "x.ns", "x.ns.svc"]) == \
         "x.ns"
-    assert routes.describe_domains(["[fd00::1]", "[fd00::1]:80", "b:80"]) == "[fd00::1]"
+    assert routes.describe_domains(["[fd00:10:96::7fc7]", "[fd00:10:96::7fc7]:80", "b:80"]) == "[fd00:10:96::7fc7]"
+    assert routes.describe_domains(["[fd00::1]", "b:80"]) == ""  # two colons only: read as HOST:PORT, as istioctl does
     assert routes.describe_domains([]) == ""
 
 
