@@ -83,14 +83,14 @@ def tls_secret(name: str, chain: bytes | None, *, version: str = "2026-09-01T01:
 
 
 def ca_secret(name: str, roots: bytes) -> dict:
-    return {"name": name, "version_info": "2026-09-01T01:30:52Z", "last_updated": "2026-09-01T01:30:53.2Z",
+    return {"name": name, "version_info": "2026-09-01T01:30:52Z", "last_updated": "2026-09-01T01:30:53.200Z",
             "secret": {"@type": SECRET_TYPE, "name": name,
                        "validation_context": {"trusted_ca": {"inline_bytes": b64(roots)}}}}
 
 
 def spiffe_secret(name: str, bundles: list[tuple[str, bytes]]) -> dict:
     domains = [{"name": domain, "trust_bundle": {"inline_bytes": b64(data)}} for domain, data in bundles]
-    return {"name": name, "version_info": "2026-09-01T01:30:52Z", "last_updated": "2026-09-01T01:30:53.2Z",
+    return {"name": name, "version_info": "2026-09-01T01:30:52Z", "last_updated": "2026-09-01T01:30:53.200Z",
             "secret": {"@type": SECRET_TYPE, "name": name, "validation_context": {
                 "custom_validator_config": {
                     "name": "envoy.tls.cert_validator.spiffe",
