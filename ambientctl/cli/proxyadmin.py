@@ -45,11 +45,12 @@ def target_pods(cli: CliContext, ref: Optional[str], selector: Optional[str],
             raise NotFoundError(f"no pods match selector {selector!r} in namespace {cli.namespace}",
                                 "check the labels and the namespace (-n)")
         return sorted(pods, key=lambda p: p["metadata"]["name"])
-    ref = ref or default_ref
-    if not ref:
+    if ref:
+        kind, name, namespace = parse_pod_ref(ref, cli.namespace)
+    elif default_ref:
+        kind, name, namespace = parse_pod_ref(default_ref, default_namespace or cli.namespace)
+    else:
         raise UsageError("a pod or --selector is required", "e.g. `ambientctl pc log deploy/waypoint`")
-    kind, name, namespace = parse_pod_ref(ref, default_namespace if ref == default_ref and default_namespace
-                                          else cli.namespace)
     if kind in ("pod", "pods", "po"):
         return [cli.kube.get("v1", "Pod", name, namespace)]
     pods = [p for p in pods_of(cli.kube, kind, name, namespace) if (p.get("status") or {}).get("phase") == "Running"]
