@@ -112,16 +112,18 @@ def _envoy(cli: CliContext, ref: Optional[str], file: Optional[str], port: int, 
     from ambientctl.proxy.envoy import dump as envoydump
 
     data, source = _load(cli, ref, file, port, what, "/config_dump" + ("?include_eds=true" if include_eds else ""))
-    return envoydump.parse(data, source)
+    return envoydump.parse(data, source, redact=False)  # tables show no key material; documents go through _emit
 
 
 def _emit(fmt: Format, table: Callable[[], str], document: Callable[[], Any]) -> None:
+    """The table, or the document with every private key it could hold redacted (one JSON/YAML document)."""
     from ambientctl.output import print_document, write_stdout
+    from ambientctl.proxy.envoy.dump import redacted
 
     if fmt == Format.short:
         write_stdout(table())
     else:
-        print_document(document(), fmt.value)
+        print_document(redacted(document()), fmt.value)
 
 
 def cluster(
@@ -298,12 +300,13 @@ def all_config(
     from ambientctl.configdump import gc_paused
     from ambientctl.output import print_document, write_stdout
     from ambientctl.proxy.envoy import clusters, endpoints, listeners, routes, summary
+    from ambientctl.proxy.envoy import dump as envoydump
 
     is_verbose = _bool(verbose, "--verbose")
     with gc_paused():
         dump = _envoy(cli_context(ctx), pod_ref, file, proxy_admin_port, "all", include_eds=True)
         if output != Format.short:
-            print_document(dump.raw, output.value)
+            print_document(envoydump.redacted(dump.raw), output.value)
             return
         filters = summary.AllFilters(clusters.ClusterFilter(fqdn, port, subset, direction),
                                      listeners.ListenerFilter(address, port, type_), routes.RouteFilter(name),

@@ -9,6 +9,7 @@ clusters only (warming ones are not listed), sorted by FQDN, subset, port, direc
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,21 +33,22 @@ class SubsetKey:
     fqdn: str
 
 
+@functools.lru_cache(maxsize=None)
 def parse_subset_key(name: str) -> SubsetKey:
     """`DIR|PORT|SUBSET|FQDN`; a name with fewer than four `|` parts is all FQDN.
 
     A fourth part that holds another `|` leaves the FQDN empty, and a port that is
     not a number reads as 0: both as istiod's parser does."""
-    if len(name.split("|")) <= 3:
+    parts = name.split("|")
+    if len(parts) <= 3:
         return SubsetKey("", 0, "", name)
-    direction, rest = name.split("|", 1)
-    port_text, rest = rest.split("|", 1)
-    subset, fqdn = rest.split("|", 1)
-    return SubsetKey(direction, _atoi(port_text), subset, "" if "|" in fqdn else fqdn)
+    return SubsetKey(parts[0], _atoi(parts[1]), parts[2], parts[3] if len(parts) == 4 else "")
 
 
 def _atoi(text: str) -> int:
     """Go's strconv.Atoi: an optional sign and decimal digits, anything else is 0."""
+    if text.isdigit() and text.isascii():
+        return int(text)
     body = text[1:] if text[:1] in "+-" else text
     if not body.isascii() or not body.isdigit():
         return 0
@@ -93,29 +95,31 @@ def describe_management(metadata: Any) -> str:
 
 def sorted_clusters(dump: EnvoyDump) -> list[dict[str, Any]]:
     """Active then static clusters, sorted as istioctl sorts them; errors as istioctl's do."""
+    return [cluster for _, cluster in _keyed_clusters(dump)]
+
+
+def _keyed_clusters(dump: EnvoyDump) -> list[tuple[SubsetKey, dict[str, Any]]]:
     envoydump.require(dump, envoydump.CLUSTERS)
-    resources = [r for r in dump.clusters() if r.state == envoydump.ACTIVE] + \
-                [r for r in dump.clusters() if r.state == envoydump.STATIC]
-    if not resources:
+    resources = dump.clusters()
+    chosen = [r.config for r in resources if r.state == envoydump.ACTIVE] + \
+             [r.config for r in resources if r.state == envoydump.STATIC]
+    if not chosen:
         raise envoydump.nothing_found(dump, "clusters")
-    return sort_by_key([r.config for r in resources], _sort_key)
-
-
-def _sort_key(cluster: dict[str, Any]) -> tuple[str, str, int, str]:
-    key = parse_subset_key(str(field_of(cluster, "name", "")))
-    return key.fqdn, key.subset, key.port, key.direction
+    keyed = [(parse_subset_key(str(c.get("name") or "")), c) for c in chosen]
+    return sort_by_key(keyed, lambda pair: (pair[0].fqdn, pair[0].subset, pair[0].port, pair[0].direction))
 
 
 def cluster_rows(dump: EnvoyDump, flt: ClusterFilter, config_type: bool = False) -> list[list[str]]:
     rows = []
-    for cluster in sorted_clusters(dump):
-        name = str(field_of(cluster, "name", ""))
-        if not flt.matches(name):
+    unfiltered = flt == ClusterFilter()
+    for key, cluster in _keyed_clusters(dump):
+        name = str(cluster.get("name") or "")
+        if not unfiltered and not flt.matches(name):
             continue
-        rule = describe_management(field_of(cluster, "metadata"))
-        kind = cluster_type(cluster)
-        if len(name.split("|")) > 3:
-            key = parse_subset_key(name)
+        metadata = cluster.get("metadata")
+        rule = describe_management(metadata) if metadata else ""
+        kind = cluster.get("type") or "STATIC"
+        if name.count("|") > 2:
             row = [key.fqdn, str(key.port), key.subset or "-", key.direction, kind, rule]
         else:
             # istioctl renames the cluster before printing it, so with NAME both columns show `cluster/…`

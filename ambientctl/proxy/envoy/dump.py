@@ -5,8 +5,8 @@ Real dumps vary: sections are missing (no secrets on a fresh proxy, no ECDS
 without Wasm), some types appear more than once (one ECDS section per filter
 kind), types this code does not know appear (new Envoy releases), resources are
 static, dynamic-active or dynamic-warming (listeners also draining), and field
-names are snake_case from Envoy but camelCase in files saved from istioctl's
-`-o json`.  This module reads all of that into one model and never fails on
+names are snake_case from Envoy but camelCase in dumps re-encoded by protobuf
+tooling (those are rewritten to snake_case once, on reading).  This module reads all of that into one model and never fails on
 something it does not know: unknown sections are kept, not interpreted.
 
 Nothing here imports `kubernetes` or `cryptography`.
@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
+
+from ambientctl.lazyre import LazyPattern
 
 ADMIN_TYPE = "type.googleapis.com/envoy.admin.v3."
 BOOTSTRAP = ADMIN_TYPE + "BootstrapConfigDump"
@@ -33,26 +35,63 @@ STATIC, ACTIVE, WARMING, DRAINING = "STATIC", "ACTIVE", "WARMING", "DRAINING"
 
 
 def field_of(obj: Any, snake: str, default: Any = None) -> Any:
-    """`obj[snake]`, or its camelCase spelling (files saved by `istioctl … -o json`)."""
-    if not isinstance(obj, dict):
+    """`obj[snake]` when `obj` is an object and the field is set (JSON null counts as unset)."""
+    if obj.__class__ is not dict:
         return default
     value = obj.get(snake)
-    if value is None and "_" in snake:
-        head, *rest = snake.split("_")
-        value = obj.get(head + "".join(part[:1].upper() + part[1:] for part in rest))
     return default if value is None else value
 
 
 def list_of(obj: Any, snake: str) -> list[Any]:
     """A list field; anything that is not a list (absent, null, damaged) reads as empty."""
-    value = field_of(obj, snake)
-    return value if isinstance(value, list) else []
+    value = obj.get(snake) if obj.__class__ is dict else None
+    return value if value.__class__ is list else []
 
 
 def dict_of(obj: Any, snake: str) -> dict[str, Any]:
     """A message field; anything that is not an object reads as empty."""
-    value = field_of(obj, snake)
-    return value if isinstance(value, dict) else {}
+    value = obj.get(snake) if obj.__class__ is dict else None
+    return value if value.__class__ is dict else {}
+
+
+# -- camelCase dumps ------------------------------------------------------------------------------------
+
+_CAMEL_WORD = LazyPattern(r"^[a-z][a-z0-9]*(?:[A-Z][a-z0-9]*)+$")
+_CAMEL_PART = LazyPattern(r"[A-Z]")
+# Fields whose value is a Struct or a map: their own keys are data, not field names.
+_DATA_KEYED = frozenset({"filter_metadata", "typed_filter_metadata", "typed_per_filter_config",
+                         "typed_extension_protocol_options", "map", "json_format", "static_layer", "fields"})
+
+
+def _is_camel_dump(doc: dict[str, Any]) -> bool:
+    """Envoy writes snake_case; a dump re-encoded by protobuf tooling has `dynamicActiveClusters` & co."""
+    for config in doc.get("configs") or []:
+        if isinstance(config, dict) and any(_CAMEL_WORD.match(key) for key in config if key != "@type"):
+            return True
+    return False
+
+
+def _snake(name: str) -> str:
+    return _CAMEL_PART.sub(lambda m: "_" + m.group().lower(), name)
+
+
+def snake_keys(node: Any, parent: str = "") -> Any:
+    """A camelCase dump in Envoy's own spelling (map and Struct keys, and node metadata, kept)."""
+    if isinstance(node, dict):
+        if parent in _DATA_KEYED or (parent == "metadata" and not {"filter_metadata", "filterMetadata",
+                                                                   "typed_filter_metadata", "typedFilterMetadata"}
+                                     >= set(node)):
+            if parent in ("map", "typed_per_filter_config", "typed_extension_protocol_options"):
+                return {key: snake_keys(value) for key, value in node.items()}
+            return node
+        out = {}
+        for key, value in node.items():
+            name = _snake(key) if isinstance(key, str) and _CAMEL_WORD.match(key) else key
+            out[name] = snake_keys(value, name)
+        return out
+    if isinstance(node, list):
+        return [snake_keys(item, parent) for item in node]
+    return node
 
 
 @dataclass(slots=True)
@@ -184,7 +223,11 @@ def is_envoy_dump(doc: Any) -> bool:
 
 
 def from_document(doc: dict[str, Any], source: str = "dump") -> EnvoyDump:
-    """Index an already-parsed (and redacted) dump by section type; entries without a type are skipped."""
+    """Index an already-parsed (and redacted) dump by section type; entries without a type are skipped.
+
+    A camelCase dump is first rewritten in Envoy's snake_case, so every reader needs one spelling."""
+    if _is_camel_dump(doc):
+        doc = snake_keys(doc)
     sections: dict[str, list[dict[str, Any]]] = {}
     for config in doc.get("configs") or []:
         if isinstance(config, dict) and isinstance(config.get("@type"), str):
@@ -192,13 +235,18 @@ def from_document(doc: dict[str, Any], source: str = "dump") -> EnvoyDump:
     return EnvoyDump(raw=doc, sections=sections, source=source)
 
 
-def parse(data: bytes, source: str) -> EnvoyDump:
-    """Parse and redact a saved or fetched Envoy dump; a one-line InvalidInputError if it is not one."""
+def parse(data: bytes, source: str, redact: bool = True) -> EnvoyDump:
+    """Parse (and, unless told not to, redact) a saved or fetched Envoy dump; a one-line error if it is not one.
+
+    `redact=False` is for views that print only tables (names, addresses, matches): a
+    20 MB dump's redaction walk costs more than the parse, and Envoy has already
+    replaced its private keys with `[redacted]`.  Whoever prints parts of such a dump
+    as a document passes them through `redacted()` first."""
     from ambientctl import configdump
     from ambientctl.errors import InvalidInputError
 
     doc = configdump.load_json(data, source)
-    if configdump.may_hold_private_keys(data):
+    if redact and configdump.may_hold_private_keys(data):
         configdump.redact(doc)
     if not is_envoy_dump(doc):
         keys = ", ".join(sorted(doc)[:6]) or "none"
@@ -208,6 +256,13 @@ def parse(data: bytes, source: str) -> EnvoyDump:
                 "curl -s localhost:15000/config_dump`")
         raise InvalidInputError(f"{source} is not an Envoy config dump (top-level keys: {keys})", hint)
     return from_document(doc, source)
+
+
+def redacted(document: Any) -> Any:
+    """`document` (a fresh copy the caller owns) with every private key it could hold replaced."""
+    from ambientctl import configdump
+
+    return configdump.redact(document)
 
 
 SECTION_NOUNS = {CLUSTERS: "clusters", LISTENERS: "listeners", ROUTES: "routes", SECRETS: "secrets",

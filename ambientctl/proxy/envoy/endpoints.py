@@ -40,9 +40,11 @@ class EndpointFilter:
 
 def health_name(value: Any) -> str:
     """An EDS health status as its enum name (numbers too); absent is UNKNOWN."""
+    if value.__class__ is str:
+        return value or "UNKNOWN"
     if isinstance(value, int) and 0 <= value < len(HEALTH_NAMES):
         return HEALTH_NAMES[value]
-    return value if isinstance(value, str) and value else "UNKNOWN"
+    return "UNKNOWN"
 
 
 def _socket(address: Any) -> dict[str, Any] | None:
@@ -51,8 +53,8 @@ def _socket(address: Any) -> dict[str, Any] | None:
 
 
 def _port(sock: dict[str, Any] | None) -> int:
-    value = field_of(sock, "port_value", 0) if sock else 0
-    return value if isinstance(value, int) else int(value) if str(value).isdigit() else 0
+    value = sock.get("port_value", 0) if sock else 0
+    return value if value.__class__ is int else int(value) if str(value).isdigit() else 0
 
 
 def _internal(address: Any) -> str | None:
@@ -128,21 +130,25 @@ def hosts_document(doc: dict[str, Any], flt: EndpointFilter = EndpointFilter()) 
 # -- the EDS section of a config dump ---------------------------------------------------------------------------
 
 
+def _address_text(address: Any) -> str:
+    if address.__class__ is not dict:
+        return "unknown"
+    sock = address.get("socket_address")
+    if sock.__class__ is dict:
+        return f"{sock.get('address', '')}:{_port(sock)}"
+    pipe = address.get("pipe")
+    if pipe.__class__ is dict:
+        return str(pipe.get("path", ""))
+    return _internal(address) or "unknown"
+
+
 def _lb_addresses(lb_endpoint: dict[str, Any]) -> list[str]:
-    endpoint = dict_of(lb_endpoint, "endpoint")
-    addresses = [dict_of(endpoint, "address")] + [dict_of(a, "address")
-                                                  for a in list_of(endpoint, "additional_addresses")]
-    out = []
-    for address in addresses:
-        sock = _socket(address)
-        if sock is not None:
-            out.append(f"{sock.get('address', '')}:{_port(sock)}")
-            continue
-        pipe = field_of(address, "pipe")
-        if isinstance(pipe, dict):
-            out.append(str(pipe.get("path", "")))
-            continue
-        out.append(_internal(address) or "unknown")
+    endpoint = lb_endpoint.get("endpoint")
+    if endpoint.__class__ is not dict:
+        return ["unknown"]
+    out = [_address_text(endpoint.get("address"))]
+    for extra in endpoint.get("additional_addresses") or ():
+        out.append(_address_text(extra.get("address") if extra.__class__ is dict else None))
     return out
 
 
@@ -178,6 +184,10 @@ def filtered_assignments(dump: EnvoyDump, flt: EndpointFilter) -> list[dict[str,
     kept = []
     for cla in ordered:
         cluster = str(field_of(cla, "cluster_name", ""))
+        if flt.empty:
+            if any(list_of(group, "lb_endpoints") for group in list_of(cla, "endpoints")):
+                kept.append((cluster, cla))
+            continue
         groups, count = [], 0
         for group in list_of(cla, "endpoints"):
             matching = [e for e in list_of(group, "lb_endpoints") if _lb_matches(flt, e, cluster)]
@@ -185,25 +195,26 @@ def filtered_assignments(dump: EnvoyDump, flt: EndpointFilter) -> list[dict[str,
             rest = {k: v for k, v in group.items() if k not in ("lb_endpoints", "lbEndpoints")}
             groups.append({**rest, "lb_endpoints": matching} if matching else rest)
         if count:
-            kept.append({**cla, "endpoints": groups})
+            kept.append((cluster, {**cla, "endpoints": groups}))
 
-    def key(cla: dict[str, Any]) -> tuple[str, str, int, str]:
-        parsed = parse_subset_key(str(field_of(cla, "cluster_name", "")))
+    def key(pair: tuple[str, dict[str, Any]]) -> tuple[str, str, int, str]:
+        parsed = parse_subset_key(pair[0])
         return parsed.fqdn, parsed.subset, parsed.port, parsed.direction
 
-    return sort_by_key(kept, key)
+    return [cla for _, cla in sort_by_key(kept, key)]
 
 
 def eds_rows(dump: EnvoyDump, flt: EndpointFilter = EndpointFilter(), config_type: bool = False) -> list[list[str]]:
     rows = []
+    prefix = "endpoint/" if config_type else ""
     for cla in filtered_assignments(dump, flt):
         cluster = str(field_of(cla, "cluster_name", ""))
         for group in list_of(cla, "endpoints"):
-            locality = _locality(field_of(group, "locality"))
+            locality = _locality(group.get("locality"))
             for lb_endpoint in list_of(group, "lb_endpoints"):
-                name = ",".join(_lb_addresses(lb_endpoint))
-                rows.append([f"endpoint/{name}" if config_type else name,
-                             health_name(field_of(lb_endpoint, "health_status")), locality, cluster])
+                if lb_endpoint.__class__ is dict:
+                    rows.append([prefix + ",".join(_lb_addresses(lb_endpoint)),
+                                 health_name(lb_endpoint.get("health_status")), locality, cluster])
     return rows
 
 

@@ -206,19 +206,21 @@ def _vhost_domains(vh: Any) -> str:
 
 def describe_route_match(match: Any) -> str:
     """A route's match: `PREFIX*`, `PathPrefix:/p`, an exact path, `regex R` (headers are not shown)."""
+    if match.__class__ is not dict:
+        return ""
     conds = []
-    prefix = field_of(match, "prefix")
+    prefix = match.get("prefix")
     if prefix:
         conds.append(f"{prefix}*")
-    separated = field_of(match, "path_separated_prefix")
+    separated = match.get("path_separated_prefix")
     if separated:
         conds.append(f"PathPrefix:{separated}")
-    path = field_of(match, "path")
+    path = match.get("path")
     if path:
         conds.append(str(path))
-    regex = field_of(match, "safe_regex")
-    if isinstance(regex, dict):
-        conds.append(f"regex {field_of(regex, 'regex', '')}")
+    regex = match.get("safe_regex")
+    if regex.__class__ is dict:
+        conds.append(f"regex {regex.get('regex') or ''}")
     return " ".join(conds)
 
 

@@ -64,12 +64,7 @@ def describe_domains(domains: list[Any]) -> str:
         return ""
     if len(domains) == 1:
         return str(domains[0])
-    without_port = []
-    for domain in map(str, domains):
-        if ":" not in domain:
-            without_port.append(domain)
-        elif domain.count(":") > 2 and domain.endswith("]"):
-            without_port.append(domain)
+    without_port = [d for d in map(str, domains) if ":" not in d or (d.count(":") > 2 and d.endswith("]"))]
     short = _unexpand(without_port)
     if len(short) > MAX_DOMAINS:
         return f"{', '.join(short[:MAX_DOMAINS])} + {len(short) - MAX_DOMAINS} more..."
@@ -79,18 +74,14 @@ def describe_domains(domains: list[Any]) -> str:
 def _unexpand(domains: list[str]) -> list[str]:
     """Drop `x.svc.cluster.local` and `x.svc` where the shorter `x` is also there."""
     present = set(domains)
-    drop = set()
-    for name in domains:
-        for suffix in (".svc.cluster.local", ".svc"):
-            stripped = name.removesuffix(suffix)
-            if stripped != name and stripped in present:
-                drop.add(name)
-    return [name for name in domains if name not in drop]
+    return [name for name in domains
+            if not ((name.endswith(".svc.cluster.local") and name[:-18] in present)
+                    or (name.endswith(".svc") and name[:-4] in present))]
 
 
 def _is_passthrough(route: dict[str, Any]) -> bool:
-    action = field_of(route, "route")
-    return isinstance(action, dict) and field_of(action, "cluster") == PASSTHROUGH
+    action = route.get("route")
+    return action.__class__ is dict and action.get("cluster") == PASSTHROUGH
 
 
 def route_rows(dump: EnvoyDump, flt: RouteFilter, verbose: bool = True, config_type: bool = False) -> list[list[str]]:
@@ -109,9 +100,11 @@ def route_rows(dump: EnvoyDump, flt: RouteFilter, verbose: bool = True, config_t
             vname = str(field_of(vh, "name", ""))
             domains = describe_domains(list_of(vh, "domains"))
             routes = list_of(vh, "routes")
-            rows.extend([name, vname, domains, describe_route_match(field_of(r, "match")),
-                         describe_management(field_of(r, "metadata"))]
-                        for r in routes if not _is_passthrough(r))
+            for r in routes:
+                if r.__class__ is dict and not _is_passthrough(r):
+                    metadata = r.get("metadata")
+                    rows.append([name, vname, domains, describe_route_match(r.get("match")),
+                                 describe_management(metadata) if metadata else ""])
             if not routes:
                 rows.append([name, vname, domains, "/*", "404"])
     return rows

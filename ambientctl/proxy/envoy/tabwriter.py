@@ -19,10 +19,20 @@ def tabwrite(lines: Sequence[Sequence[str]], *, padding: int = 1, minwidth: int 
     `lines` are the cells of each line; the last cell of a line is its
     tab-free tail (pass `""` to end a line with a tab).
     """
+    if lines and len({len(line) for line in lines}) == 1:
+        return _uniform(lines, padding, minwidth)
     rows = [list(line) for line in lines]
     out: list[str] = []
     _format(rows, 0, len(rows), [], padding, minwidth, out)
     return "".join(out)
+
+
+def _uniform(lines: Sequence[Sequence[str]], padding: int, minwidth: int) -> str:
+    """The common case, every line with the same cells: one block per column, so one width each (fast path)."""
+    count = len(lines[0])
+    widths = [max(minwidth, max(map(len, column)) + padding) for column in list(zip(*lines))[:count - 1]]
+    template = "".join(f"{{:<{width}}}" for width in widths) + "{}\n"
+    return "".join(template.format(*line) for line in lines)
 
 
 def _format(rows: list[list[str]], line0: int, line1: int, widths: list[int], padding: int, minwidth: int,
