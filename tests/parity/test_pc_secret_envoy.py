@@ -4,7 +4,7 @@ layout (Go tabwriter, byte for byte), the same `-o json` document.
 Dumps: a waypoint, an ingress gateway (with Kubernetes TLS credentials, a warming one and a
 file-based one), a sidecar, a SPIRE-federated proxy whose ROOTCA is a SPIFFE trust bundle per
 trust domain, and secrets whose data is not a certificate.  Every difference must be listed in
-known_differences.yaml (area `proxy-config`, objects `pc secret <dump>/...`)."""
+known_differences.yaml (area `envoy-proxy-config`, objects `pc secret <dump>/...`)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from tests.parity.tools import ambientctl, istioctl, parse_table
 from tests.support import envoydump
 from tests.support import envoysecrets as es
 
-AREA = "proxy-config"
+AREA = "envoy-proxy-config"
 DUMPS = {
     "waypoint": envoydump.waypoint_dump,
     "gateway": envoydump.gateway_dump,
