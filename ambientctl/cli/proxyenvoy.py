@@ -234,6 +234,8 @@ def endpoint(
     with configdump.gc_paused():
         data, source = _load(cli, pod_ref, file, proxy_admin_port, "endpoint", "/clusters?format=json")
         doc = configdump.load_json(data, source)
+        if "clusterStatuses" in doc:  # re-encoded by protobuf tooling: Envoy's own spelling first
+            doc = envoydump.snake_keys(doc)
         if envoydump.is_envoy_dump(doc):
             dump = envoydump.from_document(doc, source)
             _emit(output, lambda: endpoints.format_eds(dump, flt), lambda: endpoints.eds_document(dump, flt))

@@ -272,9 +272,13 @@ def assemble(boot: dict, *, static_clusters: list[dict], active_clusters: list[d
                                                       "last_updated": T0} for e in endpoints]})
     dynamic = [{"name": item["name"], "active_state": {"version_info": VERSION, "listener": item, "last_updated": T0}}
                for item in active_lst]
-    for item in warming_lst:
-        dynamic.append({"name": item["name"], "warming_state": {"version_info": VERSION + "1", "listener": item,
-                                                                "last_updated": T0}})
+    for item in warming_lst:  # one entry per name: a listener being replaced has both states
+        state = {"version_info": VERSION + "1", "listener": item, "last_updated": T0}
+        entry = next((d for d in dynamic if d["name"] == item["name"]), None)
+        if entry is None:
+            dynamic.append({"name": item["name"], "warming_state": state})
+        else:
+            entry["warming_state"] = state
     dynamic.append({"name": "broken_listener", "error_state": {
         "failed_configuration": {"@type": LISTENER_T, "name": "broken_listener"},
         "last_update_attempt": T0, "details": "error adding listener: duplicate address"}})
