@@ -179,14 +179,14 @@ def zc_log(
 
 def _root_pem(cli: CliContext, pod: dict[str, Any], port: int) -> bytes:
     """The pod's trusted roots: Envoy's ROOTCA secret, or the rootCerts a ztunnel holds."""
-    from ambientctl import configdump
+    from ambientctl.proxy import shapes, sources
     from ambientctl.kube.portforward import http_get
     from ambientctl.proxy.envoy import dump as envoydump
     from ambientctl.proxy.envoy import secrets
 
     meta = pod["metadata"]
     where = f"{meta['name']}.{meta['namespace']}"
-    dump = configdump.parse(http_get(cli.kube, meta["name"], meta["namespace"], port, configdump.CONFIG_DUMP_PATH),
+    dump = shapes.parse(http_get(cli.kube, meta["name"], meta["namespace"], port, sources.CONFIG_DUMP_PATH),
                             f"pod {meta['namespace']}/{meta['name']}")
     if not dump.is_ztunnel:
         try:

@@ -14,13 +14,12 @@ import typer
 from typer.core import TyperCommand
 
 from ambientctl.cli.common import cli_context
+from ambientctl.cli.options import DEFAULT_PROXY_ADMIN_PORT, FileOption, ProxyAdminPortOption, output_option
 from ambientctl.context import CliContext
 from ambientctl.errors import UsageError
 
-ADMIN_PORT = 15000
-_REF_HELP = ("The proxy: POD[.NAMESPACE], pod/NAME, deploy/NAME, ds/NAME, sts/NAME. Omit it with --file.")
-_FILE_HELP = "Read a saved Envoy /config_dump instead of a pod ('-' for stdin); no cluster needed."
-_PORT_HELP = "The proxy's admin port."
+_REF_HELP = ("The Envoy proxy: NAME[.NAMESPACE], pod/NAME, deploy/NAME, ds/NAME, sts/NAME, svc/NAME, or the name of "
+             "a waypoint or gateway. Omit it with --file.")
 _VERBOSE_HELP = "One row per filter chain / route (default true; --verbose=false: one row per listener / route config)."
 ALIASES = {"clusters": "cluster", "c": "cluster", "listeners": "listener", "l": "listener", "routes": "route",
            "r": "route", "endpoints": "endpoint", "ep": "endpoint", "b": "bootstrap", "ec": "ecds", "a": "all"}
@@ -37,15 +36,7 @@ def _ref_arg() -> Any:
 
 
 def _output(default: Format = Format.short) -> Any:
-    return typer.Option(default, "--output", "-o", help="short (istioctl's table), json or yaml (the resources).")
-
-
-def _file() -> Any:
-    return typer.Option(None, "--file", "-f", help=_FILE_HELP)
-
-
-def _port() -> Any:
-    return typer.Option(ADMIN_PORT, "--proxy-admin-port", help=_PORT_HELP)
+    return output_option(default, "short (istioctl's table), json or yaml (the resources, in istioctl's field names).")
 
 
 def _verbose() -> Any:
@@ -85,22 +76,20 @@ def _bool(text: str, flag: str) -> bool:
 
 def _load(cli: CliContext, ref: Optional[str], file: Optional[str], port: int, what: str, path: str) -> tuple[bytes, str]:
     """The dump's bytes and where they came from (a file, stdin, or the pod's admin `path`)."""
-    from ambientctl import configdump
+    from ambientctl.proxy.sources import read_dump_file
 
     if (ref is None) == (file is None):
         if ref:
             raise UsageError(f"give either a pod ({ref}) or --file, not both", "drop one of them")
         raise UsageError(f"{what} needs a pod or --file", f"e.g. `ambientctl pc {what} deploy/waypoint` "
                          f"or `ambientctl pc {what} --file config_dump.json`")
-    if not 0 < port < 65536:
-        raise UsageError(f"invalid --proxy-admin-port {port}", "use a port number between 1 and 65535")
     if file is not None:
-        return configdump.read_dump_file(file), "stdin" if file == "-" else file
-    from ambientctl.kube.pods import resolve_pod
+        return read_dump_file(file), "stdin" if file == "-" else file
     from ambientctl.kube.portforward import http_get
     from ambientctl.output import progress
+    from ambientctl.proxy.envoy.target import resolve_envoy_pod
 
-    pod = resolve_pod(cli.kube, ref, cli.namespace)
+    pod = resolve_envoy_pod(cli.kube, ref, cli.namespace)
     name, namespace = pod["metadata"]["name"], pod["metadata"]["namespace"]
     where = f"pod {namespace}/{name}"
     with progress(cli, f"Reading {path.split('?')[0]} of {where}"):
@@ -128,7 +117,7 @@ def _emit(fmt: Format, table: Callable[[], str], document: Callable[[], Any]) ->
 
 def cluster(
     ctx: typer.Context, pod_ref: Optional[str] = _ref_arg(), output: Format = _output(),
-    file: Optional[str] = _file(), proxy_admin_port: int = _port(),
+    file: FileOption = None, proxy_admin_port: ProxyAdminPortOption = DEFAULT_PROXY_ADMIN_PORT,
     fqdn: str = typer.Option("", "--fqdn", help="Clusters whose name contains this (the service FQDN)."),
     port: int = typer.Option(0, "--port", help="Clusters of this port."),
     subset: str = typer.Option("", "--subset", help="Clusters whose name contains this subset."),
@@ -143,7 +132,7 @@ def cluster(
       ambientctl pc cluster deploy/waypoint --fqdn reviews --direction inbound-vip
       ambientctl pc cluster --file config_dump.json -o json
     """
-    from ambientctl.configdump import gc_paused
+    from ambientctl.proxy.shapes import gc_paused
     from ambientctl.proxy.envoy import clusters
 
     with gc_paused():
@@ -154,7 +143,7 @@ def cluster(
 
 def listener(
     ctx: typer.Context, pod_ref: Optional[str] = _ref_arg(), output: Format = _output(),
-    file: Optional[str] = _file(), proxy_admin_port: int = _port(),
+    file: FileOption = None, proxy_admin_port: ProxyAdminPortOption = DEFAULT_PROXY_ADMIN_PORT,
     address: str = typer.Option("", "--address", help="Listeners on this address (additional addresses too)."),
     port: int = typer.Option(0, "--port", help="Listeners on this port."),
     type_: str = typer.Option("", "--type", help="HTTP, TCP, HTTP+TCP or UNKNOWN."),
@@ -170,7 +159,7 @@ def listener(
       ambientctl pc listener deploy/bookinfo-gateway-istio --port 80
       ambientctl pc listener POD.default --type HTTP --verbose=false
     """
-    from ambientctl.configdump import gc_paused
+    from ambientctl.proxy.shapes import gc_paused
     from ambientctl.proxy.envoy import listeners
 
     is_verbose = _bool(verbose, "--verbose")
@@ -186,7 +175,7 @@ def listener(
 
 def route(
     ctx: typer.Context, pod_ref: Optional[str] = _ref_arg(), output: Format = _output(),
-    file: Optional[str] = _file(), proxy_admin_port: int = _port(),
+    file: FileOption = None, proxy_admin_port: ProxyAdminPortOption = DEFAULT_PROXY_ADMIN_PORT,
     name: str = typer.Option("", "--name", help="Only the route config of this name."),
     verbose: str = _verbose(),
 ) -> None:
@@ -197,7 +186,7 @@ def route(
       ambientctl pc route deploy/bookinfo-gateway-istio --name http.80
       ambientctl pc route --file config_dump.json -o yaml
     """
-    from ambientctl.configdump import gc_paused
+    from ambientctl.proxy.shapes import gc_paused
     from ambientctl.proxy.envoy import routes
 
     is_verbose = _bool(verbose, "--verbose")
@@ -209,7 +198,7 @@ def route(
 
 def endpoint(
     ctx: typer.Context, pod_ref: Optional[str] = _ref_arg(), output: Format = _output(),
-    file: Optional[str] = _file(), proxy_admin_port: int = _port(),
+    file: FileOption = None, proxy_admin_port: ProxyAdminPortOption = DEFAULT_PROXY_ADMIN_PORT,
     address: str = typer.Option("", "--address", help="Endpoints of this address."),
     port: int = typer.Option(0, "--port", help="Endpoints of this port."),
     cluster_name: str = typer.Option("", "--cluster", help="Endpoints of this cluster."),
@@ -225,15 +214,15 @@ def endpoint(
       ambientctl pc endpoint deploy/waypoint --status healthy
       ambientctl pc endpoint --file clusters.json --cluster 'outbound|9080||reviews.default.svc.cluster.local'
     """
-    from ambientctl import configdump
     from ambientctl.proxy.envoy import dump as envoydump
     from ambientctl.proxy.envoy import endpoints
+    from ambientctl.proxy.shapes import gc_paused, load_json
 
     cli = cli_context(ctx)
     flt = endpoints.EndpointFilter(address, port, cluster_name, status)
-    with configdump.gc_paused():
+    with gc_paused():
         data, source = _load(cli, pod_ref, file, proxy_admin_port, "endpoint", "/clusters?format=json")
-        doc = configdump.load_json(data, source)
+        doc = load_json(data, source)
         if "clusterStatuses" in doc:  # re-encoded by protobuf tooling: Envoy's own spelling first
             doc = envoydump.snake_keys(doc)
         if envoydump.is_envoy_dump(doc):
@@ -245,7 +234,7 @@ def endpoint(
 
 def bootstrap(
     ctx: typer.Context, pod_ref: Optional[str] = _ref_arg(), output: Format = _output(Format.json),
-    file: Optional[str] = _file(), proxy_admin_port: int = _port(),
+    file: FileOption = None, proxy_admin_port: ProxyAdminPortOption = DEFAULT_PROXY_ADMIN_PORT,
 ) -> None:
     """The Envoy bootstrap (JSON by default, as istioctl); -o short: Istio and Envoy versions.
 
@@ -254,7 +243,7 @@ def bootstrap(
       ambientctl pc bootstrap deploy/waypoint -o short
       ambientctl pc bootstrap --file config_dump.json | jq .bootstrap.node.metadata
     """
-    from ambientctl.configdump import gc_paused
+    from ambientctl.proxy.shapes import gc_paused
     from ambientctl.proxy.envoy import bootstrap as views
 
     with gc_paused():
@@ -264,10 +253,10 @@ def bootstrap(
 
 def ecds(
     ctx: typer.Context, pod_ref: Optional[str] = _ref_arg(), output: Format = _output(),
-    file: Optional[str] = _file(), proxy_admin_port: int = _port(),
+    file: FileOption = None, proxy_admin_port: ProxyAdminPortOption = DEFAULT_PROXY_ADMIN_PORT,
 ) -> None:
     """Extension configs from ECDS (Wasm plugins and other filters): ECDS NAME, TYPE (istioctl pc ecds)."""
-    from ambientctl.configdump import gc_paused
+    from ambientctl.proxy.shapes import gc_paused
     from ambientctl.proxy.envoy import ecds as views
 
     with gc_paused():
@@ -277,7 +266,7 @@ def ecds(
 
 def all_config(
     ctx: typer.Context, pod_ref: Optional[str] = _ref_arg(), output: Format = _output(),
-    file: Optional[str] = _file(), proxy_admin_port: int = _port(),
+    file: FileOption = None, proxy_admin_port: ProxyAdminPortOption = DEFAULT_PROXY_ADMIN_PORT,
     with_headers: bool = typer.Option(False, "--with-headers", help="A `------ CLUSTER INFO ------` line per section."),
     verbose: str = _verbose(),
     fqdn: str = typer.Option("", "--fqdn", help="Clusters whose name contains this."),
@@ -299,7 +288,7 @@ def all_config(
     """
     import datetime as dt
 
-    from ambientctl.configdump import gc_paused
+    from ambientctl.proxy.shapes import gc_paused
     from ambientctl.output import print_document, write_stdout
     from ambientctl.proxy.envoy import clusters, endpoints, listeners, routes, summary
     from ambientctl.proxy.envoy import dump as envoydump

@@ -103,15 +103,15 @@ def _read_syncz(cli: CliContext, found: list[Istiod], namespace: Optional[str]) 
 
 
 def _proxy_dump(cli: CliContext, pod: dict[str, Any], port: int, file: Optional[str]) -> bytes:
-    from ambientctl import configdump
+    from ambientctl.proxy import sources
     from ambientctl.kube.portforward import http_get
     from ambientctl.output import progress
 
     if file:
-        return configdump.read_dump_file(file)
+        return sources.read_dump_file(file)
     meta = pod["metadata"]
     with progress(cli, f"Reading /config_dump of pod {meta['namespace']}/{meta['name']}"):
-        return http_get(cli.kube, meta["name"], meta["namespace"], port, configdump.CONFIG_DUMP_PATH)
+        return http_get(cli.kube, meta["name"], meta["namespace"], port, sources.CONFIG_DUMP_PATH)
 
 
 def _istiod_view(cli: CliContext, found: list[Istiod], proxy_id: str) -> bytes:
@@ -197,9 +197,9 @@ def proxy_status(
         return
     namespace = cli.options.namespace
     if namespace:
-        from ambientctl.context import validate_namespace_name
+        from ambientctl.names import validate_namespace
 
-        validate_namespace_name(namespace, "-n/--namespace")
+        validate_namespace(namespace, "-n/--namespace")
     proxies = _read_syncz(cli, found, namespace)
     if output in (StatusFormat.json, StatusFormat.yaml):
         print_document(status.status_document(proxies), output.value)

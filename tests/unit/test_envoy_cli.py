@@ -135,7 +135,7 @@ def test_verbose_takes_istioctls_spellings(saved):
     (["pc", "cluster"], ExitCode.USAGE, "cluster needs a pod or --file"),
     (["pc", "route", "deploy/waypoint", "--file", "x.json"], ExitCode.USAGE, "either a pod"),
     (["pc", "listener", "--file", "/nonexistent.json"], ExitCode.INVALID_INPUT, "does not exist"),
-    (["pc", "bootstrap", "--file", "-", "--proxy-admin-port", "0"], ExitCode.USAGE, "invalid --proxy-admin-port"),
+    (["pc", "bootstrap", "--file", "-", "--proxy-admin-port", "0"], ExitCode.USAGE, "'--proxy-admin-port'"),
 ])
 def test_mistakes_are_one_line_errors(args, code, message):
     result = invoke(*args)
@@ -191,3 +191,21 @@ def test_all_filters_reach_every_section(saved):
     result = invoke("pc", "all", "--file", saved["gateway"], "--address", "172.18.0.2:6443")
     assert "endpoint/172.18.0.2:6443" in result.stdout and "endpoint/10.244" not in result.stdout
     assert summary.AllFilters().verbose
+
+
+def test_targets_by_service_and_by_waypoint_or_gateway_name(monkeypatch, waypoint_doc):
+    fake = FakeKube([
+        owner("Deployment", "waypoint", "default", WAYPOINT), pod("waypoint-1", "default", WAYPOINT),
+        {"kind": "Service", "metadata": {"name": "waypoint", "namespace": "default"},
+         "spec": {"selector": {"gateway.networking.k8s.io/gateway-name": "waypoint"}}},
+        {"kind": "Service", "metadata": {"name": "headless", "namespace": "default"}, "spec": {}},
+    ])
+    admin = EnvoyViews(waypoint_doc)
+    patch_portforward(monkeypatch, {("waypoint-1", 15000): admin})
+    for ref in ("svc/waypoint", "service/waypoint.default", "waypoint", "waypoint.default", "deploy/waypoint"):
+        code, out, err = run(fake, "pc", "bootstrap", ref, "-o", "short")
+        assert code == 0 and out.startswith("Istio Version:"), (ref, err)
+    code, _, err = run(fake, "pc", "cluster", "svc/headless")
+    assert code == ExitCode.INVALID_INPUT and "has no selector" in err
+    code, _, err = run(fake, "pc", "cluster", "nothing-here")
+    assert code == ExitCode.NOT_FOUND and "no pod, waypoint or gateway named nothing-here" in err

@@ -242,12 +242,13 @@ def parse(data: bytes, source: str, redact: bool = True) -> EnvoyDump:
     20 MB dump's redaction walk costs more than the parse, and Envoy has already
     replaced its private keys with `[redacted]`.  Whoever prints parts of such a dump
     as a document passes them through `redacted()` first."""
-    from ambientctl import configdump
     from ambientctl.errors import InvalidInputError
+    from ambientctl.proxy import redact as redaction
+    from ambientctl.proxy.shapes import load_json
 
-    doc = configdump.load_json(data, source)
-    if redact and configdump.may_hold_private_keys(data):
-        configdump.redact(doc)
+    doc = load_json(data, source)
+    if redact and redaction.may_hold_private_keys(data):
+        redaction.redact(doc)
     if not is_envoy_dump(doc):
         keys = ", ".join(sorted(doc)[:6]) or "none"
         hint = ("this is a ztunnel dump: use `ambientctl zc` (or `pc secret`)"
@@ -260,9 +261,9 @@ def parse(data: bytes, source: str, redact: bool = True) -> EnvoyDump:
 
 def redacted(document: Any) -> Any:
     """`document` (a fresh copy the caller owns) with every private key it could hold replaced."""
-    from ambientctl import configdump
+    from ambientctl.proxy.redact import redact
 
-    return configdump.redact(document)
+    return redact(document)
 
 
 SECTION_NOUNS = {CLUSTERS: "clusters", LISTENERS: "listeners", ROUTES: "routes", SECRETS: "secrets",

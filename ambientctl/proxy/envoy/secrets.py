@@ -18,7 +18,7 @@ istioctl's rules, which this module follows so the rows are the same:
 * data that does not decode gives a row with VALID CERT false and empty cells.
 
 Private keys never reach this module's output: the dump is redacted when it
-is parsed (`configdump.redact`).
+is parsed (`proxy.redact`).
 """
 
 from __future__ import annotations
