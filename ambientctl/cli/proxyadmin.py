@@ -11,20 +11,13 @@ from typing import Any, Callable, Optional
 import typer
 
 from ambientctl.cli.common import cli_context
+from ambientctl.cli.options import DEFAULT_PROXY_ADMIN_PORT, ProxyAdminPortOption
 from ambientctl.context import CliContext
 from ambientctl.errors import AmbientctlError, ChecksFailedError, InvalidInputError, NotFoundError, UsageError
 
-ADMIN_PORT = 15000
 _LEVEL_HELP = ("Comma-separated [<logger>:]<level> (level alone: every logger); levels: trace, debug, info, "
                "warning, error, critical, off. Without --level, the current levels are shown.")
 _RESET_HELP = "Reset every logger to the default level (Envoy: the mesh's proxy log level, else warning; ztunnel: info)."
-_PORT_HELP = "The proxy's admin port."
-
-
-def _valid_port(port: int) -> int:
-    if not 0 < port < 65536:
-        raise UsageError(f"invalid --proxy-admin-port {port}", "use a port number between 1 and 65535")
-    return port
 
 
 def is_ztunnel(pod: dict[str, Any]) -> bool:
@@ -116,7 +109,7 @@ def pc_log(
     selector: Optional[str] = typer.Option(None, "--selector", "-l", help="Every pod matching this label selector."),
     level: Optional[str] = typer.Option(None, "--level", help=_LEVEL_HELP),
     reset: bool = typer.Option(False, "--reset", "-r", help=_RESET_HELP),
-    proxy_admin_port: int = typer.Option(ADMIN_PORT, "--proxy-admin-port", help=_PORT_HELP),
+    proxy_admin_port: ProxyAdminPortOption = DEFAULT_PROXY_ADMIN_PORT,
 ) -> None:
     """Show or set the log levels of Envoy proxies (waypoints, gateways); ztunnel pods are handled too.
 
@@ -131,7 +124,7 @@ def pc_log(
 
     loglevels.check_reset(level, reset)
     changes = loglevels.parse_levels(level) if level else []
-    port = _valid_port(proxy_admin_port)
+    port = proxy_admin_port
     cli = cli_context(ctx)
     pods = target_pods(cli, pod_ref, selector)
     envoy_reset = loglevels.envoy_reset_changes(_injector_values(cli)) if reset and not all(map(is_ztunnel, pods)) \
@@ -146,7 +139,7 @@ def zc_log(
                                             help="A ztunnel pod; default: every pod of ds/ztunnel."),
     level: Optional[str] = typer.Option(None, "--level", help=_LEVEL_HELP),
     reset: bool = typer.Option(False, "--reset", "-r", help=_RESET_HELP),
-    proxy_admin_port: int = typer.Option(ADMIN_PORT, "--proxy-admin-port", help=_PORT_HELP),
+    proxy_admin_port: ProxyAdminPortOption = DEFAULT_PROXY_ADMIN_PORT,
 ) -> None:
     """Show or set ztunnel's log levels, on every ztunnel (default) or one.
 
@@ -161,7 +154,7 @@ def zc_log(
 
     loglevels.check_reset(level, reset)
     changes = loglevels.parse_levels(level) if level else []
-    port = _valid_port(proxy_admin_port)
+    port = proxy_admin_port
     cli = cli_context(ctx)
     pods = target_pods(cli, pod_ref, None, default_ref="ds/ztunnel",
                        default_namespace=cli.options.namespace or cli.istio_namespace)
@@ -205,7 +198,7 @@ def rootca_compare(
     ctx: typer.Context,
     first: str = typer.Argument(..., metavar="POD1", help="[pod/]NAME[.NAMESPACE] (or deploy/, ds/, sts/)."),
     second: str = typer.Argument(..., metavar="POD2", help="[pod/]NAME[.NAMESPACE] (or deploy/, ds/, sts/)."),
-    proxy_admin_port: int = typer.Option(ADMIN_PORT, "--proxy-admin-port", help=_PORT_HELP),
+    proxy_admin_port: ProxyAdminPortOption = DEFAULT_PROXY_ADMIN_PORT,
 ) -> None:
     """Do two proxies trust a common root CA? (Envoy proxies, and ztunnels too.)
 
@@ -215,13 +208,13 @@ def rootca_compare(
     Examples:
       ambientctl pc rootca-compare deploy/waypoint.default bookinfo-gateway-istio-6b8d4c7f9-p5m2n.default
     """
-    from ambientctl.kube.pods import resolve_pod
     from ambientctl.output import write_stdout
     from ambientctl.proxy.envoy import rootca
+    from ambientctl.proxy.envoy.target import resolve_envoy_pod
 
-    port = _valid_port(proxy_admin_port)
+    port = proxy_admin_port
     cli = cli_context(ctx)
-    pods = [resolve_pod(cli.kube, ref, cli.namespace) for ref in (first, second)]
+    pods = [resolve_envoy_pod(cli.kube, ref, cli.namespace) for ref in (first, second)]
     names = [f"{p['metadata']['name']}.{p['metadata']['namespace']}" for p in pods]
     pems = [_root_pem(cli, pod, port) for pod in pods]
     try:

@@ -16,11 +16,11 @@ from typing import Any, Optional
 import typer
 
 from ambientctl.cli.common import cli_context
+from ambientctl.cli.options import DEFAULT_PROXY_ADMIN_PORT, FileOption, ProxyAdminPortOption
 from ambientctl.context import CliContext
 from ambientctl.errors import ApiServerError, ClusterUnreachableError, NotFoundError, UsageError
 
 ISTIOD_SELECTOR = "app=istiod"
-ADMIN_PORT = 15000
 
 
 class StatusFormat(str, Enum):
@@ -135,12 +135,12 @@ def _istiod_view(cli: CliContext, found: list[Istiod], proxy_id: str) -> bytes:
 
 def _diff(cli: CliContext, ref: str, found: list[Istiod], port: int, file: Optional[str]) -> None:
     from ambientctl.cli.proxyadmin import is_ztunnel
-    from ambientctl.kube.pods import resolve_pod
     from ambientctl.output import write_stdout
     from ambientctl.proxy.envoy import dump as envoydump
     from ambientctl.proxy.envoy import status
+    from ambientctl.proxy.envoy.target import resolve_envoy_pod
 
-    pod = resolve_pod(cli.kube, ref, cli.namespace)
+    pod = resolve_envoy_pod(cli.kube, ref, cli.namespace)
     name, namespace = pod["metadata"]["name"], pod["metadata"]["namespace"]
     if is_ztunnel(pod):
         write_stdout(status.ztunnel_message(name, namespace))
@@ -163,9 +163,8 @@ def proxy_status(
     istiod_address: Optional[str] = typer.Option(
         None, "--istiod-address",
         help="Read istiod's debug port (15014) at HOST:PORT directly instead of through the cluster."),
-    file: Optional[str] = typer.Option(None, "--file", "-f",
-                                       help="With a pod: the proxy's saved /config_dump instead of fetching it."),
-    proxy_admin_port: int = typer.Option(ADMIN_PORT, "--proxy-admin-port", help="The proxy's admin port."),
+    file: FileOption = None,
+    proxy_admin_port: ProxyAdminPortOption = DEFAULT_PROXY_ADMIN_PORT,
 ) -> None:
     """The xDS sync state istiod holds for every proxy connected to it (ztunnels, waypoints, gateways).
 
@@ -180,11 +179,10 @@ def proxy_status(
       ambientctl ps deploy/waypoint.default
       ambientctl ps --istiod-address localhost:15014 -o json
     """
-    from ambientctl.cli.proxyadmin import _valid_port
     from ambientctl.output import print_document, write_stdout
     from ambientctl.proxy.envoy import status
 
-    port = _valid_port(proxy_admin_port)
+    port = proxy_admin_port
     if file and not pod_ref:
         raise UsageError("--file is the saved dump of one proxy: give that proxy's pod too",
                          "e.g. `ambientctl ps waypoint-7d9c8b9f5-x2kq4.default --file dump.json`")

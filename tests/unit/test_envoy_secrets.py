@@ -7,8 +7,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import os
-from pathlib import Path
 
 import pytest
 
@@ -17,20 +15,8 @@ from ambientctl.proxy.envoy import rootca, secrets
 from ambientctl.proxy.envoy.protojson import to_proto_json
 from ambientctl.proxy.envoy.tabwriter import tabwrite
 from tests.support import envoysecrets as es
+from tests.support.golden import assert_golden
 
-REPO = Path(__file__).resolve().parents[2]
-GOLDEN = REPO / "tests" / "golden" / "envoy"
-
-
-def assert_golden(name: str, text: str) -> None:
-    """Compare with tests/golden/envoy/NAME; UPDATE_GOLDEN=1 rewrites it."""
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-        return
-    assert path.exists(), f"{path} is missing: run the tests with UPDATE_GOLDEN=1"
-    assert text == path.read_text(), f"output differs from {path} (UPDATE_GOLDEN=1 rewrites it)"
 
 
 def parsed(doc: dict) -> envoydump.EnvoyDump:
@@ -65,7 +51,7 @@ def test_tabwriter_nested_blocks():
 
 @pytest.mark.parametrize("shape", sorted(SHAPES))
 def test_secret_table_golden(shape):
-    assert_golden(f"secret_{shape}.txt", secrets.format_summary(parsed(SHAPES[shape]()), es.NOW))
+    assert_golden(f"envoy/secret_{shape}.txt", secrets.format_summary(parsed(SHAPES[shape]()), es.NOW))
 
 
 def test_serial_keeps_its_leading_zero_as_istioctl_prints_it():

@@ -5,58 +5,30 @@ admin endpoints (tests/support/adminstandin.py) on a fake cluster."""
 from __future__ import annotations
 
 import base64
-import contextlib
-import io
 import json
 import subprocess
 import sys
 
 import pytest
 
-from ambientctl.context import CliContext
-from ambientctl.errors import ExitCode, NotFoundError
+from ambientctl.errors import ExitCode
 from tests.support import envoysecrets as es
 from tests.support import syncz
 from tests.support.adminstandin import EnvoyAdmin, IstiodDebug, ZtunnelAdmin, patch_portforward
 from tests.support.cli import invoke
+from tests.support.fakekube import FakeKube, invoke_with
 
 # -- a fake cluster ------------------------------------------------------------------------------------
 
 
-class FakeKube:
-    default_namespace = "default"
-    timeout = 5.0
-
-    def __init__(self, objects: list[dict]) -> None:
-        self.objects = objects
-
-    def _match(self, kind: str, namespace: str | None) -> list[dict]:
-        return [o for o in self.objects if o["kind"] == kind
-                and (namespace is None or o["metadata"].get("namespace") == namespace)]
-
-    def get(self, api_version, kind, name, namespace=None):
-        found = self.get_or_none(api_version, kind, name, namespace)
-        if found is None:
-            raise NotFoundError(f"{kind.lower()} {namespace}/{name} not found")
-        return found
-
-    def get_or_none(self, api_version, kind, name, namespace=None):
-        return next((o for o in self._match(kind, namespace) if o["metadata"]["name"] == name), None)
-
-    def list(self, api_version, kind, namespace=None, *, label_selector=None, all_namespaces=False, **_):
-        wanted = dict(part.split("=", 1) for part in (label_selector or "").split(",") if part)
-        return [o for o in self._match(kind, None if all_namespaces else namespace)
-                if all((o["metadata"].get("labels") or {}).get(k) == v for k, v in wanted.items())]
-
-
 def pod(name: str, namespace: str, labels: dict, *, proxy: bool = True, phase: str = "Running", node: str = "n1"):
     containers = [{"name": "istio-proxy"}] if proxy else [{"name": "app"}]
-    return {"kind": "Pod", "metadata": {"name": name, "namespace": namespace, "labels": labels},
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": namespace, "labels": labels},
             "spec": {"containers": containers, "nodeName": node}, "status": {"phase": phase}}
 
 
 def owner(kind: str, name: str, namespace: str, labels: dict) -> dict:
-    return {"kind": kind, "metadata": {"name": name, "namespace": namespace},
+    return {"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": name, "namespace": namespace},
             "spec": {"selector": {"matchLabels": labels}}}
 
 
@@ -75,20 +47,14 @@ def mesh_cluster() -> FakeKube:
         pod("waypoint-2", "default", WAYPOINT, node="n2"),
         pod("sleep-1", "default", {"app": "sleep"}, proxy=False),
         pod("istiod-1", "istio-system", {"app": "istiod"}),
-        {"kind": "ConfigMap", "metadata": {"name": "istio-sidecar-injector", "namespace": "istio-system"},
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "istio-sidecar-injector", "namespace": "istio-system"},
          "data": {"values": json.dumps({"global": {"proxy": {"logLevel": "info"}}})}},
     ])
 
 
 def run(fake: FakeKube, *args: str) -> tuple[int, str, str]:
-    from ambientctl.cli import call_mapping_errors
-    from ambientctl.cli.app import app
-
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = call_mapping_errors(lambda: app(args=list(args), prog_name="ambientctl", standalone_mode=False,
-                                               obj=CliContext(_kube=fake)), list(args))
-    return int(code or 0), out.getvalue(), err.getvalue()
+    result = invoke_with(fake, *args)
+    return result.exit_code, result.stdout, result.stderr
 
 
 # -- pc log / zc log --------------------------------------------------------------------------------------
@@ -136,7 +102,7 @@ def test_pc_log_reset_uses_the_meshs_proxy_log_level(monkeypatch, mesh_cluster):
 @pytest.mark.parametrize("args, code, message", [
     (["--level", "debug", "-r"], ExitCode.USAGE, "--level cannot be combined with --reset"),
     (["--level", "loud"], ExitCode.USAGE, "unrecognized logging level: loud"),
-    (["--proxy-admin-port", "0"], ExitCode.USAGE, "invalid --proxy-admin-port 0"),
+    (["--proxy-admin-port", "0"], ExitCode.USAGE, "Invalid value for '--proxy-admin-port'"),
 ])
 def test_pc_log_flag_mistakes_fail_before_any_request(monkeypatch, mesh_cluster, args, code, message):
     calls = patch_portforward(monkeypatch, {})

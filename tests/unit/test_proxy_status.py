@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-from pathlib import Path
 
 import pytest
 
@@ -14,21 +12,9 @@ from ambientctl.errors import InvalidInputError
 from ambientctl.proxy.envoy import dump as envoydump
 from ambientctl.proxy.envoy import status
 from tests.support import syncz
+from tests.support.golden import assert_golden
 
-REPO = Path(__file__).resolve().parents[2]
-GOLDEN = REPO / "tests" / "golden" / "envoy"
 ISTIOD = "istiod-6c8f7d9b4-qwert"
-
-
-def assert_golden(name: str, text: str) -> None:
-    """Compare with tests/golden/envoy/NAME; UPDATE_GOLDEN=1 rewrites it."""
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-        return
-    assert path.exists(), f"{path} is missing: run the tests with UPDATE_GOLDEN=1"
-    assert text == path.read_text(), f"output differs from {path} (UPDATE_GOLDEN=1 rewrites it)"
 
 
 @pytest.fixture
@@ -80,11 +66,11 @@ def test_namespace_filter(mesh):
 
 
 def test_table_golden(mesh):
-    assert_golden("proxy_status.txt", status.format_table(mesh))
+    assert_golden("envoy/proxy_status.txt", status.format_table(mesh))
 
 
 def test_verbose_golden(mesh):
-    assert_golden("proxy_status_verbose.txt", status.format_verbose(mesh, syncz.NOW))
+    assert_golden("envoy/proxy_status_verbose.txt", status.format_verbose(mesh, syncz.NOW))
 
 
 def test_subscribed_types_are_in_istioctls_order(mesh):
@@ -173,7 +159,7 @@ def test_a_cluster_only_istiod_knows_is_a_unified_diff():
 def test_diff_golden():
     istiod = _dump(["a", "b"], ["connect_originate"], [("80", ["x"])])
     envoy = _dump(["a"], ["connect_originate", "main_internal"], [("80", ["x", "z"])])
-    assert_golden("proxy_status_diff.txt", status.format_diff(istiod, envoy, dt.timezone.utc))
+    assert_golden("envoy/proxy_status_diff.txt", status.format_diff(istiod, envoy, dt.timezone.utc))
 
 
 def test_a_missing_section_is_named_in_the_diff():
