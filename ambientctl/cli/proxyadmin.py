@@ -27,7 +27,8 @@ def is_ztunnel(pod: dict[str, Any]) -> bool:
 
 def target_pods(cli: CliContext, ref: Optional[str], selector: Optional[str],
                 default_ref: Optional[str] = None, default_namespace: Optional[str] = None) -> list[dict[str, Any]]:
-    """Every pod the reference names (`ds/ztunnel`: one per node), or the pods matching -l."""
+    """Every pod the reference names (`ds/ztunnel`: one per node; a waypoint or gateway name: its pods;
+    `svc/NAME`: one pod behind the Service), or the pods matching -l."""
     from ambientctl.kube.pods import parse_pod_ref, pods_of
 
     if ref and selector:
@@ -38,6 +39,10 @@ def target_pods(cli: CliContext, ref: Optional[str], selector: Optional[str],
             raise NotFoundError(f"no pods match selector {selector!r} in namespace {cli.namespace}",
                                 "check the labels and the namespace (-n)")
         return sorted(pods, key=lambda p: p["metadata"]["name"])
+    if ref and ref.partition("/")[0].lower() in ("svc", "service", "services"):
+        from ambientctl.proxy.envoy.target import resolve_envoy_pod
+
+        return [resolve_envoy_pod(cli.kube, ref, cli.namespace)]
     if ref:
         kind, name, namespace = parse_pod_ref(ref, cli.namespace)
     elif default_ref:
@@ -45,12 +50,26 @@ def target_pods(cli: CliContext, ref: Optional[str], selector: Optional[str],
     else:
         raise UsageError("a pod or --selector is required", "e.g. `ambientctl pc log deploy/waypoint`")
     if kind in ("pod", "pods", "po"):
-        return [cli.kube.get("v1", "Pod", name, namespace)]
+        pod = cli.kube.get_or_none("v1", "Pod", name, namespace)
+        if pod is not None:
+            return [pod]
+        return _gateway_pods(cli, name, namespace, ref or "")
     pods = [p for p in pods_of(cli.kube, kind, name, namespace) if (p.get("status") or {}).get("phase") == "Running"]
     if not pods:
         raise NotFoundError(f"no running pods for {kind}/{name} in namespace {namespace}",
                             "check the name and namespace (-n)")
     return pods
+
+
+def _gateway_pods(cli: CliContext, name: str, namespace: str, ref: str) -> list[dict[str, Any]]:
+    """Every pod of the waypoint or gateway of that name (no pod has the name)."""
+    from ambientctl.proxy.envoy.target import GATEWAY_NAME_LABEL
+
+    pods = cli.kube.list("v1", "Pod", namespace, label_selector=f"{GATEWAY_NAME_LABEL}={name}")
+    if not pods or "/" in ref:
+        raise NotFoundError(f"no pod, waypoint or gateway named {name} in namespace {namespace}",
+                            "check the name and the namespace (-n)")
+    return sorted(pods, key=lambda p: p["metadata"]["name"])
 
 
 def _post(cli: CliContext, pod: dict[str, Any], port: int, path: str) -> str:

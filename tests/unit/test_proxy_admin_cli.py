@@ -70,6 +70,16 @@ def test_pc_log_shows_every_waypoint_pods_levels(monkeypatch, mesh_cluster):
     assert [c[3:] for c in calls()] == [("POST", "/logging")] * 2
 
 
+def test_pc_log_by_waypoint_name_reaches_every_waypoint_pod(monkeypatch, mesh_cluster):
+    admins = {("waypoint-1", 15000): EnvoyAdmin(), ("waypoint-2", 15000): EnvoyAdmin()}
+    patch_portforward(monkeypatch, admins)
+    code, out, err = run(mesh_cluster, "pc", "log", "waypoint", "-n", "default")
+    assert code == 0, err
+    assert out.count("active loggers:") == 2
+    code, _, err = run(mesh_cluster, "pc", "log", "nothing", "-n", "default")
+    assert code == ExitCode.NOT_FOUND and "no pod, waypoint or gateway named nothing" in err
+
+
 def test_pc_log_sets_named_loggers_after_checking_them(monkeypatch, mesh_cluster):
     admin = EnvoyAdmin()
     patch_portforward(monkeypatch, {("waypoint-1", 15000): admin})
