@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from tests.parity.compare import Difference, classify, diff_tables, load_known_differences
+from tests.parity.compare import Difference, _glob, classify, diff_tables, load_known_differences
 from tests.parity.tools import ambientctl, istioctl, parse_table
 from tests.support import envoydump
 from tests.support import envoysecrets as es
@@ -41,7 +41,9 @@ def dump_files(tmp_path_factory) -> dict[str, str]:
 
 
 def _known(command: str) -> list:
-    return [k for k in load_known_differences(AREA) if k.object.startswith(command + "/") or k.object == command]
+    """The entries for this command (its rows `COMMAND/...`, or the command itself; `*` patterns allowed)."""
+    return [k for k in load_known_differences(AREA)
+            if _glob(k.object, command) or k.object.startswith(command + "/")]
 
 
 @pytest.mark.parametrize("name", sorted(DUMPS))

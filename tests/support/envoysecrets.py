@@ -143,7 +143,7 @@ def gateway_dump() -> dict:
                    chain_source={"filename": "/etc/certs/cert.pem"}),
         ca_secret("ROOTCA", pem(root.cert)),
     ]
-    warming = [{"name": "kubernetes://missing-credential", "version_info": "",
+    warming = [{"name": "kubernetes://missing-credential",
                 "secret": {"@type": SECRET_TYPE, "name": "kubernetes://missing-credential"}}]
     return envoy_dump(active, warming)
 
