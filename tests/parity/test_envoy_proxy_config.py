@@ -203,7 +203,24 @@ def test_same_tables_from_the_same_dump(istioctl_bin, dumps, case, args, dump):
     verdict = classify(differences, entries_for(case))
     assert verdict.ok, verdict.report()
     if not differences:
-        assert ours.stdout == theirs.stdout, "same cells but different text (spacing?)"
+        if "--waypoint" in args:  # istioctl's rows of one chain come in Go's random map order
+            assert chain_sorted(ours.stdout) == chain_sorted(theirs.stdout), "same cells but different text"
+        else:
+            assert ours.stdout == theirs.stdout, "same cells but different text (spacing?)"
+
+
+def chain_sorted(text: str) -> list[str]:
+    """The lines of a `--waypoint` table with each chain's lines sorted (header and chain order kept)."""
+    lines = text.splitlines()
+    out, group, key = lines[:1], [], None
+    for line in lines[1:]:
+        this = tuple(line.split()[:2])
+        if this != key and group:
+            out.extend(sorted(group))
+            group = []
+        key = this
+        group.append(line)
+    return out + sorted(group)
 
 
 def _applies(pattern: str, case: str) -> bool:

@@ -117,11 +117,17 @@ def route(match: dict, cluster_name: str | None = None, *, weighted: list[tuple[
 
 
 def vhost(name: str, domains: list[str], routes: list[dict]) -> dict:
-    return {"name": name, "domains": domains, "routes": routes, "include_request_attempt_count": True}
+    """A virtual host; Envoy (like protobuf JSON) leaves out an empty `routes`."""
+    out: dict[str, Any] = {"name": name, "domains": domains}
+    if routes:
+        out["routes"] = routes
+    out["include_request_attempt_count"] = True
+    return out
 
 
 def route_config(name: str | None, vhosts: list[dict]) -> dict:
-    out: dict[str, Any] = {"@type": ROUTE_T}
+    """A RouteConfiguration as a message (inline in an HCM); `_any()` makes it a dump entry."""
+    out: dict[str, Any] = {}
     if name is not None:
         out["name"] = name
     out["virtual_hosts"] = vhosts
@@ -165,8 +171,16 @@ def cla(cluster_name: str, endpoints: list[dict], locality: dict | None = None) 
     group: dict[str, Any] = {"lb_endpoints": endpoints}
     if locality is not None:
         group["locality"] = locality
-    return {"@type": CLA_T, "cluster_name": cluster_name, "endpoints": [group] if endpoints else [],
-            "policy": {"overprovisioning_factor": 140}}
+    out: dict[str, Any] = {"@type": CLA_T, "cluster_name": cluster_name}
+    if endpoints:
+        out["endpoints"] = [group]
+    out["policy"] = {"overprovisioning_factor": 140}
+    return out
+
+
+def _any(type_url: str, message: dict) -> dict:
+    """A message as a config dump holds it: an Any, `@type` first."""
+    return {"@type": type_url, **{k: v for k, v in message.items() if k != "@type"}}
 
 
 # -- what every Istio proxy has (bootstrap) ----------------------------------------------------
@@ -191,7 +205,8 @@ def bootstrap(node_id: str, name: str, namespace: str, *, envoy: tuple[int, int,
                 "user_agent_build_version": {"version": {"major_number": envoy[0], "minor_number": envoy[1],
                                                          "patch": envoy[2]}, "metadata": build_md},
             },
-            "static_resources": {"clusters": [static_cluster("prometheus_stats")]},
+            "static_resources": {"clusters": [{k: v for k, v in static_cluster("prometheus_stats").items()
+                                               if k != "@type"}]},
             "dynamic_resources": {"lds_config": {"ads": {}, "initial_fetch_timeout": "0s",
                                                  "resource_api_version": "V3"},
                                   "cds_config": {"ads": {}, "initial_fetch_timeout": "0s",
@@ -243,7 +258,7 @@ def _static_route_configs(listeners: list[dict]) -> list[dict]:
             for flt in fc.get("filters", []):
                 inline = flt.get("typed_config", {}).get("route_config")
                 if flt.get("name") == HCM and inline:
-                    out.append({"route_config": inline, "last_updated": T0})
+                    out.append({"route_config": _any(ROUTE_T, inline), "last_updated": T0})
     return out
 
 
@@ -289,8 +304,8 @@ def assemble(boot: dict, *, static_clusters: list[dict], active_clusters: list[d
     configs.append({"@type": ADMIN + "ScopedRoutesConfigDump"})
     configs.append({"@type": ADMIN + "RoutesConfigDump",
                     "static_route_configs": _static_route_configs(static_lst + active_lst),
-                    "dynamic_route_configs": [{"version_info": VERSION, "route_config": r, "last_updated": T0}
-                                              for r in rds]})
+                    "dynamic_route_configs": [{"version_info": VERSION, "route_config": _any(ROUTE_T, r),
+                                               "last_updated": T0} for r in rds]})
     if secrets is not None:
         configs.append(secrets)
     configs.extend(extra_configs)

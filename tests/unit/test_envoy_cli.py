@@ -196,9 +196,9 @@ def test_all_filters_reach_every_section(saved):
 def test_targets_by_service_and_by_waypoint_or_gateway_name(monkeypatch, waypoint_doc):
     fake = FakeKube([
         owner("Deployment", "waypoint", "default", WAYPOINT), pod("waypoint-1", "default", WAYPOINT),
-        {"kind": "Service", "metadata": {"name": "waypoint", "namespace": "default"},
+        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "waypoint", "namespace": "default"},
          "spec": {"selector": {"gateway.networking.k8s.io/gateway-name": "waypoint"}}},
-        {"kind": "Service", "metadata": {"name": "headless", "namespace": "default"}, "spec": {}},
+        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "headless", "namespace": "default"}, "spec": {}},
     ])
     admin = EnvoyViews(waypoint_doc)
     patch_portforward(monkeypatch, {("waypoint-1", 15000): admin})
