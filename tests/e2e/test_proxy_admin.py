@@ -113,3 +113,66 @@ def test_pc_secret_envoy_table_through_a_real_port_forward(cluster, namespace, a
     assert lines[0].split()[-2:] == ["TRUST", "DOMAIN"] and len(lines) == 4
     document = invoke(*_kube(cluster), "pc", "secret", f"pod/{first}", "-n", namespace, "-o", "json").stdout
     assert json.loads(document)["dynamicActiveSecrets"][1]["name"] == "ROOTCA"
+
+
+# -- beside istioctl, on the same pods and the same stand-in ------------------------------------------------
+
+
+@pytest.fixture
+def istioctl_binary():
+    from tests.support.reference import ensure_built
+
+    outcome = ensure_built()
+    if isinstance(outcome, str):
+        pytest.skip("PARITY NOT MEASURED — the reference istioctl could not be built. " + outcome)
+    return outcome.istioctl
+
+
+def _istioctl(binary, cluster, *args: str):
+    from tests.parity.tools import istioctl
+
+    return istioctl(binary, *args, kubeconfig=cluster.kubeconfig)
+
+
+def test_pc_log_sends_istioctls_requests_and_prints_its_output(cluster, namespace, admin, istioctl_binary):
+    _workload(cluster, namespace, "Deployment", "waypoint", WAYPOINT, replicas=1)
+    admin.set_route("/logging", ENVOY_LISTING)
+    for level in (None, "http:debug", "debug", "info,router:trace"):
+        extra = ["--level", level] if level else []
+        admin.requests.clear()
+        theirs = _istioctl(istioctl_binary, cluster, "pc", "log", "deploy/waypoint", "-n", namespace, *extra)
+        their_requests = sorted(admin.requests)  # istioctl sends named loggers in Go's random map order
+        admin.requests.clear()
+        ours = invoke(*_kube(cluster), "pc", "log", "deploy/waypoint", "-n", namespace, *extra)
+        assert theirs.ok, theirs
+        assert ours.exit_code == 0, ours.stderr
+        assert ours.stdout == theirs.stdout, level
+        # The same requests; without --level istioctl asks for the listing twice (its two loops), we once.
+        assert sorted(set(admin.requests)) == sorted(set(their_requests)), level
+
+
+def test_a_bare_level_after_named_loggers_keeps_them_unlike_istioctl(cluster, namespace, admin, istioctl_binary):
+    """istioctl's --level router:trace,info forgets router:trace (a bare level replaces its map); we keep it."""
+    _workload(cluster, namespace, "Deployment", "waypoint", WAYPOINT, replicas=1)
+    admin.set_route("/logging", ENVOY_LISTING)
+    theirs = _istioctl(istioctl_binary, cluster, "pc", "log", "deploy/waypoint", "-n", namespace,
+                       "--level", "router:trace,info")
+    their_requests = set(admin.requests)
+    admin.requests.clear()
+    ours = invoke(*_kube(cluster), "pc", "log", "deploy/waypoint", "-n", namespace, "--level", "router:trace,info")
+    assert theirs.ok and ours.exit_code == 0, (theirs, ours.stderr)
+    assert set(admin.requests) - their_requests == {("POST", "/logging?router=trace")}
+    assert their_requests <= set(admin.requests)
+
+
+def test_zc_log_prints_istioctls_output(cluster, namespace, admin, istioctl_binary):
+    pods = _workload(cluster, namespace, "DaemonSet", "ztunnel", {"app": "ztunnel"})
+    admin.set_route("/logging", "current log level is info\n")
+    theirs = _istioctl(istioctl_binary, cluster, "zc", "log", "-i", namespace, "--level", "debug")
+    their_requests = list(admin.requests)
+    admin.requests.clear()
+    ours = invoke(*_kube(cluster), "zc", "log", "-i", namespace, "--level", "debug")
+    assert theirs.ok, theirs
+    assert ours.exit_code == 0, ours.stderr
+    assert sorted(ours.stdout.split("\n\n")) == sorted(theirs.stdout.split("\n\n"))  # pods in any order
+    assert sorted(admin.requests) == sorted(their_requests) == [("POST", "/logging?level=debug")] * len(pods)
