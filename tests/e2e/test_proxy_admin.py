@@ -176,3 +176,18 @@ def test_zc_log_prints_istioctls_output(cluster, namespace, admin, istioctl_bina
     assert ours.exit_code == 0, ours.stderr
     assert sorted(ours.stdout.split("\n\n")) == sorted(theirs.stdout.split("\n\n"))  # pods in any order
     assert sorted(admin.requests) == sorted(their_requests) == [("POST", "/logging?level=debug")] * len(pods)
+
+
+def test_rootca_compare_works_where_istioctl_fails(cluster, namespace, admin, istioctl_binary):
+    """A real ROOTCA's trustedCa holds PEM (base64 once in the dump's JSON). istioctl 1.31 decodes it
+    from base64 a second time and fails ("illegal base64 data at input byte 0") on every real dump;
+    ambientctl reads it and gives istioctl's sentence."""
+    first, second = _workload(cluster, namespace, "Deployment", "waypoint", WAYPOINT)
+    admin.set_config_dump(es.waypoint_dump())
+    pods = [f"{first}.{namespace}", f"{second}.{namespace}"]
+    theirs = _istioctl(istioctl_binary, cluster, "pc", "rootca-compare", *pods)
+    ours = invoke(*_kube(cluster), "pc", "rootca-compare", *pods)
+    assert not theirs.ok and "failed to decode inlinebytes: illegal base64 data at input byte 0" in theirs.stderr
+    assert ours.exit_code == 0, ours.stderr
+    assert ours.stdout == (f"Both [{pods[0]}] and [{pods[1]}] have the identical ROOTCA, "
+                           "theoretically the connectivity between them is available\n")
