@@ -105,10 +105,10 @@ def test_cluster_filters_are_substring_tests_on_the_name(docs, flt, expected):
 
 def test_cluster_type_defaults_to_static_and_odd_names_parse_like_istiod():
     assert clusters.cluster_type({"name": "x"}) == "STATIC"
-    assert clusters.parse_subset_key("outbound|80||a.b") == clusters.SubsetKey("outbound", 80, "", "a.b")
+    assert clusters.parse_subset_key("outbound|80||a.b") == clusters.SubsetKey(fqdn="a.b", subset="", port=80, direction="outbound")
     assert clusters.parse_subset_key("outbound|x|s|a|b").fqdn == ""          # a 5th part empties the FQDN
     assert clusters.parse_subset_key("outbound|http|s|a.b").port == 0        # not a number: 0
-    assert clusters.parse_subset_key("outbound_.80_._.a.b") == clusters.SubsetKey("", 0, "", "outbound_.80_._.a.b")
+    assert clusters.parse_subset_key("outbound_.80_._.a.b") == clusters.SubsetKey(fqdn="outbound_.80_._.a.b", subset="", port=0, direction="")
 
 
 def test_destination_rule_cell():

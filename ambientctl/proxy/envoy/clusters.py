@@ -10,8 +10,9 @@ clusters only (warming ones are not listed), sorted by FQDN, subset, port, direc
 from __future__ import annotations
 
 import functools
+import operator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ambientctl.proxy.envoy import dump as envoydump
 from ambientctl.proxy.envoy.dump import EnvoyDump, dict_of, field_of
@@ -23,14 +24,15 @@ HEADERS = ["SERVICE FQDN", "PORT", "SUBSET", "DIRECTION", "TYPE", "DESTINATION R
 PADDING = 5
 
 
-@dataclass(frozen=True, slots=True)
-class SubsetKey:
-    """A cluster name read as istiod's subset key (empty parts for names that are not one)."""
+class SubsetKey(NamedTuple):
+    """A cluster name read as istiod's subset key (empty parts for names that are not one).
 
-    direction: str
-    port: int
-    subset: str
+    The fields are in istioctl's sort order (FQDN, subset, port, direction), so keys sort as tuples."""
+
     fqdn: str
+    subset: str
+    port: int
+    direction: str
 
 
 @functools.lru_cache(maxsize=None)
@@ -41,8 +43,8 @@ def parse_subset_key(name: str) -> SubsetKey:
     not a number reads as 0: both as istiod's parser does."""
     parts = name.split("|")
     if len(parts) <= 3:
-        return SubsetKey("", 0, "", name)
-    return SubsetKey(parts[0], _atoi(parts[1]), parts[2], parts[3] if len(parts) == 4 else "")
+        return SubsetKey(name, "", 0, "")
+    return SubsetKey(parts[3] if len(parts) == 4 else "", parts[2], _atoi(parts[1]), parts[0])
 
 
 def _atoi(text: str) -> int:
@@ -100,13 +102,14 @@ def sorted_clusters(dump: EnvoyDump) -> list[dict[str, Any]]:
 
 def _keyed_clusters(dump: EnvoyDump) -> list[tuple[SubsetKey, dict[str, Any]]]:
     envoydump.require(dump, envoydump.CLUSTERS)
-    resources = dump.clusters()
-    chosen = [r.config for r in resources if r.state == envoydump.ACTIVE] + \
-             [r.config for r in resources if r.state == envoydump.STATIC]
+    section = dump.section(envoydump.CLUSTERS)
+    chosen = [holder["cluster"] for kind in ("dynamic_active_clusters", "static_clusters")
+              for holder in section.get(kind) or () if holder.__class__ is dict and holder.get("cluster")]
+    chosen = [c for c in chosen if c.__class__ is dict]
     if not chosen:
         raise envoydump.nothing_found(dump, "clusters")
     keyed = [(parse_subset_key(str(c.get("name") or "")), c) for c in chosen]
-    return sort_by_key(keyed, lambda pair: (pair[0].fqdn, pair[0].subset, pair[0].port, pair[0].direction))
+    return sort_by_key(keyed, operator.itemgetter(0))
 
 
 def cluster_rows(dump: EnvoyDump, flt: ClusterFilter, config_type: bool = False) -> list[list[str]]:

@@ -165,15 +165,13 @@ def _lb_matches(flt: EndpointFilter, lb_endpoint: dict[str, Any], cluster: str) 
 
 
 def _locality(locality: Any) -> str:
-    if not isinstance(locality, dict):
+    """`region[/zone[/sub_zone]]`, as istiod's LocalityToString."""
+    if locality.__class__ is not dict or not locality:
         return ""
-    text = str(locality.get("region", ""))
-    zone = field_of(locality, "zone", "")
+    region, zone, sub_zone = locality.get("region") or "", locality.get("zone") or "", locality.get("sub_zone") or ""
     if not zone:
-        return text
-    text += f"/{zone}"
-    sub_zone = field_of(locality, "sub_zone", "")
-    return text + f"/{sub_zone}" if sub_zone else text
+        return str(region)
+    return f"{region}/{zone}/{sub_zone}" if sub_zone else f"{region}/{zone}"
 
 
 def filtered_assignments(dump: EnvoyDump, flt: EndpointFilter) -> list[dict[str, Any]]:
@@ -183,9 +181,9 @@ def filtered_assignments(dump: EnvoyDump, flt: EndpointFilter) -> list[dict[str,
               [r.config for r in resources if r.state == envoydump.STATIC]
     kept = []
     for cla in ordered:
-        cluster = str(field_of(cla, "cluster_name", ""))
+        cluster = str(cla.get("cluster_name") or "")
         if flt.empty:
-            if any(list_of(group, "lb_endpoints") for group in list_of(cla, "endpoints")):
+            if any(group.__class__ is dict and group.get("lb_endpoints") for group in cla.get("endpoints") or ()):
                 kept.append((cluster, cla))
             continue
         groups, count = [], 0
@@ -197,21 +195,19 @@ def filtered_assignments(dump: EnvoyDump, flt: EndpointFilter) -> list[dict[str,
         if count:
             kept.append((cluster, {**cla, "endpoints": groups}))
 
-    def key(pair: tuple[str, dict[str, Any]]) -> tuple[str, str, int, str]:
-        parsed = parse_subset_key(pair[0])
-        return parsed.fqdn, parsed.subset, parsed.port, parsed.direction
-
-    return [cla for _, cla in sort_by_key(kept, key)]
+    return [cla for _, cla in sort_by_key(kept, lambda pair: parse_subset_key(pair[0]))]
 
 
 def eds_rows(dump: EnvoyDump, flt: EndpointFilter = EndpointFilter(), config_type: bool = False) -> list[list[str]]:
     rows = []
     prefix = "endpoint/" if config_type else ""
     for cla in filtered_assignments(dump, flt):
-        cluster = str(field_of(cla, "cluster_name", ""))
-        for group in list_of(cla, "endpoints"):
+        cluster = str(cla.get("cluster_name") or "")
+        for group in cla.get("endpoints") or ():
+            if group.__class__ is not dict:
+                continue
             locality = _locality(group.get("locality"))
-            for lb_endpoint in list_of(group, "lb_endpoints"):
+            for lb_endpoint in group.get("lb_endpoints") or ():
                 if lb_endpoint.__class__ is dict:
                     rows.append([prefix + ",".join(_lb_addresses(lb_endpoint)),
                                  health_name(lb_endpoint.get("health_status")), locality, cluster])

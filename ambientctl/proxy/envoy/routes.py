@@ -64,19 +64,26 @@ def describe_domains(domains: list[Any]) -> str:
         return ""
     if len(domains) == 1:
         return str(domains[0])
-    without_port = [d for d in map(str, domains) if ":" not in d or (d.count(":") > 2 and d.endswith("]"))]
+    without_port = [d for d in map(str, domains) if ":" not in d or (d[-1:] == "]" and d.count(":") > 2)]
     short = _unexpand(without_port)
     if len(short) > MAX_DOMAINS:
-        return f"{', '.join(short[:MAX_DOMAINS])} + {len(short) - MAX_DOMAINS} more..."
+        return f"{short[0]}, {short[1]} + {len(short) - MAX_DOMAINS} more..."
     return ", ".join(short)
+
+
+_LONG_FORMS = (".svc.cluster.local", ".svc")
 
 
 def _unexpand(domains: list[str]) -> list[str]:
     """Drop `x.svc.cluster.local` and `x.svc` where the shorter `x` is also there."""
     present = set(domains)
-    return [name for name in domains
-            if not ((name.endswith(".svc.cluster.local") and name[:-18] in present)
-                    or (name.endswith(".svc") and name[:-4] in present))]
+    out = []
+    for name in domains:
+        if name.endswith(_LONG_FORMS) and ((name.endswith(".svc") and name[:-4] in present)
+                                           or (name.endswith(".svc.cluster.local") and name[:-18] in present)):
+            continue
+        out.append(name)
+    return out
 
 
 def _is_passthrough(route: dict[str, Any]) -> bool:
@@ -97,14 +104,20 @@ def route_rows(dump: EnvoyDump, flt: RouteFilter, verbose: bool = True, config_t
             rows.append([name, str(len(vhosts))])
             continue
         for vh in vhosts:
-            vname = str(field_of(vh, "name", ""))
-            domains = describe_domains(list_of(vh, "domains"))
-            routes = list_of(vh, "routes")
+            if vh.__class__ is not dict:
+                continue
+            vname = str(vh.get("name") or "")
+            domains = describe_domains(vh.get("domains") or ())
+            routes = vh.get("routes") or ()
             for r in routes:
-                if r.__class__ is dict and not _is_passthrough(r):
-                    metadata = r.get("metadata")
-                    rows.append([name, vname, domains, describe_route_match(r.get("match")),
-                                 describe_management(metadata) if metadata else ""])
+                if r.__class__ is not dict:
+                    continue
+                action = r.get("route")
+                if action.__class__ is dict and action.get("cluster") == PASSTHROUGH:
+                    continue
+                metadata = r.get("metadata")
+                rows.append([name, vname, domains, describe_route_match(r.get("match")),
+                             describe_management(metadata) if metadata else ""])
             if not routes:
                 rows.append([name, vname, domains, "/*", "404"])
     return rows
