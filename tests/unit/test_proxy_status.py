@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
 
@@ -172,3 +173,18 @@ def test_a_missing_section_is_named_in_the_diff():
 def test_ztunnel_has_no_diff():
     assert status.ztunnel_message("ztunnel-a", "istio-system") == \
         "Sync diff is not available for ztunnel pod ztunnel-a.istio-system\n"
+
+
+# -- a document recorded from the real istiod with three real ztunnels connected ----------------------------
+
+REAL = Path(__file__).resolve().parents[1] / "resources" / "syncz-real-ztunnels.json"
+
+
+def test_recorded_real_syncz_reads_as_three_synced_ztunnels():
+    proxies = status.parse_syncz(REAL.read_bytes(), "istiod-local", "istiod")
+    assert [p.proxy_type for p in proxies] == ["ztunnel"] * 3
+    assert all(p.namespace == "istio-system" and p.cluster_id == "Kubernetes" for p in proxies)
+    assert {s.status for p in proxies for s in p.types.values()} == {"SYNCED"}
+    sent = max(s.sent_time for p in proxies for s in p.types.values())
+    assert_golden("envoy/proxy_status_real.txt", status.format_table(proxies) +
+                  status.format_verbose(proxies, sent + dt.timedelta(minutes=3)))
