@@ -69,6 +69,12 @@ CASES += [
     ("all-headers", ("all", "--with-headers"), "gateway"),
     ("all-filters", ("all", "--port", "9080", "--fqdn", "reviews"), "sidecar"),
     ("all-spiffe", ("all",), "spiffe"),
+    ("ties-listener", ("listener",), "ties"),
+    ("ties-listener-short", ("listener", "--verbose=false"), "ties"),
+    ("ties-listener-waypoint", ("listener", "--waypoint"), "ties"),
+    ("ties-route", ("route",), "ties"),
+    ("ties-route-short", ("route", "--verbose=false"), "ties"),
+    ("ties-all", ("all",), "ties"),
 ]
 
 # The columns that identify a row, per table header.  Rows with the same key get an occurrence number.

@@ -694,7 +694,32 @@ def without(dump: dict, *type_names: str) -> dict:
     return out
 
 
-ALL = {"waypoint": waypoint_dump, "gateway": gateway_dump, "sidecar": sidecar_dump, "spiffe": spiffe_dump}
+def ties_dump() -> dict:
+    """Many equal sort keys, where Go's unstable sort decides the order: 30 internal TCP listeners,
+    listeners sharing port/address/type, a listener with 20 chains and few distinct destinations,
+    and 25 route configs mixing numeric and named ones (istioctl compares only numeric names)."""
+    import random
+
+    rng = random.Random(15)
+    boot = bootstrap("sidecar~10.244.1.50~ties-1.default~default.svc.cluster.local", "ties", "default")
+    internal = [listener(f"internal-{i:02d}", None, [chain([tcp_proxy(f"c{i % 4}")], name=f"internal-{i:02d}")])
+                for i in range(30)]
+    shared = [listener(f"shared-{i:02d}", socket("0.0.0.0", 8000 + i % 3), [chain([tcp_proxy(f"s{i}")])])
+              for i in range(16)]
+    chains = [chain([tcp_proxy(f"dest-{i % 3}")], {"destination_port": 9000 + i}, f"chain-{i}") for i in range(20)]
+    wide = listener("wide", socket("0.0.0.0", 7000), chains)
+    active = internal + shared + [wide]
+    rng.shuffle(active)
+    names = [str(n) for n in rng.sample(range(1, 20000), 15)] + [f"route-{c}" for c in "kqbxzamfpe"]
+    rng.shuffle(names)
+    rds = [route_config(n, [vhost("v", ["*"], [route({"prefix": "/"}, "c0")])]) for n in names]
+    return assemble(boot, static_clusters=[static_cluster(n) for n in STATIC_CLUSTERS],
+                    active_clusters=[cluster(f"c{i}") for i in range(4)], static_lst=static_listeners(),
+                    active_lst=active, rds=rds, secrets=_secrets("waypoint"), endpoints=[])
+
+
+ALL = {"waypoint": waypoint_dump, "gateway": gateway_dump, "sidecar": sidecar_dump, "spiffe": spiffe_dump,
+       "ties": ties_dump}
 
 
 def write_all(directory: str) -> dict[str, str]:
