@@ -76,3 +76,20 @@ def test_a_ztunnel_has_no_sync_diff(real_mesh):
     ours = _ps(real_mesh, name)
     assert ours.ok, ours
     assert ours.stdout == f"Sync diff is not available for ztunnel pod {name}\n"
+
+
+def test_zc_log_changes_real_ztunnels_levels_where_istioctls_form_is_refused(real_mesh, istioctl_bin):
+    """Through kube-apiserver's port-forward to each real ztunnel's admin port: `access:debug` becomes
+    ztunnel's `access=debug` (istioctl sends `access:debug`, which ztunnel answers with HTTP 400)."""
+    kubeconfig = real_mesh.cluster.kubeconfig
+    ours = ambientctl("zc", "log", "--level", "access:debug", kubeconfig=kubeconfig)
+    assert ours.ok, f"{ours}\n{real_mesh.log_tails()}"
+    blocks = [b for b in ours.stdout.split("\n\n") if b.strip()]
+    assert len(blocks) == 3
+    assert all("current log level is " in b and "access=debug" in b.split("current log level is ")[1].split(",")
+               for b in blocks), blocks
+    theirs = istioctl(istioctl_bin, "zc", "log", "--level", "access:debug", kubeconfig=kubeconfig)
+    assert not theirs.ok and "unexpected status code: 400" in theirs.stderr
+    reset = ambientctl("zc", "log", "-r", kubeconfig=kubeconfig)
+    assert reset.ok, reset
+    assert reset.stdout.count("current log level is hickory_server::server=off,info\n") == 3
