@@ -253,34 +253,3 @@ def register(root: typer.Typer) -> None:
     proxyconfig.app.command("log")(pc_log)
     proxyconfig.app.command("rootca-compare")(rootca_compare)
     ztunnelconfig.app.command("log")(zc_log)
-
-
-# -- pc secret on an Envoy dump -----------------------------------------------------------------------
-
-
-def print_envoy_secrets(raw: dict, source: str, fmt: str) -> None:
-    """istioctl's Envoy secret table (or its camelCase SecretsConfigDump for -o json|yaml).
-
-    Secrets whose data is not a certificate are shown (VALID CERT false) and then
-    reported with exit code 11, as for ztunnel dumps.
-    """
-    import datetime as dt
-
-    from ambientctl.output import print_document, write_stdout
-    from ambientctl.proxy.envoy import dump as envoydump
-    from ambientctl.proxy.envoy import secrets
-
-    dump = envoydump.from_document(raw, source)
-    if fmt in ("json", "yaml"):
-        print_document(secrets.secrets_document(dump), fmt)
-        return
-    if not secrets.has_dynamic_secrets(dump):
-        write_stdout(secrets.NO_SECRETS + "\n")
-        return
-    rows = secrets.secret_rows(dump, dt.datetime.now(dt.timezone.utc))
-    write_stdout(secrets.format_table(rows))
-    bad = secrets.undecodable(rows)
-    if bad:
-        more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
-        raise InvalidInputError(f"secret {bad[0].name} in {source}: its data {bad[0].error}{more}",
-                                "its row shows VALID CERT false; the other secrets are shown as they are")

@@ -58,9 +58,9 @@ def secret(
     with gc_paused():
         loaded = source.load(cli)
         if not loaded.dump.is_ztunnel and identity is None and output.value != "detail":
-            from ambientctl.cli.proxyadmin import print_envoy_secrets
+            from ambientctl.proxy.envoy.secrets import print_secrets
 
-            print_envoy_secrets(loaded.dump.raw, loaded.source, output.value)
+            print_secrets(loaded.dump.raw, loaded.source, output.value)
             return
         print_certificates(loaded, identity, output.value, kube=cli.kube if loaded.pod is not None else None,
                            istio_namespace=cli.istio_namespace)

@@ -271,3 +271,34 @@ def root_ca_pem(dump: EnvoyDump) -> bytes:
             return b"".join(data for _, data in bundles if data)
         raise ValueError("its ROOTCA secret holds no trusted CA certificates")
     raise ValueError("it has no active ROOTCA secret")
+
+
+# -- `pc secret` on an Envoy dump (called by cli/proxyconfig.py) ---------------------------------------
+
+
+def print_secrets(raw: dict, source: str, fmt: str) -> None:
+    """istioctl's Envoy secret table (or its camelCase SecretsConfigDump for -o json|yaml).
+
+    Secrets whose data is not a certificate are shown (VALID CERT false) and then
+    reported with exit code 11, as for ztunnel dumps.
+    """
+    import datetime as dt
+
+    from ambientctl.errors import InvalidInputError
+    from ambientctl.output import print_document, write_stdout
+    from ambientctl.proxy.envoy import dump as envoydump
+
+    dump = envoydump.from_document(raw, source)
+    if fmt in ("json", "yaml"):
+        print_document(secrets_document(dump), fmt)
+        return
+    if not has_dynamic_secrets(dump):
+        write_stdout(NO_SECRETS + "\n")
+        return
+    rows = secret_rows(dump, dt.datetime.now(dt.timezone.utc))
+    write_stdout(format_table(rows))
+    bad = undecodable(rows)
+    if bad:
+        more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+        raise InvalidInputError(f"secret {bad[0].name} in {source}: its data {bad[0].error}{more}",
+                                "its row shows VALID CERT false; the other secrets are shown as they are")
