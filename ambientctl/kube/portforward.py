@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import socket
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kubernetes import client as k8s_client
 from kubernetes.client.exceptions import ApiException
@@ -17,14 +17,14 @@ if TYPE_CHECKING:
 MAX_RESPONSE_BYTES = 256 * 1024 * 1024
 
 
-def http_get(kube: KubeClient, pod: str, namespace: str, port: int, path: str, timeout: float | None = None) -> bytes:
-    """GET `path` on the pod's `port`; returns the body of a 200 answer."""
-    timeout = timeout or kube.timeout
+def open_forward(kube: KubeClient, pod: str, namespace: str, port: int, timeout: float | None = None) -> Any:
+    """One port-forward stream to the pod's `port` (the client's PortForward); errors are typed."""
     core = k8s_client.CoreV1Api(kube.api)
     kube.request_count += 1
     try:
-        forward = portforward(
-            core.connect_get_namespaced_pod_portforward, pod, namespace, ports=str(port), _request_timeout=timeout
+        return portforward(
+            core.connect_get_namespaced_pod_portforward, pod, namespace, ports=str(port),
+            _request_timeout=timeout or kube.timeout,
         )
     except ApiException as exc:
         raise _as_error(kube, exc, pod, namespace) from None
@@ -36,6 +36,12 @@ def http_get(kube: KubeClient, pod: str, namespace: str, port: int, path: str, t
             raise kube._http_error("POST", f"/api/v1/namespaces/{namespace}/pods/{pod}/portforward", status,
                                    b"", f"port-forward to pod {namespace}/{pod}") from None
         raise kube._transport_error(exc) from None
+
+
+def http_get(kube: KubeClient, pod: str, namespace: str, port: int, path: str, timeout: float | None = None) -> bytes:
+    """GET `path` on the pod's `port`; returns the body of a 200 answer."""
+    timeout = timeout or kube.timeout
+    forward = open_forward(kube, pod, namespace, port, timeout)
     try:
         sock = forward.socket(port)
         sock.settimeout(timeout)
