@@ -50,6 +50,8 @@ def redact_document(node: Any) -> Any:
             for name in _DROPPED_ANNOTATIONS:
                 if name in annotations:
                     annotations[name] = REDACTED
+        if isinstance(node.get("name"), str) and isinstance(node.get("value"), str) and _is_secret_key(node["name"]):
+            node["value"] = REDACTED  # an env var such as {name: API_TOKEN, value: ...}
         for key, value in list(node.items()):
             if isinstance(value, str) and isinstance(key, str) and _is_secret_key(key):
                 node[key] = REDACTED

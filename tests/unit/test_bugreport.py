@@ -107,8 +107,10 @@ def test_text_loses_keys_tokens_and_password_values():
 def test_documents_lose_secret_fields_managed_fields_and_last_applied():
     obj = {"metadata": {"name": "x", "managedFields": [{"manager": "kubectl"}],
                         "annotations": {"kubectl.kubernetes.io/last-applied-configuration": '{"data": "x"}'}},
-           "spec": {"token": "abc", "tokenPath": "/var/run/token", "secretName": "cacerts"}}
+           "spec": {"token": "abc", "tokenPath": "/var/run/token", "secretName": "cacerts",
+                    "env": [{"name": "GITHUB_TOKEN", "value": "ghp_x"}, {"name": "LOG_LEVEL", "value": "info"}]}}
     redact_document(obj)
+    assert obj["spec"].pop("env") == [{"name": "GITHUB_TOKEN", "value": REDACTED}, {"name": "LOG_LEVEL", "value": "info"}]
     assert "managedFields" not in obj["metadata"]
     assert obj["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"] == REDACTED
     assert obj["spec"] == {"token": REDACTED, "tokenPath": "/var/run/token", "secretName": "cacerts"}
