@@ -330,3 +330,27 @@ def test_bad_flags_are_one_line_errors_before_any_cluster_call(argv, message):
     result = invoke("--kubeconfig", "/nonexistent", "bug-report", *argv)
     assert result.exit_code == 11, result.stderr
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_progress_is_a_bar_on_a_terminal_and_plain_lines_otherwise():
+    from rich.console import Console
+
+    from ambientctl.bugreport.collect import Result
+    from ambientctl.cli.bugreport import _progress
+    from ambientctl.context import CliContext
+
+    for terminal in (True, False):
+        buffer = io.StringIO()
+        cli = CliContext()
+        cli.__dict__["err"] = Console(file=buffer, force_terminal=terminal, width=120)
+        with _progress(cli) as progress:
+            progress.start(2)
+            progress.done(Result("istiod log istio-system/istiod-1 (discovery)"))
+            progress.done(Result("ztunnel config dump istio-system/ztunnel-b", ok=False, problems=["refused"]))
+        text = buffer.getvalue()
+        if terminal:
+            assert "\x1b[" in text and "Collecting" in text  # a live bar (cleared when done)
+        else:
+            assert text.splitlines() == ["Collecting 2 parts ...",
+                                         "[1/2] ✔ istiod log istio-system/istiod-1 (discovery)",
+                                         "[2/2] ✘ ztunnel config dump istio-system/ztunnel-b: refused"]
