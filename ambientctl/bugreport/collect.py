@@ -24,6 +24,7 @@ from ambientctl.bugreport.redact import redact_document, secret_rows
 from ambientctl.bugreport.selection import PodInfo, Selection, TimeRange, line_time
 from ambientctl.dashboard import monitoring_port
 from ambientctl.errors import AmbientctlError
+from ambientctl.labels import GATEWAY_NAME_LABEL, SIDECAR_CONTAINER, labels_of
 from ambientctl.output import format_table, format_yaml_stream
 
 if TYPE_CHECKING:
@@ -34,7 +35,6 @@ ISTIOD_DEBUG_PATHS = ("syncz", "adsz", "registryz", "configz", "push_status", "m
                       "authorizationz", "instancesz", "endpointShardz", "inject")
 ZTUNNEL_ADMIN_PORT = 15000
 LOG_LIMIT_BYTES = 16 * 1024 * 1024
-WAYPOINT_CLASS = "istio-waypoint"
 # Groups whose objects describe the mesh: every resource in them is collected.
 OBJECT_GROUPS = ("networking.istio.io", "security.istio.io", "telemetry.istio.io", "extensions.istio.io",
                  "gateway.networking.k8s.io", "gateway.networking.x-k8s.io")
@@ -96,13 +96,12 @@ class Pod:
         return f"{self.namespace}/{self.name}"
 
 
-def classify(pod: dict[str, Any], istio_namespace: str, gateway_classes: dict[tuple[str, str], str]) -> str | None:
+def classify(pod: dict[str, Any], istio_namespace: str, waypoints: set[tuple[str, str]]) -> str | None:
     """The pod's role in the mesh, by istioctl's labels and names (not only ambientctl's)."""
-    meta = pod.get("metadata") or {}
-    labels = meta.get("labels") or {}
-    namespace = meta.get("namespace", "")
+    labels = labels_of(pod)
+    namespace = (pod.get("metadata") or {}).get("namespace", "")
     containers = {c.get("name") for c in (pod.get("spec") or {}).get("containers") or []}
-    gateway = labels.get("gateway.networking.k8s.io/gateway-name")
+    gateway = labels.get(GATEWAY_NAME_LABEL)
     if labels.get("app") == "istiod" or labels.get("istio") == "pilot":
         return "istiod"
     if labels.get("app") == "ztunnel" or (namespace == istio_namespace and "ztunnel" in containers):
@@ -110,10 +109,10 @@ def classify(pod: dict[str, Any], istio_namespace: str, gateway_classes: dict[tu
     if labels.get("k8s-app") == "istio-cni-node" or (namespace == istio_namespace and "install-cni" in containers):
         return "cni"
     if gateway:
-        waypoint = (gateway_classes.get((namespace, gateway)) == WAYPOINT_CLASS
+        waypoint = ((namespace, gateway) in waypoints
                     or labels.get("gateway.istio.io/managed") == "istio.io-mesh-controller")
         return "waypoint" if waypoint else "gateway"
-    if "istio-proxy" in containers:
+    if SIDECAR_CONTAINER in containers:
         return "gateway" if labels.get("istio", "").endswith("gateway") else "sidecar"
     if namespace == istio_namespace:
         return "istio-namespace"
@@ -160,12 +159,12 @@ class Collector:
         """Server version (fails the command when the cluster is unreachable), nodes and the mesh's pods."""
         version = self.kube.server_version()
         self.nodes = self._try_list("nodes", lambda: self.kube.list("v1", "Node"))
-        classes = sources.list_waypoint_classes(self.kube)
+        waypoints = sources.waypoint_gateways(self.kube)
         found: dict[str, dict[str, Any]] = {}
         lookups = (
             ("pods in " + self.options.istio_namespace, lambda: self.kube.list("v1", "Pod", self.options.istio_namespace)),
             ("gateway and waypoint pods", lambda: self.kube.list(
-                "v1", "Pod", all_namespaces=True, label_selector="gateway.networking.k8s.io/gateway-name")),
+                "v1", "Pod", all_namespaces=True, label_selector=GATEWAY_NAME_LABEL)),
             ("sidecar pods", lambda: self.kube.list("v1", "Pod", all_namespaces=True,
                                                     label_selector="security.istio.io/tlsMode=istio")),
         )
@@ -173,7 +172,7 @@ class Collector:
             for pod in self._try_list(what, lookup):
                 found.setdefault(f"{pod['metadata']['namespace']}/{pod['metadata']['name']}", pod)
         for pod in found.values():
-            role = classify(pod, self.options.istio_namespace, classes)
+            role = classify(pod, self.options.istio_namespace, waypoints)
             if role and self.options.selection.pod(PodInfo.of(pod)):
                 self.pods.append(Pod(role, pod))
         self.pods.sort(key=lambda p: (p.role, p.namespace, p.name))

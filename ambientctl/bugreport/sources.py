@@ -83,13 +83,13 @@ def analyze_lines(kube: KubeClient, istio_namespace: str) -> str:
     return "\n".join(lines) + "\n" if lines else "No validation issues found when analyzing all namespaces.\n"
 
 
-def list_waypoint_classes(kube: KubeClient) -> dict[tuple[str, str], str]:
-    """(namespace, gateway name) → gateway class, for every Gateway (empty without the Gateway API)."""
+def waypoint_gateways(kube: KubeClient) -> set[tuple[str, str]]:
+    """(namespace, name) of every waypoint Gateway (none without the Gateway API or the right to list them)."""
     from ambientctl.errors import CRDMissingError, ForbiddenError
+    from ambientctl.gateways import is_waypoint
 
     try:
         gateways = kube.list("gateway.networking.k8s.io/v1", "Gateway", all_namespaces=True)
     except (CRDMissingError, ForbiddenError):
-        return {}
-    return {(g["metadata"]["namespace"], g["metadata"]["name"]): (g.get("spec") or {}).get("gatewayClassName", "")
-            for g in gateways}
+        return set()
+    return {(g["metadata"]["namespace"], g["metadata"]["name"]) for g in gateways if is_waypoint(g)}

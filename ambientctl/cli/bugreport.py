@@ -53,7 +53,7 @@ def bug_report(
     from ambientctl import bugreport
     from ambientctl.bugreport.collect import Options
     from ambientctl.bugreport.selection import Selection, time_range
-    from ambientctl.waypoint import parse_duration
+    from ambientctl.durations import parse_duration
 
     cli = cli_context(ctx)
     if full_secrets:
@@ -64,7 +64,7 @@ def bug_report(
         istio_namespace=cli.istio_namespace,
         selection=Selection.parse(include, exclude),
         times=time_range(start_time, end_time, parse_duration(duration, "--duration") if duration else None, now),
-        timeout=parse_duration(timeout, "--timeout"),
+        timeout=parse_duration(timeout, "--timeout", minimum=1.0),
         max_bytes=max_size * 1024 * 1024,
         proxy_admin_port=proxy_admin_port,
         concurrency=concurrency or 8,

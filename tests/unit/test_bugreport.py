@@ -309,7 +309,7 @@ def test_end_time_cuts_log_lines_after_it(tmp_path, fake_sources):
 
 
 def test_pods_are_found_by_istioctls_labels_too():
-    classes = {("bookinfo", "waypoint"): "istio-waypoint", ("bookinfo", "ingress"): "istio"}
+    classes = {("bookinfo", "waypoint")}
     assert collect.classify(_pod("istio-system", "istiod-x", {"istio": "pilot"}), "istio-system", classes) == "istiod"
     assert collect.classify(_pod("istio-system", "z", {}, ("istio-proxy", "ztunnel")), "istio-system", {}) == "ztunnel"
     assert collect.classify(_pod("istio-system", "c", {}, ("install-cni",)), "istio-system", {}) == "cni"
@@ -322,7 +322,8 @@ def test_pods_are_found_by_istioctls_labels_too():
 @pytest.mark.parametrize(("argv", "message"), [
     (["--include", "a/b/c/d/e/f/g"], "at most 6"),
     (["--start-time", "noon"], "not an RFC 3339 time"),
-    (["--timeout", "soon"], "invalid duration"),
+    (["--timeout", "soon"], "'soon' for --timeout"),
+    (["--timeout", "0"], "must be at least 1s"),
     (["--full-secrets"], "never puts secret values in an archive"),
     (["--duration", "1h", "--start-time", "2026-11-28T10:00:00Z"], "only one of --start-time and --duration"),
 ])
