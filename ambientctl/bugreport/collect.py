@@ -30,9 +30,11 @@ from ambientctl.output import format_table, format_yaml_stream
 if TYPE_CHECKING:
     from ambientctl.kube.client import KubeClient
 
-# istiod's debug endpoints a maintainer reads first (served on the monitoring port, 15014).
-ISTIOD_DEBUG_PATHS = ("syncz", "adsz", "registryz", "configz", "push_status", "mesh", "networkz",
-                      "authorizationz", "instancesz", "endpointShardz", "inject")
+# istiod's debug endpoints istioctl 1.31's bug-report reads (served on the monitoring port, 15014);
+# syncz first: when it fails the pod cannot be reached and the rest are not tried.
+ISTIOD_DEBUG_PATHS = ("syncz", "adsz", "ambientz", "authorizationz", "cachez", "clusterz", "configz",
+                      "endpointShardz", "endpointz", "inject", "krtz", "instancesz", "mcsz", "mesh", "networkz",
+                      "push_status", "registryz", "resourcesz", "telemetryz")
 ZTUNNEL_ADMIN_PORT = 15000
 LOG_LIMIT_BYTES = 16 * 1024 * 1024
 # Groups whose objects describe the mesh: every resource in them is collected.
@@ -54,6 +56,8 @@ class Options:
     max_bytes: int
     proxy_admin_port: int = 15000
     concurrency: int = 8
+    tail_lines: int | None = None
+    skip: frozenset[str] = frozenset()  # istioctl's --skip-*: "cluster-dump", "analyze", "proxy-debug"
 
 
 @dataclass
@@ -188,19 +192,22 @@ class Collector:
     # ------------------------------------------------------------------------------------ plan
 
     def plan(self, server_version: dict[str, Any]) -> list[Part]:
-        parts = [
-            Part("cluster and node versions", lambda r: self._cluster(server_version)),
-            Part("Istio and Gateway API objects", self._objects),
-            Part(f"workloads and config in {self.options.istio_namespace}", self._istio_namespace),
-            Part("webhooks, namespaces, secret names", self._cluster_scope),
-            Part("events", self._events),
-            Part("analyze", lambda r: self.archive.add(
-                "analyze.txt", sources.analyze_lines(self.kube, self.options.istio_namespace), ANALYSIS)),
-        ]
+        skip = self.options.skip
+        parts = [Part("cluster and node versions", lambda r: self._cluster(server_version))]
+        if "cluster-dump" not in skip:
+            parts += [
+                Part("Istio and Gateway API objects", self._objects),
+                Part(f"workloads and config in {self.options.istio_namespace}", self._istio_namespace),
+                Part("webhooks, namespaces, secret names", self._cluster_scope),
+                Part("events", self._events),
+            ]
+        if "analyze" not in skip:
+            parts.append(Part("analyze", lambda r: self.archive.add(
+                "analyze.txt", sources.analyze_lines(self.kube, self.options.istio_namespace), ANALYSIS)))
         for pod in self.pods:
             if pod.role == "istiod":
                 parts.append(Part(f"istiod debug endpoints {pod.ref}", lambda r, p=pod: self._istiod_debug(p, r)))
-            if pod.role in ("ztunnel", "waypoint", "gateway", "sidecar"):
+            if pod.role in ("ztunnel", "waypoint", "gateway", "sidecar") and "proxy-debug" not in skip:
                 parts.append(Part(f"{pod.role} config dump {pod.ref} (node {pod.node})",
                                   lambda r, p=pod: self._config_dump(p)))
             for container in self.options.selection.containers(PodInfo.of(pod.obj)):
@@ -351,6 +358,7 @@ class Collector:
         times = self.options.times
         data = sources.pod_log(self.kube, pod.namespace, pod.name, container,
                                since_seconds=times.since_seconds(dt.datetime.now(dt.timezone.utc)),
+                               tail_lines=self.options.tail_lines,
                                limit_bytes=min(LOG_LIMIT_BYTES, self.options.max_bytes), timeout=self.timeout())
         text = data.decode("utf-8", "replace")
         if times.end_given:

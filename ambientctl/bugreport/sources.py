@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 
 def pod_log(kube: KubeClient, namespace: str, pod: str, container: str, *, since_seconds: int | None,
-            limit_bytes: int, timeout: float) -> bytes:
+            limit_bytes: int, timeout: float, tail_lines: int | None = None) -> bytes:
     """A container's log with the API server's timestamps (so --end-time can cut it), at most `limit_bytes`."""
     from kubernetes import client as k8s_client
     from kubernetes.client.exceptions import ApiException
@@ -29,6 +29,8 @@ def pod_log(kube: KubeClient, namespace: str, pod: str, container: str, *, since
                               "_preload_content": False, "_request_timeout": timeout}
     if since_seconds:
         kwargs["since_seconds"] = since_seconds
+    if tail_lines:
+        kwargs["tail_lines"] = tail_lines
     kube.request_count += 1
     try:
         response = k8s_client.CoreV1Api(kube.api).read_namespaced_pod_log(pod, namespace, **kwargs)

@@ -34,6 +34,16 @@ def bug_report(
                                          help="Envoy admin port of waypoints and sidecars."),
     concurrency: int = typer.Option(8, "--rq-concurrency", min=0, max=64,
                                     help="Parts fetched at the same time (0: 8)."),
+    tail: int = typer.Option(0, "--tail", min=0, help="At most this many lines of each log (0: all)."),
+    skip_cluster_dump: bool = typer.Option(False, "--skip-cluster-dump",
+                                           help="Leave out objects, events, webhooks, namespaces and secret names."),
+    skip_analyze: bool = typer.Option(False, "--skip-analyze", help="Do not run analyze."),
+    skip_proxy_debug: bool = typer.Option(False, "--skip-proxy-debug",
+                                          help="Leave out ztunnel, waypoint and sidecar config dumps."),
+    skip_netstat: bool = typer.Option(False, "--skip-netstat", hidden=True,
+                                      help="Accepted for istioctl: ambientctl never runs netstat in pods."),
+    skip_coredumps: bool = typer.Option(False, "--skip-coredumps", hidden=True,
+                                        help="Accepted for istioctl: ambientctl never copies core dumps."),
     full_secrets: bool = typer.Option(False, "--full-secrets", hidden=True),
 ) -> None:
     """Collect cluster and node versions, Istio objects, istiod's debug endpoints, ztunnel and waypoint
@@ -68,6 +78,9 @@ def bug_report(
         max_bytes=max_size * 1024 * 1024,
         proxy_admin_port=proxy_admin_port,
         concurrency=concurrency or 8,
+        tail_lines=tail or None,
+        skip=frozenset(name for name, given in (("cluster-dump", skip_cluster_dump), ("analyze", skip_analyze),
+                                                ("proxy-debug", skip_proxy_debug)) if given),
     )
     path = os.path.join(output_dir, ARCHIVE_NAME)
     if not dry_run and not os.path.isdir(output_dir):
@@ -100,7 +113,9 @@ def _header(cli: CliContext, options: Any, path: str) -> list[str]:
         f"istio namespace: {options.istio_namespace}",
         f"time range: {options.times.describe()}",
         *options.selection.describe(),
-        f"timeout: {options.timeout:g}s, max size: {options.max_bytes // (1024 * 1024)} MB",
+        f"timeout: {options.timeout:g}s, max size: {options.max_bytes // (1024 * 1024)} MB"
+        + (f", last {options.tail_lines} lines per log" if options.tail_lines else ""),
+        *([f"skipped: {', '.join(sorted(options.skip))}"] if options.skip else []),
     ]
 
 

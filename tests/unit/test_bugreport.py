@@ -239,7 +239,8 @@ def fake_sources(monkeypatch):
         return json.dumps({"certificates": [], "workloads": [], "services": [], "policies": [],
                            "note": KEY}).encode()
 
-    def pod_log(kube, namespace, pod, container, *, since_seconds, limit_bytes, timeout):
+    def pod_log(kube, namespace, pod, container, *, since_seconds, limit_bytes, timeout, tail_lines=None):
+        calls.append((pod, container, tail_lines))
         return (f"2026-11-28T11:00:00.000000000Z {pod} started\n"
                 f"2026-11-28T11:30:00.000000000Z auth header Bearer sometokenvalue99\n").encode()
 
@@ -306,6 +307,16 @@ def test_end_time_cuts_log_lines_after_it(tmp_path, fake_sources):
     create(FakeKube(MESH_PODS[:1]), _options(times=times), str(tmp_path / "r.tar.gz"), "0.1", _Quiet(), [])
     log = _read(tmp_path / "r.tar.gz")["istiod/istiod-1/discovery.log"]
     assert "started" in log and "auth header" not in log
+
+
+def test_istioctls_skip_flags_leave_out_their_parts_and_tail_limits_logs(tmp_path, fake_sources):
+    options = _options(skip=frozenset({"cluster-dump", "analyze", "proxy-debug"}), tail_lines=100)
+    create(FakeKube(MESH_PODS), options, str(tmp_path / "r.tar.gz"), "0.1", _Quiet(), [])
+    files = _read(tmp_path / "r.tar.gz")
+    assert not [f for f in files if f.startswith("objects/") or f.endswith("config_dump.json")]
+    assert "analyze.txt" not in files and "cluster/events.txt" not in files
+    assert "cluster/nodes.txt" in files and "istiod/istiod-1/debug/syncz.json" in files
+    assert ("ztunnel-a", "istio-proxy", 100) in fake_sources
 
 
 def test_pods_are_found_by_istioctls_labels_too():
