@@ -22,8 +22,6 @@ from ambientctl.versions import ISTIO_VERSION
 if TYPE_CHECKING:
     from ambientctl.kube.client import KubeClient
 
-PROXY_ADMIN_PORT = 15000
-CONTROLZ_PORT = 9876
 ISTIOD_MONITORING_PORT = 15014
 _RELEASE_BRANCH = "release-" + ".".join(ISTIO_VERSION.split(".")[:2])
 _ADDONS_URL = f"https://raw.githubusercontent.com/istio/istio/{_RELEASE_BRANCH}/samples/addons"

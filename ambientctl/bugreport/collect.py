@@ -26,6 +26,7 @@ from ambientctl.dashboard import monitoring_port
 from ambientctl.errors import AmbientctlError
 from ambientctl.labels import GATEWAY_NAME_LABEL, SIDECAR_CONTAINER, labels_of
 from ambientctl.output import format_table, format_yaml_stream
+from ambientctl.proxy.sources import ADMIN_PORT, CONFIG_DUMP_PATH
 
 if TYPE_CHECKING:
     from ambientctl.kube.client import KubeClient
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
 ISTIOD_DEBUG_PATHS = ("syncz", "adsz", "ambientz", "authorizationz", "cachez", "clusterz", "configz",
                       "endpointShardz", "endpointz", "inject", "krtz", "instancesz", "mcsz", "mesh", "networkz",
                       "push_status", "registryz", "resourcesz", "telemetryz")
-ZTUNNEL_ADMIN_PORT = 15000
 LOG_LIMIT_BYTES = 16 * 1024 * 1024
 # Groups whose objects describe the mesh: every resource in them is collected.
 OBJECT_GROUPS = ("networking.istio.io", "security.istio.io", "telemetry.istio.io", "extensions.istio.io",
@@ -346,8 +346,8 @@ class Collector:
         result.ok = fetched > 0
 
     def _config_dump(self, pod: Pod) -> None:
-        port = ZTUNNEL_ADMIN_PORT if pod.role == "ztunnel" else self.options.proxy_admin_port
-        path = "/config_dump" if pod.role == "ztunnel" else "/config_dump?include_eds"
+        port = ADMIN_PORT if pod.role == "ztunnel" else self.options.proxy_admin_port
+        path = CONFIG_DUMP_PATH if pod.role == "ztunnel" else f"{CONFIG_DUMP_PATH}?include_eds"
         data = sources.http_get(self.kube, pod.namespace, pod.name, port, path, self.timeout())
         self.archive.add(f"{self._dir(pod)}/config_dump.json", sources.redacted_dump(data), DATA_PLANE)
         if pod.role == "ztunnel":

@@ -53,7 +53,7 @@ def http_get(kube: KubeClient, namespace: str, pod: str, port: int, path: str, t
 
 def redacted_dump(data: bytes) -> str:
     """A config dump (ztunnel or Envoy) with every private key and secret-named value removed, pretty-printed."""
-    from ambientctl.configdump import redact
+    from ambientctl.proxy.redact import redact
 
     try:
         doc = json.loads(data)
@@ -64,8 +64,9 @@ def redacted_dump(data: bytes) -> str:
 
 def certificate_summary(data: bytes, source: str, now: dt.datetime) -> str:
     """`pc secret`'s table for the identities in a ztunnel dump (serials, validity, status; no key material)."""
-    from ambientctl.configdump import decode_all, parse
-    from ambientctl.printers.secret import format_short
+    from ambientctl.proxy.decode import decode_all
+    from ambientctl.proxy.printers.secret import format_short
+    from ambientctl.proxy.shapes import parse
 
     dump = parse(data, source)
     decode_all(dump)

@@ -8,6 +8,7 @@ from typing import Any, List, Optional
 import typer
 
 from ambientctl.cli.common import cli_context
+from ambientctl.cli.options import DEFAULT_PROXY_ADMIN_PORT, ProxyAdminPortOption
 from ambientctl.context import CliContext
 from ambientctl.errors import InvalidInputError
 from ambientctl.output import write_stdout
@@ -30,8 +31,7 @@ def bug_report(
                                  "first."),
     output_dir: str = typer.Option(".", "--output-dir", help="Directory for bug-report.tar.gz."),
     dry_run: bool = typer.Option(False, "--dry-run", help="List what would be collected; write nothing."),
-    proxy_admin_port: int = typer.Option(15000, "--proxy-admin-port", min=1, max=65535,
-                                         help="Envoy admin port of waypoints and sidecars."),
+    proxy_admin_port: ProxyAdminPortOption = DEFAULT_PROXY_ADMIN_PORT,
     concurrency: int = typer.Option(8, "--rq-concurrency", min=0, max=64,
                                     help="Parts fetched at the same time (0: 8)."),
     tail: int = typer.Option(0, "--tail", min=0, help="At most this many lines of each log (0: all)."),

@@ -8,6 +8,7 @@ import typer
 from typer.core import TyperCommand
 
 from ambientctl.cli.common import cli_context
+from ambientctl.cli.options import DEFAULT_PROXY_ADMIN_PORT
 from ambientctl.context import CliContext
 from ambientctl.errors import InvalidInputError
 from ambientctl.output import write_stdout
@@ -128,7 +129,7 @@ def proxy(
     port: int = _port_option(),
     address: str = _address_option(),
     browser: str = _browser_option(),
-    ui_port: int = typer.Option(15000, "--ui-port", "--proxy-admin-port", min=1, max=65535,
+    ui_port: int = typer.Option(DEFAULT_PROXY_ADMIN_PORT, "--ui-port", "--proxy-admin-port", min=1, max=65535,
                                 help="The proxy's admin port."),
 ) -> None:
     """Open the admin page of a proxy: a ztunnel, a waypoint or a sidecar (port 15000).
