@@ -328,7 +328,7 @@ class Collector:
 
     def _istiod_debug(self, pod: Pod, result: Result) -> None:
         port = monitoring_port(pod.obj)
-        fetched = 0
+        fetched, not_served = 0, []
         for name in ISTIOD_DEBUG_PATHS:
             if not self.deadline.left():
                 result.problems.append("--timeout reached before the remaining endpoints")
@@ -336,6 +336,9 @@ class Collector:
             try:
                 body = sources.http_get(self.kube, pod.namespace, pod.name, port, f"/debug/{name}", self.timeout())
             except AmbientctlError as exc:
+                if "answered HTTP 404" in exc.message:
+                    not_served.append(name)  # an older or newer istiod: one line for all of them
+                    continue
                 result.problems.append(f"/debug/{name}: {exc.one_line()}")
                 if fetched == 0 and name == ISTIOD_DEBUG_PATHS[0]:
                     result.ok = False  # the first one failing means the pod cannot be reached: skip the rest
@@ -343,6 +346,8 @@ class Collector:
                 continue
             fetched += 1
             self.archive.add(f"{self._dir(pod)}/debug/{name}.json", _pretty(body), CONTROL_PLANE)
+        if not_served:
+            result.problems.append(f"not served by this istiod (HTTP 404): {', '.join(not_served)}")
         result.ok = fetched > 0
 
     def _config_dump(self, pod: Pod) -> None:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 def pod_log(kube: KubeClient, namespace: str, pod: str, container: str, *, since_seconds: int | None,
             limit_bytes: int, timeout: float, tail_lines: int | None = None) -> bytes:
     """A container's log with the API server's timestamps (so --end-time can cut it), at most `limit_bytes`."""
+    import urllib3
     from kubernetes import client as k8s_client
     from kubernetes.client.exceptions import ApiException
 
@@ -40,7 +41,7 @@ def pod_log(kube: KubeClient, namespace: str, pod: str, container: str, *, since
         if not exc.status:
             raise kube._transport_error(exc) from None
         raise kube._http_error("GET", path, exc.status, body, f"log of {namespace}/{pod} ({container})") from None
-    except Exception as exc:  # noqa: BLE001 - urllib3 and socket errors: typed by the client layer
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
         raise kube._transport_error(exc) from None
 
 

@@ -18,8 +18,14 @@ MAX_RESPONSE_BYTES = 256 * 1024 * 1024
 
 
 def open_forward(kube: KubeClient, pod: str, namespace: str, port: int, timeout: float | None = None) -> Any:
-    """One port-forward stream to the pod's `port` (the client's PortForward); errors are typed."""
-    core = k8s_client.CoreV1Api(kube.api)
+    """One port-forward stream to the pod's `port` (the client's PortForward); errors are typed.
+
+    Each stream connects through an ApiClient of its own (same configuration): the official
+    client's `portforward` swaps `call_api` on the ApiClient it is given while it connects, so on
+    the shared one, requests other threads make meanwhile (bug-report fetches in parallel,
+    dashboard serves several connections) would go down the websocket path, or stay there.
+    """
+    core = k8s_client.CoreV1Api(k8s_client.ApiClient(kube.api.configuration))
     kube.request_count += 1
     try:
         return portforward(
