@@ -220,6 +220,8 @@ class Collector:
             return f"{pod.role}/{pod.node}/{pod.name}"
         if pod.role == "istiod":
             return f"istiod/{pod.name}"
+        if pod.role == "istio-namespace":
+            return f"pods/{pod.namespace}/{pod.name}"
         return f"{pod.role}s/{pod.namespace}/{pod.name}"
 
     # ----------------------------------------------------------------------------------- parts

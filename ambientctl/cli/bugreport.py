@@ -139,19 +139,23 @@ class _PlainProgress:
     """One line per finished part on a pipe or in CI."""
 
     def __init__(self, cli: CliContext) -> None:
+        import threading
+
         self.cli = cli
         self.total = 0
         self.count = 0
+        self.lock = threading.Lock()  # parts finish on worker threads: one line, one number at a time
 
     def start(self, total: int) -> None:
         self.total = total
         self.cli.info(f"Collecting {total} parts ...")
 
     def done(self, result: Any) -> None:
-        self.count += 1
         mark = "✔" if result.ok and not result.problems else ("!" if result.ok else "✘")
         why = f": {result.problems[0]}" if result.problems else ""
-        self.cli.info(f"[{self.count}/{self.total}] {mark} {result.title}{why}")
+        with self.lock:
+            self.count += 1
+            self.cli.info(f"[{self.count}/{self.total}] {mark} {result.title}{why}")
 
 
 class _LiveProgress:
