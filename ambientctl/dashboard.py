@@ -22,7 +22,6 @@ from ambientctl.versions import ISTIO_VERSION
 if TYPE_CHECKING:
     from ambientctl.kube.client import KubeClient
 
-ISTIOD_MONITORING_PORT = 15014
 _RELEASE_BRANCH = "release-" + ".".join(ISTIO_VERSION.split(".")[:2])
 _ADDONS_URL = f"https://raw.githubusercontent.com/istio/istio/{_RELEASE_BRANCH}/samples/addons"
 
@@ -113,12 +112,6 @@ def pod_from_args(kube: KubeClient, ref: str | None, selector: str | None, names
     if selector:
         return pod_by_selector(kube, selector, namespace, warn)
     return resolve_pod(kube, ref or "", namespace)
-
-
-def monitoring_port(pod: dict[str, Any]) -> int:
-    """istiod's monitoring port: the `prometheus.io/port` annotation, else 15014."""
-    value = (pod.get("metadata", {}).get("annotations") or {}).get("prometheus.io/port", "")
-    return int(value) if value.isdigit() and 0 < int(value) < 65536 else ISTIOD_MONITORING_PORT
 
 
 def url_for(address: str, port: int, path: str) -> str:

@@ -22,11 +22,11 @@ from ambientctl.bugreport import sources
 from ambientctl.bugreport.archive import ANALYSIS, CLUSTER, CONTROL_PLANE, DATA_PLANE, EVENTS, LOGS, Archive
 from ambientctl.bugreport.redact import redact_document, secret_rows
 from ambientctl.bugreport.selection import PodInfo, Selection, TimeRange, line_time
-from ambientctl.dashboard import monitoring_port
 from ambientctl.errors import AmbientctlError
 from ambientctl.labels import GATEWAY_NAME_LABEL, SIDECAR_CONTAINER, labels_of
 from ambientctl.output import format_table, format_yaml_stream
 from ambientctl.proxy.sources import ADMIN_PORT, CONFIG_DUMP_PATH
+from ambientctl.workloads import monitoring_port
 
 if TYPE_CHECKING:
     from ambientctl.kube.client import KubeClient

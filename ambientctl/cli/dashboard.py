@@ -195,7 +195,8 @@ def istiod_debug(
     Examples:
       ambientctl dashboard istiod-debug deploy/istiod --browser=false
     """
-    from ambientctl.dashboard import Target, check_pod_args, monitoring_port, pod_from_args
+    from ambientctl.dashboard import Target, check_pod_args, pod_from_args
+    from ambientctl.workloads import monitoring_port
 
     cli = cli_context(ctx)
     check_pod_args(pod, selector)

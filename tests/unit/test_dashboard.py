@@ -19,6 +19,7 @@ import pytest
 from ambientctl import dashboard
 from ambientctl.errors import InvalidInputError, NotFoundError, UsageError
 from ambientctl.kube import forward
+from ambientctl.workloads import monitoring_port
 from tests.support.cli import invoke
 
 
@@ -180,9 +181,9 @@ def test_a_missing_addon_says_how_to_install_it():
 
 
 def test_istiod_debug_uses_the_pods_monitoring_port():
-    assert dashboard.monitoring_port(_pod("istiod", "istio-system")) == 15014
-    assert dashboard.monitoring_port(_pod("istiod", "istio-system", annotations={"prometheus.io/port": "15999"})) == 15999
-    assert dashboard.monitoring_port(_pod("istiod", "istio-system", annotations={"prometheus.io/port": "x"})) == 15014
+    assert monitoring_port(_pod("istiod", "istio-system")) == 15014
+    assert monitoring_port(_pod("istiod", "istio-system", annotations={"prometheus.io/port": "15999"})) == 15999
+    assert monitoring_port(_pod("istiod", "istio-system", annotations={"prometheus.io/port": "x"})) == 15014
 
 
 def test_urls():
