@@ -7,7 +7,7 @@ from typing import Any, List, Optional
 
 import typer
 
-from ambientctl.cli.common import cli_context
+from ambientctl.cli.common import BoolValuesCommand, cli_context
 from ambientctl.cli.options import DEFAULT_PROXY_ADMIN_PORT, ProxyAdminPortOption
 from ambientctl.context import CliContext
 from ambientctl.errors import InvalidInputError
@@ -196,4 +196,4 @@ class _progress:
 
 
 def register(root: typer.Typer) -> None:
-    root.command("bug-report")(bug_report)
+    root.command("bug-report", cls=BoolValuesCommand)(bug_report)

@@ -3,14 +3,11 @@
 # No `from __future__ import annotations` here: typer would eval every annotation string at every start.
 from typing import TYPE_CHECKING, Optional
 
-import click
 import typer
-from typer.core import TyperCommand
 
-from ambientctl.cli.common import cli_context
+from ambientctl.cli.common import BoolValuesCommand, cli_context
 from ambientctl.cli.options import DEFAULT_PROXY_ADMIN_PORT
 from ambientctl.context import CliContext
-from ambientctl.errors import InvalidInputError
 from ambientctl.output import write_stdout
 
 if TYPE_CHECKING:
@@ -24,7 +21,7 @@ app = typer.Typer(
 
 _PORT_HELP = "Local port (default: the remote port if free, else a free one)."
 _ADDRESS_HELP = "Address to listen on: an IP, or localhost (127.0.0.1 and ::1)."
-_BROWSER_HELP = "Open a browser (--browser=false: only print the URL)."
+_BROWSER_HELP = "Open a browser (--browser=false or --no-browser: only print the URL)."
 
 
 def _port_option() -> int:
@@ -35,38 +32,20 @@ def _address_option() -> str:
     return typer.Option("localhost", "--address", help=_ADDRESS_HELP)
 
 
-def _browser_option() -> str:
-    return typer.Option("true", "--browser", metavar="BOOL", help=_BROWSER_HELP)
-
-
-class DashboardCommand(TyperCommand):
-    """Takes istioctl's boolean spelling: `--browser`, `--browser=true`, `--browser=false`."""
-
-    def parse_args(self, ctx: click.Context, args: list) -> list:
-        args = ["--browser=true" if arg == "--browser" else arg for arg in args]
-        return super().parse_args(ctx, args)
+def _browser_option() -> bool:
+    return typer.Option(True, "--browser/--no-browser", help=_BROWSER_HELP)
 
 
 def _selector_option() -> Optional[str]:
     return typer.Option(None, "--selector", "-l", help="Label selector picking the pod (instead of a name).")
 
 
-def parse_bool(text: str, flag: str) -> bool:
-    """istioctl's boolean flag values (`--browser=false`)."""
-    value = text.strip().lower()
-    if value in ("true", "1", "t", "yes", "y", "on"):
-        return True
-    if value in ("false", "0", "f", "no", "n", "off"):
-        return False
-    raise InvalidInputError(f"{flag} {text!r} is not a boolean", f"use {flag}=true or {flag}=false")
-
-
-def _check_flags(address: str, browser: str) -> bool:
-    """--address and --browser are checked before any cluster call; returns whether to open a browser."""
+def _check_flags(address: str, browser: bool) -> bool:
+    """--address is checked before any cluster call; returns whether to open a browser."""
     from ambientctl.kube.forward import listen_addresses
 
     listen_addresses(address)
-    return parse_bool(browser, "--browser")
+    return browser
 
 
 def _serve(cli: CliContext, target: "Target", address: str, port: int, want_browser: bool) -> None:
@@ -101,7 +80,7 @@ def _addon_command(name: str):  # noqa: ANN202 - a typer command function
         ctx: typer.Context,
         port: int = _port_option(),
         address: str = _address_option(),
-        browser: str = _browser_option(),
+        browser: bool = _browser_option(),
         ui_port: Optional[int] = typer.Option(None, "--ui-port", min=1, max=65535,
                                               help="The addon's UI port in its pod (default: its usual port)."),
     ) -> None:
@@ -128,7 +107,7 @@ def proxy(
     selector: Optional[str] = _selector_option(),
     port: int = _port_option(),
     address: str = _address_option(),
-    browser: str = _browser_option(),
+    browser: bool = _browser_option(),
     ui_port: int = typer.Option(DEFAULT_PROXY_ADMIN_PORT, "--ui-port", "--proxy-admin-port", min=1, max=65535,
                                 help="The proxy's admin port."),
 ) -> None:
@@ -158,7 +137,7 @@ def controlz(
     selector: Optional[str] = _selector_option(),
     port: int = _port_option(),
     address: str = _address_option(),
-    browser: str = _browser_option(),
+    browser: bool = _browser_option(),
     ctrlz_port: int = typer.Option(9876, "--ctrlz_port", "--ctrlz-port", min=1, max=65535, help="ControlZ port."),
 ) -> None:
     """Open istiod's ControlZ page (port 9876); the pod is looked up in the Istio namespace unless -n is given.
@@ -187,7 +166,7 @@ def istiod_debug(
     selector: Optional[str] = _selector_option(),
     port: int = _port_option(),
     address: str = _address_option(),
-    browser: str = _browser_option(),
+    browser: bool = _browser_option(),
 ) -> None:
     """Open istiod's debug page (/debug on its monitoring port, 15014); Istio namespace unless -n is given.
 
@@ -208,12 +187,12 @@ def istiod_debug(
     _serve(cli, target, address, port, want_browser)
 
 
-app.command("proxy", cls=DashboardCommand)(proxy)
-app.command("envoy", cls=DashboardCommand, help="Alias of `dashboard proxy` (istioctl's older name).")(proxy)
-app.command("controlz", cls=DashboardCommand)(controlz)
-app.command("istiod-debug", cls=DashboardCommand)(istiod_debug)
+app.command("proxy", cls=BoolValuesCommand)(proxy)
+app.command("envoy", cls=BoolValuesCommand, help="Alias of `dashboard proxy` (istioctl's older name).")(proxy)
+app.command("controlz", cls=BoolValuesCommand)(controlz)
+app.command("istiod-debug", cls=BoolValuesCommand)(istiod_debug)
 for _name in ("kiali", "prometheus", "grafana", "jaeger", "zipkin", "skywalking"):
-    app.command(_name, cls=DashboardCommand)(_addon_command(_name))
+    app.command(_name, cls=BoolValuesCommand)(_addon_command(_name))
 
 
 def register(root: typer.Typer) -> None:

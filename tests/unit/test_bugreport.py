@@ -366,3 +366,8 @@ def test_progress_is_a_bar_on_a_terminal_and_plain_lines_otherwise():
             assert text.splitlines() == ["Collecting 2 parts ...",
                                          "[1/2] ✔ istiod log istio-system/istiod-1 (discovery)",
                                          "[2/2] ✘ ztunnel config dump istio-system/ztunnel-b: refused"]
+
+
+def test_bool_flags_take_istioctls_value_form():
+    result = invoke("--kubeconfig", "/nonexistent", "bug-report", "--dry-run=true", "--skip-analyze=false")
+    assert result.exit_code == 6, result.stderr  # parsed; stopped at the missing kubeconfig

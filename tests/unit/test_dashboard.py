@@ -199,7 +199,7 @@ def test_a_pod_or_a_selector_not_both():
 
 
 @pytest.mark.parametrize(("argv", "code", "message"), [
-    (["dashboard", "kiali", "--browser=maybe"], 11, "--browser 'maybe' is not a boolean"),
+    (["dashboard", "kiali", "--browser=maybe"], 2, "invalid value 'maybe' for --browser: not a boolean"),
     (["d", "grafana", "--address", "example.com"], 11, "not an IP address or localhost"),
     (["dash", "proxy"], 2, "specify a pod or --selector"),
     (["dashboard", "controlz", "deploy/istiod", "-l", "app=istiod"], 2, "name cannot be provided"),
@@ -221,3 +221,10 @@ def test_help_lists_every_target_and_does_not_import_kubernetes():
     for target in ("proxy", "envoy", "controlz", "istiod-debug", "kiali", "prometheus", "grafana", "jaeger",
                    "zipkin", "skywalking"):
         assert f"  {target} " in out
+
+
+@pytest.mark.parametrize("flag", ["--browser=false", "--browser=true", "--no-browser", "--browser"])
+def test_istioctls_browser_spellings_are_accepted(flag):
+    """They pass flag parsing and reach the cluster lookup (here: a kubeconfig that does not exist)."""
+    result = invoke("--kubeconfig", "/nonexistent/kubeconfig", "dashboard", "kiali", flag)
+    assert result.exit_code == 6, result.stderr
