@@ -139,6 +139,12 @@ COMMANDS: dict[str, LazyCommand] = {
     "waypoint": LazyCommand(("waypoint", "metrics"), "Manage waypoints: the L7 proxies of the ambient mesh."),
     "samples": LazyCommand(("samples",), "The guide's sample apps (bookinfo, sleep, notsleep)."),
     "analyze": LazyCommand(("analyze",), "Check ambient configuration for problems (L7 policy without waypoint, ...)."),
+    "bug-report": LazyCommand(("bugreport",), "Collect versions, Istio objects, dumps, logs and analysis into "
+                              "one archive for a maintainer."),
+    "dashboard": LazyCommand(("dashboard",), "Open a web UI (proxy admin, ControlZ, istiod debug, Kiali, ...) "
+                             "through a port-forward."),
+    "dash": LazyCommand(("dashboard",), "Alias of dashboard.", hidden=True),
+    "d": LazyCommand(("dashboard",), "Alias of dashboard.", hidden=True),
     "x": LazyCommand(("experimental", "install", "authz", "graph", "metrics"), "Experimental commands (istioctl's `x`)."),
 }
 

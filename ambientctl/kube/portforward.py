@@ -26,6 +26,33 @@ class HttpAnswerError(ApiServerError):
         self.body = body
 
 
+def open_forward(kube: KubeClient, pod: str, namespace: str, port: int, timeout: float | None = None) -> Any:
+    """One port-forward stream to the pod's `port` (the client's PortForward); errors are typed.
+
+    Each stream connects through an ApiClient of its own (same configuration): the official
+    client's `portforward` swaps `call_api` on the ApiClient it is given while it connects, so on
+    the shared one, requests other threads make meanwhile (bug-report fetches in parallel,
+    dashboard serves several connections) would go down the websocket path, or stay there.
+    """
+    core = k8s_client.CoreV1Api(k8s_client.ApiClient(kube.api.configuration))
+    kube.request_count += 1
+    try:
+        return portforward(
+            core.connect_get_namespaced_pod_portforward, pod, namespace, ports=str(port),
+            _request_timeout=timeout or kube.timeout,
+        )
+    except ApiException as exc:
+        raise _as_error(kube, exc, pod, namespace) from None
+    except (OSError, Exception) as exc:  # websocket-client raises its own types
+        if isinstance(exc, AmbientctlError):
+            raise
+        status = getattr(exc, "status_code", None)
+        if status:
+            raise kube._http_error("POST", f"/api/v1/namespaces/{namespace}/pods/{pod}/portforward", status,
+                                   b"", f"port-forward to pod {namespace}/{pod}") from None
+        raise kube._transport_error(exc) from None
+
+
 def http_get(kube: KubeClient, pod: str, namespace: str, port: int, path: str, timeout: float | None = None) -> bytes:
     """GET `path` on the pod's `port`; returns the body of a 200 answer."""
     return http_request(kube, pod, namespace, port, path, method="GET", timeout=timeout)
@@ -40,22 +67,7 @@ def http_request(kube: KubeClient, pod: str, namespace: str, port: int, path: st
     if method not in ("GET", "POST"):
         raise ValueError(f"unsupported method {method}")
     timeout = timeout or kube.timeout
-    core = k8s_client.CoreV1Api(kube.api)
-    kube.request_count += 1
-    try:
-        forward = portforward(
-            core.connect_get_namespaced_pod_portforward, pod, namespace, ports=str(port), _request_timeout=timeout
-        )
-    except ApiException as exc:
-        raise _as_error(kube, exc, pod, namespace) from None
-    except (OSError, Exception) as exc:  # websocket-client raises its own types
-        if isinstance(exc, AmbientctlError):
-            raise
-        status = getattr(exc, "status_code", None)
-        if status:
-            raise kube._http_error("POST", f"/api/v1/namespaces/{namespace}/pods/{pod}/portforward", status,
-                                   b"", f"port-forward to pod {namespace}/{pod}") from None
-        raise kube._transport_error(exc) from None
+    forward = open_forward(kube, pod, namespace, port, timeout)
     try:
         sock = forward.socket(port)
         sock.settimeout(timeout)
