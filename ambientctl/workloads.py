@@ -41,3 +41,13 @@ def has_sidecar(pod: dict[str, Any]) -> bool:
 def is_captured(pod: dict[str, Any]) -> bool:
     """ztunnel redirects the pod's traffic (istio-cni's annotation says so)."""
     return annotations_of(pod).get(REDIRECTION_ANNOTATION) == "enabled"
+
+
+# istiod's HTTP monitoring port (/metrics, /debug); the pod's prometheus.io/port annotation may move it.
+ISTIOD_MONITORING_PORT = 15014
+
+
+def monitoring_port(pod: dict[str, Any]) -> int:
+    """Where an istiod pod serves /metrics and /debug: its `prometheus.io/port` annotation, else 15014."""
+    value = annotations_of(pod).get("prometheus.io/port", "")
+    return int(value) if value.isdigit() and 0 < int(value) < 65536 else ISTIOD_MONITORING_PORT

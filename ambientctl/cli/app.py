@@ -130,13 +130,21 @@ COMMANDS: dict[str, LazyCommand] = {
     "manifest": LazyCommand(("manifest",), "Render Istio's manifests without a cluster (istioctl manifest)."),
     "profile": LazyCommand(("manifest",), "List, show and compare configuration profiles."),
     "dataplane": LazyCommand(("dataplane",), "Enrol namespaces in the ambient data plane (no pod restarts)."),
-    "proxy-config": LazyCommand(("proxyconfig",), "Inspect a proxy's configuration (pc secret: certificates)."),
-    "pc": LazyCommand(("proxyconfig",), "Alias of proxy-config.", hidden=True),
-    "ztunnel-config": LazyCommand(("ztunnelconfig",), "Inspect ztunnel's workloads, services, policies, certificates."),
-    "zc": LazyCommand(("ztunnelconfig",), "Alias of ztunnel-config.", hidden=True),
+    "proxy-config": LazyCommand(("proxyconfig", "proxyadmin", "proxyenvoy"), "Inspect a proxy's configuration: Envoy clusters, listeners, routes, endpoints, secrets, ..."),
+    "pc": LazyCommand(("proxyconfig", "proxyadmin", "proxyenvoy"), "Alias of proxy-config.", hidden=True),
+    "proxy-status": LazyCommand(("proxystatus",), "istiod's xDS sync state of every connected proxy (alias: ps)."),
+    "ps": LazyCommand(("proxystatus",), "Alias of proxy-status.", hidden=True),
+    "ztunnel-config": LazyCommand(("ztunnelconfig", "proxyadmin"), "Inspect ztunnel's workloads, services, policies, certificates."),
+    "zc": LazyCommand(("ztunnelconfig", "proxyadmin"), "Alias of ztunnel-config.", hidden=True),
     "waypoint": LazyCommand(("waypoint", "metrics"), "Manage waypoints: the L7 proxies of the ambient mesh."),
     "samples": LazyCommand(("samples",), "The guide's sample apps (bookinfo, sleep, notsleep)."),
     "analyze": LazyCommand(("analyze",), "Check ambient configuration for problems (L7 policy without waypoint, ...)."),
+    "bug-report": LazyCommand(("bugreport",), "Collect versions, Istio objects, dumps, logs and analysis into "
+                              "one archive for a maintainer."),
+    "dashboard": LazyCommand(("dashboard",), "Open a web UI (proxy admin, ControlZ, istiod debug, Kiali, ...) "
+                             "through a port-forward."),
+    "dash": LazyCommand(("dashboard",), "Alias of dashboard.", hidden=True),
+    "d": LazyCommand(("dashboard",), "Alias of dashboard.", hidden=True),
     "x": LazyCommand(("experimental", "install", "authz", "graph", "metrics"), "Experimental commands (istioctl's `x`)."),
 }
 

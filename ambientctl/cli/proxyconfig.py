@@ -11,7 +11,7 @@ from ambientctl.cli.options import DumpSource, IdentityOption, dump_source_optio
 
 
 class ProxyConfigGroup(AliasedGroup):
-    aliases = {"secrets": "secret", "s": "secret"}  # istioctl's
+    aliases = {"secrets": "secret", "s": "secret", "rc": "rootca-compare"}  # istioctl's
 
 
 app = typer.Typer(
@@ -57,6 +57,11 @@ def secret(
     cli = cli_context(ctx)
     with gc_paused():
         loaded = source.load(cli)
+        if not loaded.dump.is_ztunnel and identity is None and output.value != "detail":
+            from ambientctl.proxy.envoy.secrets import print_secrets
+
+            print_secrets(loaded.dump.raw, loaded.source, output.value)
+            return
         print_certificates(loaded, identity, output.value, kube=cli.kube if loaded.pod is not None else None,
                            istio_namespace=cli.istio_namespace)
 

@@ -1,4 +1,4 @@
-"""HTTP GET to a pod's port through the API server's port-forward (no local listener)."""
+"""HTTP GET or POST to a pod's port through the API server's port-forward (no local listener)."""
 
 from __future__ import annotations
 
@@ -17,14 +17,29 @@ if TYPE_CHECKING:
 MAX_RESPONSE_BYTES = 256 * 1024 * 1024
 
 
-def http_get(kube: KubeClient, pod: str, namespace: str, port: int, path: str, timeout: float | None = None) -> bytes:
-    """GET `path` on the pod's `port`; returns the body of a 200 answer."""
-    timeout = timeout or kube.timeout
-    core = k8s_client.CoreV1Api(kube.api)
+class HttpAnswerError(ApiServerError):
+    """The pod's server answered, but not 200 (`status`, and the answer's first line in the message)."""
+
+    def __init__(self, message: str, hint: str, status: int, body: bytes) -> None:
+        super().__init__(message, hint)
+        self.status = status
+        self.body = body
+
+
+def open_forward(kube: KubeClient, pod: str, namespace: str, port: int, timeout: float | None = None) -> Any:
+    """One port-forward stream to the pod's `port` (the client's PortForward); errors are typed.
+
+    Each stream connects through an ApiClient of its own (same configuration): the official
+    client's `portforward` swaps `call_api` on the ApiClient it is given while it connects, so on
+    the shared one, requests other threads make meanwhile (bug-report fetches in parallel,
+    dashboard serves several connections) would go down the websocket path, or stay there.
+    """
+    core = k8s_client.CoreV1Api(k8s_client.ApiClient(kube.api.configuration))
     kube.request_count += 1
     try:
-        forward = portforward(
-            core.connect_get_namespaced_pod_portforward, pod, namespace, ports=str(port), _request_timeout=timeout
+        return portforward(
+            core.connect_get_namespaced_pod_portforward, pod, namespace, ports=str(port),
+            _request_timeout=timeout or kube.timeout,
         )
     except ApiException as exc:
         raise _as_error(kube, exc, pod, namespace) from None
@@ -36,10 +51,28 @@ def http_get(kube: KubeClient, pod: str, namespace: str, port: int, path: str, t
             raise kube._http_error("POST", f"/api/v1/namespaces/{namespace}/pods/{pod}/portforward", status,
                                    b"", f"port-forward to pod {namespace}/{pod}") from None
         raise kube._transport_error(exc) from None
+
+
+def http_get(kube: KubeClient, pod: str, namespace: str, port: int, path: str, timeout: float | None = None) -> bytes:
+    """GET `path` on the pod's `port`; returns the body of a 200 answer."""
+    return http_request(kube, pod, namespace, port, path, method="GET", timeout=timeout)
+
+
+def http_request(kube: KubeClient, pod: str, namespace: str, port: int, path: str, *, method: str = "GET",
+                 timeout: float | None = None) -> bytes:
+    """`method` `path` (no body) on the pod's `port`; returns the body of a 200 answer.
+
+    POST is for admin endpoints that change state (Envoy's and ztunnel's `/logging`).
+    """
+    if method not in ("GET", "POST"):
+        raise ValueError(f"unsupported method {method}")
+    timeout = timeout or kube.timeout
+    forward = open_forward(kube, pod, namespace, port, timeout)
     try:
         sock = forward.socket(port)
         sock.settimeout(timeout)
-        request = f"GET {path} HTTP/1.1\r\nHost: localhost:{port}\r\nConnection: close\r\n\r\n"
+        length = "Content-Length: 0\r\n" if method == "POST" else ""
+        request = f"{method} {path} HTTP/1.1\r\nHost: localhost:{port}\r\n{length}Connection: close\r\n\r\n"
         sock.sendall(request.encode("ascii"))
         raw = _read_all(sock)
         error = forward.error(port)
@@ -125,7 +158,9 @@ def _parse_http_response(raw: bytes, where: str) -> bytes:
     if headers.get(b"transfer-encoding", b"").lower() == b"chunked":
         body = _dechunk(body)
     if status != 200:
-        raise ApiServerError(f"{where} answered HTTP {status}", "check the pod's admin server")
+        first = body.decode("utf-8", "replace").strip().splitlines()[:1]
+        said = f": {first[0][:200]}" if first else ""
+        raise HttpAnswerError(f"{where} answered HTTP {status}{said}", "check the pod's admin server", status, body)
     return body
 
 

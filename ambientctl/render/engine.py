@@ -404,6 +404,10 @@ def render_components(config: dict[str, Any], revision: str | None) -> list[Any]
             common = _common_labels(_object_tag(obj, default_tag, variant))
             own = shared_labels if is_shared_object(name, obj) else labels
             meta["labels"] = {**(meta.get("labels") or {}), **common, **own}
+            template = (obj.get("spec") or {}).get("template")
+            if obj.get("kind") in ("Deployment", "DaemonSet") and isinstance(template, dict):
+                template_meta = template.setdefault("metadata", {})  # the charts label the pods too
+                template_meta["labels"] = {**(template_meta.get("labels") or {}), **common}
         # A JSON round trip gives every object its own plain tree (no sub-objects shared with the
         # config or each other, which YAML would print as &anchors).
         objects = json.loads(json.dumps(objects))

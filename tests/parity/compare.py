@@ -1,12 +1,19 @@
 """Object-by-object comparison of two sets of Kubernetes objects, and the known-differences list.
 
-Why facets rather than a full deep diff: istioctl and ambientctl legitimately
+Why facets rather than a text diff: istioctl and ambientctl legitimately
 differ in formatting details (field order, defaulted empty maps, comment-only
 template lines), but a platform engineer cares that the SAME objects exist with
-the same labels, images, ports, env var names, RBAC rules and webhooks.  Each
+the same labels, images, ports, env vars, RBAC rules and webhooks.  Each
 object is flattened into ``facet key -> value`` strings; two object sets are
 diffed key by key; every difference must match an entry of
 ``known_differences.yaml`` (with its reason), or the parity test fails.
+
+``deep=True`` (manifest generate) flattens EVERY field of workloads
+(Deployments, DaemonSets, StatefulSets: containers, env values, args, probes,
+volumes, mounts, security contexts, resources, pod spec) and of webhook
+configurations, so a changed value anywhere is a difference.  Named lists
+(containers, env, volumes, ports, webhooks) are keyed by name, args by flag,
+so a reordering is not a difference but a changed value is.
 """
 
 from __future__ import annotations
@@ -170,8 +177,96 @@ def _configmap_facets(obj: dict) -> dict[str, str]:
     return facets
 
 
-def facets(obj: dict, ignore_labels: Iterable[str] = ()) -> dict[str, str]:
-    """What we compare of one object, flattened to ``key -> value`` strings."""
+# ----------------------------------------------------------------------------------- deep facets
+
+WORKLOAD_KINDS = ("Deployment", "DaemonSet", "StatefulSet")
+WEBHOOK_KINDS = ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration")
+# Compared as one value: a selector means what all of its terms mean together.
+_ATOMIC_FIELDS = {"namespaceSelector", "objectSelector", "selector", "matchLabels", "matchExpressions",
+                  "nodeSelector", "labelSelector"}
+# List items keyed by this field instead of their position.
+_LIST_KEYS = {"volumeMounts": "mountPath", "volumeDevices": "devicePath", "ports": "name"}
+_FLAG_LISTS = {"args", "command"}
+
+
+def _flag_facets(values: list, prefix: str) -> dict[str, str]:
+    """`--flag=value`, `--flag value` and positionals, keyed by flag (positionals by their rank)."""
+    out: dict[str, str] = {}
+    positional, i = 0, 0
+    while i < len(values):
+        item = str(values[i])
+        if item.startswith("-"):
+            name, sep, value = item.partition("=")
+            if not sep and i + 1 < len(values) and not str(values[i + 1]).startswith("-"):
+                value, i = str(values[i + 1]), i + 1
+            elif not sep:
+                value = "(set)"
+            out[f"{prefix}[{name}]"] = value
+        else:
+            out[f"{prefix}[#{positional}]"] = item
+            positional += 1
+        i += 1
+    return out
+
+
+def _list_key(field_name: str, item: Any, index: int) -> str | None:
+    if not isinstance(item, dict):
+        return None
+    key_field = _LIST_KEYS.get(field_name, "name")
+    key = item.get(key_field)
+    if key is None and field_name == "ports":
+        key = item.get("containerPort", item.get("port"))
+    return None if key is None else str(key)
+
+
+def flatten(value: Any, prefix: str, field_name: str = "") -> dict[str, str]:
+    """Every leaf of `value` as ``path -> scalar``; named list items by name, args by flag."""
+    if field_name in _ATOMIC_FIELDS:
+        return {prefix: _scalar(value)}
+    if isinstance(value, dict):
+        if not value:
+            return {prefix: "{}"}
+        out: dict[str, str] = {}
+        for key, item in value.items():
+            out.update(flatten(item, f"{prefix}.{key}" if prefix else str(key), str(key)))
+        return out
+    if isinstance(value, list):
+        if field_name in _FLAG_LISTS and all(isinstance(v, (str, int, float)) for v in value):
+            return _flag_facets(value, prefix) or {prefix: "[]"}
+        keys = [_list_key(field_name, item, i) for i, item in enumerate(value)]
+        if value and all(k is not None for k in keys) and len(set(keys)) == len(keys):
+            out = {}
+            for key, item in zip(keys, value):
+                out.update(flatten(item, f"{prefix}[{key}]"))
+            return out
+        return {prefix: _scalar(value)}
+    return {prefix: _scalar(value)}
+
+
+def _deep_webhook_facets(obj: dict) -> dict[str, str]:
+    """Every field of every webhook; the service reference summarised as in the shallow facets."""
+    facets_ = _webhook_facets(obj)
+    for hook in obj.get("webhooks") or []:
+        prefix = f"webhook.{hook.get('name')}"
+        rest = {k: v for k, v in hook.items() if k not in ("name", "clientConfig")}
+        facets_.update(flatten(rest, prefix))
+        client = {k: v for k, v in (hook.get("clientConfig") or {}).items() if k != "service"}
+        if client:
+            facets_.update(flatten(client, f"{prefix}.clientConfig"))
+    return facets_
+
+
+def _deep_workload_facets(obj: dict) -> dict[str, str]:
+    result = flatten(obj.get("spec") or {}, "spec")
+    annotations = (obj.get("metadata") or {}).get("annotations")
+    if annotations:
+        result.update(flatten(annotations, "annotation"))
+    return result
+
+
+def facets(obj: dict, ignore_labels: Iterable[str] = (), deep: bool = False) -> dict[str, str]:
+    """What we compare of one object, flattened to ``key -> value`` strings (every field with `deep`
+    for workloads and webhook configurations)."""
     meta = obj.get("metadata") or {}
     result: dict[str, str] = {"apiVersion": _scalar(obj.get("apiVersion"))}
     for key, value in (meta.get("labels") or {}).items():
@@ -179,15 +274,17 @@ def facets(obj: dict, ignore_labels: Iterable[str] = ()) -> dict[str, str]:
             result[f"label.{key}"] = _scalar(value)
     kind = obj.get("kind")
     pod_spec = _pod_spec(obj)
-    if pod_spec is not None:
+    if deep and kind in WORKLOAD_KINDS:
+        result.update(_deep_workload_facets(obj))
+    elif pod_spec is not None:
         result.update(_container_facets(pod_spec))
         result["serviceAccountName"] = _scalar(pod_spec.get("serviceAccountName"))
     if kind in ("ClusterRole", "Role"):
         result.update(_rbac_facets(obj))
     elif kind in ("ClusterRoleBinding", "RoleBinding"):
         result.update(_binding_facets(obj))
-    elif kind in ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"):
-        result.update(_webhook_facets(obj))
+    elif kind in WEBHOOK_KINDS:
+        result.update(_deep_webhook_facets(obj) if deep else _webhook_facets(obj))
     elif kind == "Service":
         result.update(_service_facets(obj))
     elif kind == "ConfigMap":
@@ -211,7 +308,8 @@ class Difference:
         return f"{self.object}  {self.key}: ambientctl={self.ours!r} istioctl={self.theirs!r}"
 
 
-def diff_objects(ours: Iterable[dict], theirs: Iterable[dict], ignore_labels: Iterable[str] = ()) -> list[Difference]:
+def diff_objects(ours: Iterable[dict], theirs: Iterable[dict], ignore_labels: Iterable[str] = (),
+                 deep: bool = False) -> list[Difference]:
     """Every facet difference between two object sets (whole missing objects use key ``object``)."""
     ours_by_ref, theirs_by_ref = index(ours), index(theirs)
     ignore_labels = tuple(ignore_labels)
@@ -223,7 +321,8 @@ def diff_objects(ours: Iterable[dict], theirs: Iterable[dict], ignore_labels: It
         if ref not in ours_by_ref:
             differences.append(Difference(ref, "object", MISSING, "present"))
             continue
-        mine, other = facets(ours_by_ref[ref], ignore_labels), facets(theirs_by_ref[ref], ignore_labels)
+        mine = facets(ours_by_ref[ref], ignore_labels, deep)
+        other = facets(theirs_by_ref[ref], ignore_labels, deep)
         for key in sorted(set(mine) | set(other)):
             a, b = mine.get(key, MISSING), other.get(key, MISSING)
             if a != b:

@@ -72,6 +72,59 @@ def test_webhook_settings_are_compared():
         "istio-system/istiod:443/inject"
 
 
+def test_deep_comparison_sees_values_args_probes_and_security_contexts():
+    def ds(level="info", probe_port=8000, privileged=False, env_value="1"):
+        return {"apiVersion": "apps/v1", "kind": "DaemonSet",
+                "metadata": {"name": "istio-cni-node", "namespace": "istio-system"},
+                "spec": {"template": {"spec": {"containers": [{
+                    "name": "install-cni", "image": "cni", "args": ["--log_output_level", level, "install"],
+                    "env": [{"name": "A", "value": env_value},
+                            {"name": "B", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}],
+                    "readinessProbe": {"httpGet": {"path": "/readyz", "port": probe_port}},
+                    "securityContext": {"privileged": privileged},
+                    "volumeMounts": [{"name": "bin", "mountPath": "/host/opt/cni/bin"}]}],
+                    "volumes": [{"name": "bin", "hostPath": {"path": "/opt/cni/bin"}}]}}}}
+
+    assert diff_objects([ds()], [ds()], deep=True) == []
+    assert diff_objects([ds(level="default:info")], [ds()]) == []  # the shallow facets cannot see it
+    changed = diff_objects([ds("default:info", 8001, True, "2")], [ds()], deep=True)
+    container = "spec.template.spec.containers[install-cni]"
+    assert {d.key: (d.ours, d.theirs) for d in changed} == {
+        f"{container}.args[--log_output_level]": ("default:info", "info"),
+        f"{container}.readinessProbe.httpGet.port": ("8001", "8000"),
+        f"{container}.securityContext.privileged": ("true", "false"),
+        f"{container}.env[A].value": ("2", "1"),
+    }
+    keys = facets(ds(), deep=True)
+    assert keys[f"{container}.env[B].valueFrom.fieldRef.fieldPath"] == "spec.nodeName"
+    assert keys[f"{container}.args[#0]"] == "install"
+    assert keys["spec.template.spec.volumes[bin].hostPath.path"] == "/opt/cni/bin"
+
+
+def test_deep_comparison_ignores_the_order_of_named_lists_but_not_of_positionals():
+    def dep(env, args):
+        return {"kind": "Deployment", "metadata": {"name": "d"}, "spec": {"template": {"spec": {"containers": [
+            {"name": "c", "env": [{"name": n, "value": "v"} for n in env], "args": args}]}}}}
+    assert diff_objects([dep("AB", ["run", "--x=1", "--y", "2"])], [dep("BA", ["run", "--y", "2", "--x=1"])],
+                        deep=True) == []
+    assert diff_objects([dep("A", ["a", "b"])], [dep("A", ["b", "a"])], deep=True) != []
+
+
+def test_deep_webhook_comparison_covers_every_field():
+    def hook(timeout, ca=""):
+        return {"kind": "ValidatingWebhookConfiguration", "metadata": {"name": "v"}, "webhooks": [{
+            "name": "rev.validation.istio.io", "timeoutSeconds": timeout,
+            "namespaceSelector": {"matchExpressions": [{"key": "k", "operator": "Exists"}]},
+            "clientConfig": {"caBundle": ca, "service": {"name": "istiod", "namespace": "istio-system"}}}]}
+    assert diff_objects([hook(10)], [hook(10)], deep=True) == []
+    keys = {d.key for d in diff_objects([hook(10, "x")], [hook(30)], deep=True)}
+    assert keys == {"webhook.rev.validation.istio.io.timeoutSeconds",
+                    "webhook.rev.validation.istio.io.clientConfig.caBundle"}
+    # a selector is one value (its terms mean something together), as in the shallow facets
+    assert facets(hook(10), deep=True)["webhook.rev.validation.istio.io.namespaceSelector"] == \
+        '{"matchExpressions":[{"key":"k","operator":"Exists"}]}'
+
+
 def test_ignored_labels_are_not_compared():
     ours = _deployment(labels={"app": "istiod", "app.kubernetes.io/managed-by": "ambientctl"})
     assert diff_objects([ours], [_deployment()], ignore_labels=["app.kubernetes.io/*"]) == []

@@ -41,7 +41,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "ambientctl"
 FOUNDATION = {"errors", "names", "durations", "labels", "ownership", "gateways", "workloads", "versions", "lazyre",
               "yamlout", "output"}
 PURE_KUBE = {"kube.resources"}
-DOMAIN = {"mesh", "proxy", "waypoint", "samples", "install", "analyze", "render"}
+DOMAIN = {"mesh", "proxy", "waypoint", "samples", "install", "analyze", "render", "dashboard", "bugreport"}
 # What each top-level part may import besides itself (None: anything). A name is a top-level module
 # or package of ambientctl ("kube"), or one module of it ("kube.resources").
 ALLOWED: dict[str, set[str] | None] = {
@@ -54,6 +54,9 @@ ALLOWED: dict[str, set[str] | None] = {
     "samples": FOUNDATION | {"kube"},
     "install": FOUNDATION | {"kube", "render"},
     "analyze": FOUNDATION | {"kube", "mesh"},
+    "dashboard": FOUNDATION | {"kube"},
+    # bug-report collects every other part's view of the mesh (dumps, certificates, analyze)
+    "bugreport": FOUNDATION | {"kube", "proxy", "analyze"},
     "context": FOUNDATION | {"kube"},
     "cli": None,
     "__main__": {"cli"},
