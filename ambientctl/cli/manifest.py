@@ -160,7 +160,7 @@ def _subtree(config: dict[str, Any], path: str) -> Any:
 
     try:
         return config_subtree(config, path)
-    except InvalidInputError:
+    except KeyError:
         raise InvalidInputError(
             f"--config-path {path}: no such path in the profile",
             "try spec.components, spec.values or spec.meshConfig",

@@ -208,11 +208,19 @@ def get_path(tree: Any, path: list[Segment], default: Any = _MISSING) -> Any:
 
 
 def config_subtree(config: dict[str, Any], path: str) -> Any:
-    """The value at `path` in an IstioOperator; `spec.` may be left out (`components.cni` = `spec.components.cni`)."""
+    """The value at `path` in an IstioOperator; `spec.` may be left out (`components.cni` = `spec.components.cni`).
+
+    A malformed path is an InvalidInputError (it says so); a well-formed path that leads
+    nowhere is a KeyError, so the caller can name its own flag and suggest where to look.
+    """
     segments = parse_path(path)
     if segments and isinstance(segments[0], Key) and segments[0].name not in config and "spec" in config:
         segments = [Key("spec"), *segments]
-    return get_path(config, segments)
+    absent = object()
+    value = get_path(config, segments, default=absent)
+    if value is absent:
+        raise KeyError(path)
+    return value
 
 
 def deep_merge(base: Any, overlay: Any) -> Any:
