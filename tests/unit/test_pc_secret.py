@@ -292,13 +292,13 @@ def test_unusable_files(tmp_path, content, message):
     assert message in one_error_line(result.stderr)
 
 
-def test_hundred_megabyte_file_is_refused(tmp_path):
+def test_hundred_megabyte_file_is_judged_by_content_not_size(tmp_path):
     big = tmp_path / "huge.json"
     with open(big, "wb") as f:
-        f.truncate(100 * 1024 * 1024)
+        f.truncate(100 * 1024 * 1024)  # no size limit any more (issue 17): NUL bytes are simply not JSON
     result = invoke("pc", "secret", "--file", str(big))
     assert result.exit_code == ExitCode.INVALID_INPUT
-    assert "over the 64 MiB limit" in one_error_line(result.stderr)
+    assert "is not valid JSON (line 1 column 1" in one_error_line(result.stderr)
 
 
 @pytest.mark.parametrize("bad_pem, reason", [
