@@ -107,12 +107,15 @@ def scale_rows(istioctl: Path | None, runs: int, sizes: list[int], py_env: dict,
     for size in sizes:
         dump = dump_for(size)
         mib = dump.stat().st_size / 1048576
-        floor = measure(runs, {"floor": ([PYTHON, "-c", FLOOR, dump], py_env)}, warmup=1)["floor"]
+        floor: dict = {}
         for name, ours_args, theirs_args in COMMANDS:
             tools = {"ambientctl": (ambientctl(*ours_args, "--file", str(dump)), py_env)}
             if istioctl:
                 tools["istioctl"] = ([istioctl, *theirs_args, "--file", dump], istioctl_env)
+            if not floor:  # interleaved with the first command (zc workload, the goal's): same load for all three
+                tools["floor"] = ([PYTHON, "-c", FLOOR, dump], py_env)
             result = measure(runs, tools, warmup=1 if size == sizes[0] else 0)
+            floor = floor or result["floor"]
             row = _row(name, size, mib, result, floor)
             print(json.dumps(row), flush=True)
             rows.append(row)
@@ -239,7 +242,25 @@ def plot(rows: list[dict], path: Path = PLOT) -> Path | None:
         ax.set_ylabel("seconds (median)")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
-    for ax in list(axes.flat)[len(names):]:
+    spare = list(axes.flat)[len(names):]
+    if spare:  # memory of the goal command, against 3x the dump
+        ax = spare.pop(0)
+        mine = sorted((r for r in rows if r["benchmark"] == "zc workload"), key=lambda r: r["workloads"])
+        for key, label, style in (("ambientctl_rss_mib", "ambientctl", "o-"), ("istioctl_rss_mib", "istioctl", "s-"),
+                                  ("floor_rss_mib", "json.load floor", ":")):
+            points = [(r["workloads"], r[key]) for r in mine if r[key]]
+            if points:
+                ax.plot(*zip(*points), style, label=label)
+        ax.plot([r["workloads"] for r in mine], [GOAL_RSS_RATIO * r["dump_mib"] for r in mine], "--", color="grey",
+                label=f"{GOAL_RSS_RATIO:.0f}x the dump")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_title("zc workload: peak RSS", fontsize=10)
+        ax.set_xlabel("workloads in the dump")
+        ax.set_ylabel("MiB")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+    for ax in spare:
         ax.axis("off")
     fig.suptitle("ztunnel config dump: time against size (--file)")
     fig.tight_layout()

@@ -19,7 +19,7 @@ import datetime as dt
 import json
 import sys
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from ambientctl.errors import InvalidInputError
 from ambientctl.proxy.jsonscan import Buffer, Document
