@@ -149,7 +149,37 @@ def run(kubeconfig: str, istioctl: Path | None, runs: int, py_env: dict, istioct
     return size, rows
 
 
-def render_markdown(facts: dict, size: dict, rows: list[dict], runs: int) -> str:
+def dump_over_portforward(kubeconfig: str, state_dir: str, workloads: list[int], istioctl: Path | None,
+                          runs: int, py_env: dict, istioctl_env: dict) -> list[dict]:
+    """`zc workload` of the ztunnel pod (default ds/ztunnel) through the API server's port-forward.
+
+    kwok forwards pod port 15000 to this instance's stand-in port; a StandIn there serves the
+    scale dump. Not through the counting proxy (it does not relay upgrades): straight to the API server.
+    """
+    import scale
+    from tests.support.standin import StandIn
+
+    with open(os.path.join(state_dir, "cluster.json")) as f:
+        port = int(json.load(f)["standin_ports"]["15000"])
+    rows = []
+    with StandIn(port) as standin:
+        for size in workloads:
+            dump = scale.dump_for(size)
+            standin.set_route("/config_dump", dump.read_bytes(), "application/json")
+            tools = {"ambientctl": (ambientctl("zc", "workload"), {**py_env, "KUBECONFIG": kubeconfig})}
+            if istioctl:
+                tools["istioctl"] = ([istioctl, "zc", "workload"], {**istioctl_env, "KUBECONFIG": kubeconfig})
+            result = scale.measure(runs, tools, warmup=1)
+            row = {"benchmark": "zc workload (port-forward)", "workloads": size,
+                   "dump_mib": round(dump.stat().st_size / 1048576, 1),
+                   **{f"{tool}_{k}": v for tool, m in result.items() for k, v in m.items()}}
+            print(json.dumps(row), flush=True)
+            rows.append(row)
+        standin.remove_route("/config_dump")
+    return rows
+
+
+def render_markdown(facts: dict, size: dict, rows: list[dict], runs: int, forwarded: list[dict] | None = None) -> str:
     shown = ", ".join(f"{v:,} {k}" if isinstance(v, int) else f"{k} {v}" for k, v in size.items())
     lines = [f"Measured {facts['date']} on the kwok test cluster ({shown}) seeded by benchmarks/cluster_seed.py; "
              f"through the counting proxy; median of {runs} run(s). LIST = a collection request (pages of 500), "
@@ -166,6 +196,17 @@ def render_markdown(facts: dict, size: dict, rows: list[dict], runs: int) -> str
             lines.append(f"| `{row['command']}` | {tool} | {exit_text} | {m['s']:.2f} s | {m['rss_mib']:.0f} MiB "
                          f"| {m['requests']} | {k.get('LIST', 0)} | {k.get('GET', 0)} | {k.get('discovery', 0)} "
                          f"| {k.get('other', 0)} |")
+    if forwarded:
+        lines += ["", "`zc workload` of the ztunnel pod over the API server's port-forward (kwok forwards port 15000 "
+                  "to a local stand-in serving the scale dump; no counting proxy):", "",
+                  "| workloads | dump | ambientctl | istioctl | peak RSS MiB, ambientctl / istioctl | "
+                  "ambientctl RSS / dump |", "|---:|---:|---:|---:|---:|---:|"]
+        for r in forwarded:
+            ours, theirs = r.get("ambientctl_s"), r.get("istioctl_s")
+            ours_rss, theirs_rss = r.get("ambientctl_rss_mib"), r.get("istioctl_rss_mib")
+            lines.append(f"| {r['workloads']:,} | {r['dump_mib']:.0f} MiB | {ours if ours else '—'} s | "
+                         f"{theirs if theirs else '—'} s | {ours_rss or '—'} / {theirs_rss or '—'} | "
+                         f"{(ours_rss / r['dump_mib']) if ours_rss else 0:.2f}x |")
     return "\n".join(lines) + "\n"
 
 
@@ -199,6 +240,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-istioctl", action="store_true")
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--only", default="", help="comma-separated command names")
+    parser.add_argument("--state", default=os.environ.get("AMBIENTCTL_CLUSTER_STATE"),
+                        help="the instance's state dir (for its stand-in port)")
+    parser.add_argument("--forward-sizes", default="10000,100000",
+                        help="dump sizes read over port-forward (empty: none; needs --state)")
     args = parser.parse_args(argv)
     if not args.kubeconfig:
         parser.error("set KUBECONFIG or --kubeconfig to the seeded cluster")
@@ -207,10 +252,14 @@ def main(argv: list[str] | None = None) -> int:
         COMMANDS[:] = [c for c in COMMANDS if c[0] in wanted]
     istioctl = None if args.no_istioctl else built_istioctl()
     facts = runner.machine_facts()
-    size, rows = run(args.kubeconfig, istioctl, args.runs, runner.warm_bytecode_env(),
-                     runner.istioctl_env() if istioctl else {})
+    py_env, their_env = runner.warm_bytecode_env(), runner.istioctl_env() if istioctl else {}
+    size, rows = run(args.kubeconfig, istioctl, args.runs, py_env, their_env) if COMMANDS else ({}, [])
+    forwarded = []
+    if args.state and args.forward_sizes:
+        forwarded = dump_over_portforward(args.kubeconfig, args.state, [int(s) for s in args.forward_sizes.split(",")],
+                                          istioctl, max(1, args.runs), py_env, their_env)
     if not args.no_write:
-        write_doc(render_markdown(facts, size, rows, args.runs))
+        write_doc(render_markdown(facts, size, rows, args.runs, forwarded))
     return 0
 
 
