@@ -72,15 +72,25 @@ def dump_for(workloads: int) -> Path:
     return path
 
 
-def run_once(argv: list[str], env: dict | None = None) -> tuple[float, float, int]:
-    """(wall seconds, peak RSS MiB of this child alone, exit code), output discarded."""
+RUN_TIMEOUT = 180.0  # seconds: a run still going then is stopped and reported as "> 180 s"
+TIMED_OUT = -1000
+
+
+def run_once(argv: list[str], env: dict | None = None, timeout: float = RUN_TIMEOUT) -> tuple[float, float, int]:
+    """(wall seconds, peak RSS MiB of this child alone, exit code or TIMED_OUT), output discarded."""
+    import threading
+
     started = time.perf_counter()
     proc = subprocess.Popen([str(a) for a in argv], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env={**os.environ, **(env or {})})
+    timer = threading.Timer(timeout, proc.kill)
+    timer.start()
     _, status, usage = os.wait4(proc.pid, 0)
+    timer.cancel()
     elapsed = time.perf_counter() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return elapsed, usage.ru_maxrss / 1024, proc.returncode
+    code = os.waitstatus_to_exitcode(status)
+    proc.returncode = code
+    return elapsed, usage.ru_maxrss / 1024, TIMED_OUT if elapsed >= timeout and code < 0 else code
 
 
 def measure(runs: int, tools: dict[str, tuple[list[str], dict | None]], warmup: int = 0) -> dict[str, dict]:
@@ -91,13 +101,16 @@ def measure(runs: int, tools: dict[str, tuple[list[str], dict | None]], warmup: 
             run_once(argv, env)
     for _ in range(runs):
         for name, (argv, env) in tools.items():
+            if any(r[2] == TIMED_OUT for r in samples[name]):
+                continue  # once over the limit, the other runs would be too
             samples[name].append(run_once(argv, env))
     out = {}
     for name, runs_ in samples.items():
         ok = [r for r in runs_ if r[2] == 0]
+        timed_out = any(r[2] == TIMED_OUT for r in runs_)
         out[name] = {"s": round(statistics.median(r[0] for r in ok), 3) if ok else None,
-                     "rss_mib": round(max(r[1] for r in ok), 1) if ok else None,
-                     "failed": len(runs_) - len(ok)}
+                     "rss_mib": round(max(r[1] for r in runs_ if r[2] in (0, TIMED_OUT)), 1) if runs_ else None,
+                     "failed": len([r for r in runs_ if r[2] not in (0, TIMED_OUT)]), "timed_out": timed_out}
     return out
 
 
@@ -139,7 +152,8 @@ def _row(name: str, size: int, mib: float, result: dict, floor: dict) -> dict:
             "ambientctl_s": ours["s"], "istioctl_s": theirs.get("s"), "floor_s": floor["s"],
             "ambientctl_rss_mib": ours["rss_mib"], "istioctl_rss_mib": theirs.get("rss_mib"),
             "floor_rss_mib": floor["rss_mib"], "ambientctl_failed": ours["failed"],
-            "istioctl_failed": theirs.get("failed")}
+            "istioctl_failed": theirs.get("failed"), "ambientctl_timed_out": ours["timed_out"],
+            "istioctl_timed_out": theirs.get("timed_out", False)}
 
 
 # ------------------------------------------------------------------------------------------------ report
@@ -169,10 +183,14 @@ def render_markdown(facts: dict, rows: list[dict], runs: int) -> str:
     for r in rows:
         failed = " (**failed**)" if r.get("ambientctl_failed") else ""
         theirs_failed = " (failed)" if r.get("istioctl_failed") else ""
+        ours = f"> {RUN_TIMEOUT:.0f} s" if r.get("ambientctl_timed_out") else _s(r["ambientctl_s"])
+        theirs = f"> {RUN_TIMEOUT:.0f} s (stopped)" if r.get("istioctl_timed_out") else _s(r["istioctl_s"])
+        vs = f"< {RUN_TIMEOUT / r['ambientctl_s']:.2f}x" if r.get("istioctl_timed_out") and r["ambientctl_s"] \
+            else _ratio(r["ambientctl_s"], r["istioctl_s"])
         lines.append(
             f"| {r['workloads']:,} | {r['dump_mib']:.0f} MiB | `{r['benchmark']}`{' (no ceiling)' if r.get('no_ceiling') else ''} "
-            f"| {_s(r['ambientctl_s'])}{failed} | {_s(r['istioctl_s'])}{theirs_failed} "
-            f"| {_ratio(r['ambientctl_s'], r['istioctl_s'])} | {_s(r['floor_s'])} "
+            f"| {ours}{failed} | {theirs}{theirs_failed} "
+            f"| {vs} | {_s(r['floor_s'])} "
             f"| {_ratio(r['ambientctl_s'], r['floor_s'])} | {_mib(r['ambientctl_rss_mib'])} / "
             f"{_mib(r['istioctl_rss_mib'])} | {_ratio(r['ambientctl_rss_mib'], r['dump_mib'])} |")
     lines += ["", "Goals:", ""] + [f"* {g}" for g in goals(rows)] + ["", f"![time against size]({PLOT.name})", ""]
@@ -182,9 +200,9 @@ def render_markdown(facts: dict, rows: list[dict], runs: int) -> str:
 def goals(rows: list[dict]) -> list[str]:
     """Each goal of issue 17 that these numbers answer, met or not."""
     out = []
-    timed = [r for r in rows if not r.get("no_ceiling") and r["istioctl_s"]]
+    timed = [r for r in rows if not r.get("no_ceiling") and (r["istioctl_s"] or r.get("istioctl_timed_out"))]
     slower = [f"`{r['benchmark']}` at {r['workloads']:,}" for r in timed if r["ambientctl_s"] is None
-              or r["ambientctl_s"] >= r["istioctl_s"]]
+              or (r["istioctl_s"] and r["ambientctl_s"] >= r["istioctl_s"])]
     if timed:
         out.append("faster than istioctl at every size and command: "
                    + ("met" if not slower else "**missed** for " + ", ".join(slower)))
