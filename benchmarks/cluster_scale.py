@@ -103,19 +103,17 @@ def measure(proxy, argv: list[str], env: dict, runs: int) -> dict:
 
 
 def one_pod(kubeconfig: str) -> str:
-    from ambientctl.context import GlobalOptions
     from ambientctl.kube.client import KubeClient
 
-    kube = KubeClient.from_options(GlobalOptions(kubeconfig=kubeconfig))
+    kube = KubeClient.connect(kubeconfig)
     pods = kube.list("v1", "Pod", POD_NS)
     return pods[0]["metadata"]["name"] if pods else "missing"
 
 
 def cluster_size(kubeconfig: str) -> dict:
-    from ambientctl.context import GlobalOptions
     from ambientctl.kube.client import KubeClient
 
-    kube = KubeClient.from_options(GlobalOptions(kubeconfig=kubeconfig))
+    kube = KubeClient.connect(kubeconfig)
     count = {}
     for label, (api, kind) in {"namespaces": ("v1", "Namespace"), "pods": ("v1", "Pod"),
                                "services": ("v1", "Service"),

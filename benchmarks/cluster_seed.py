@@ -157,10 +157,9 @@ def wait_running(kube: Any, expected: int, timeout: float = 900) -> None:
 
 
 def client(kubeconfig: str | None) -> Any:
-    from ambientctl.context import GlobalOptions
     from ambientctl.kube.client import KubeClient
 
-    kube = KubeClient.from_options(GlobalOptions(kubeconfig=kubeconfig, request_timeout=60.0))
+    kube = KubeClient.connect(kubeconfig, timeout=60.0)
     kube.field_manager = FIELD_MANAGER
     kube.api.configuration.connection_pool_maxsize = 32
     return kube
