@@ -10,8 +10,9 @@ never the pod's name:
 * Envoy (waypoints, gateways, sidecars): `configs[]` with a
   `type.googleapis.com/envoy.admin.v3.SecretsConfigDump` entry.
 
-Everything key-like is redacted (`redact`) as soon as each item is decoded
-(`ztunneldump.read`), so no printer can ever show a private key.
+The reading itself (item by item, redacting everything key-like as soon as each
+item is decoded, so no printer can ever show a private key) is `ztunneldump.read`;
+here are the shape-specific parts it calls.
 """
 
 from __future__ import annotations
@@ -51,17 +52,6 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
-
-
-def parse(data: bytes | bytearray, source: str) -> ConfigDump:
-    """Parse, redact and normalise a dump's certificates; a one-line InvalidInputError for anything unusable.
-
-    The dump is read item by item (`proxy.ztunneldump.read`), never decoded whole: a
-    100,000-workload dump costs its bytes, not 4x them in Python objects.
-    """
-    from ambientctl.proxy.ztunneldump import read
-
-    return read(data, source).dump
 
 
 def ztunnel_identity(item: dict[str, Any], index: int) -> tuple[Identity, bool]:

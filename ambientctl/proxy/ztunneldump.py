@@ -178,6 +178,11 @@ def _destination(ref: Any) -> str | None:
 # -- reading -------------------------------------------------------------------------------------
 
 
+def parse(data: Buffer, source: str) -> ConfigDump:
+    """A dump's certificates (`pc secret`), whatever its shape; a one-line InvalidInputError for anything unusable."""
+    return read(data, source).dump
+
+
 def read(data: Buffer, source: str, request: Request | None = None) -> ZtunnelDump:
     """One pass over the dump: certificates into a `ConfigDump`, the wanted views into records.
 

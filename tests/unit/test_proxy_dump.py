@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from ambientctl.errors import InvalidInputError, UsageError
-from ambientctl.proxy import certs, decode, documents, identities, model, redact, shapes, sources, ztunneldump
+from ambientctl.proxy import certs, decode, documents, identities, model, redact, sources, ztunneldump
 from tests.support import dumpgen
 from tests.support import dumpshapes as ds
 
@@ -22,7 +22,7 @@ def golden() -> dict:
 
 def parse(doc: dict | bytes, source: str = "dump.json") -> model.ConfigDump:
     data = doc if isinstance(doc, (bytes, bytearray)) else json.dumps(doc).encode()
-    return shapes.parse(data, source)
+    return ztunneldump.parse(data, source)
 
 
 def summary(dump: model.ConfigDump) -> list[tuple[str, str, list[int], list[int]]]:
@@ -128,7 +128,7 @@ def test_a_file_has_no_size_limit(tmp_path):
     data = sources.read_dump_file(str(big))
     assert len(data) == 80 * 1024 * 1024
     with pytest.raises(InvalidInputError, match="not valid JSON"):  # refused for what it is, not for its size
-        shapes.parse(data, "big.json")
+        ztunneldump.parse(data, "big.json")
 
 
 def test_stdin_is_cut_at_the_stream_guard():
@@ -164,7 +164,7 @@ def test_stdin_text_stream(golden):
 ])
 def test_unusable_input_is_one_clear_error(data, message):
     with pytest.raises(InvalidInputError) as exc:
-        shapes.parse(data, "dump.json")
+        ztunneldump.parse(data, "dump.json")
     assert message in exc.value.one_line()
     assert "\n" not in exc.value.one_line()
 
