@@ -76,8 +76,8 @@ RUN_TIMEOUT = 180.0  # seconds: a run still going then is stopped and reported a
 TIMED_OUT = -1000
 
 
-def run_once(argv: list[str], env: dict | None = None, timeout: float = RUN_TIMEOUT) -> tuple[float, float, int]:
-    """(wall seconds, peak RSS MiB of this child alone, exit code or TIMED_OUT), output discarded."""
+def run_once(argv: list[str], env: dict | None = None, timeout: float = RUN_TIMEOUT) -> tuple[float, float, int, float]:
+    """(wall seconds, peak RSS MiB of this child alone, exit code or TIMED_OUT, CPU seconds), output discarded."""
     import threading
 
     started = time.perf_counter()
@@ -90,7 +90,8 @@ def run_once(argv: list[str], env: dict | None = None, timeout: float = RUN_TIME
     elapsed = time.perf_counter() - started
     code = os.waitstatus_to_exitcode(status)
     proc.returncode = code
-    return elapsed, usage.ru_maxrss / 1024, TIMED_OUT if elapsed >= timeout and code < 0 else code
+    return (elapsed, usage.ru_maxrss / 1024, TIMED_OUT if elapsed >= timeout and code < 0 else code,
+            usage.ru_utime + usage.ru_stime)
 
 
 def measure(runs: int, tools: dict[str, tuple[list[str], dict | None]], warmup: int = 0) -> dict[str, dict]:
@@ -109,6 +110,7 @@ def measure(runs: int, tools: dict[str, tuple[list[str], dict | None]], warmup: 
         ok = [r for r in runs_ if r[2] == 0]
         timed_out = any(r[2] == TIMED_OUT for r in runs_)
         out[name] = {"s": round(statistics.median(r[0] for r in ok), 3) if ok else None,
+                     "cpu_s": round(statistics.median(r[3] for r in ok), 3) if ok else None,
                      "rss_mib": round(max(r[1] for r in runs_ if r[2] in (0, TIMED_OUT)), 1) if runs_ else None,
                      "failed": len([r for r in runs_ if r[2] not in (0, TIMED_OUT)]), "timed_out": timed_out}
     return out
@@ -151,6 +153,7 @@ def _row(name: str, size: int, mib: float, result: dict, floor: dict) -> dict:
     return {"benchmark": name, "workloads": size, "dump_mib": round(mib, 1),
             "ambientctl_s": ours["s"], "istioctl_s": theirs.get("s"), "floor_s": floor["s"],
             "ambientctl_rss_mib": ours["rss_mib"], "istioctl_rss_mib": theirs.get("rss_mib"),
+            "ambientctl_cpu_s": ours.get("cpu_s"), "istioctl_cpu_s": theirs.get("cpu_s"),
             "floor_rss_mib": floor["rss_mib"], "ambientctl_failed": ours["failed"],
             "istioctl_failed": theirs.get("failed"), "ambientctl_timed_out": ours["timed_out"],
             "istioctl_timed_out": theirs.get("timed_out", False)}
@@ -169,6 +172,10 @@ def _s(value: float | None) -> str:
     return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
 
 
+def _cpu(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
 def _mib(value: float | None) -> str:
     return "—" if value is None else f"{value:.0f}"
 
@@ -177,9 +184,9 @@ def render_markdown(facts: dict, rows: list[dict], runs: int) -> str:
     lines = [f"Measured {facts['date']} on {facts['cores']} cores, load average at start {facts['load_average']}; "
              f"median of {runs} interleaved runs per tool (the no-ceiling size: 1 run); peak RSS is each child's own "
              "(os.wait4). Floor: `python -c 'import json; json.load(open(DUMP))'` on the same dump.", "",
-             "| workloads | dump | command | ambientctl | istioctl | ambientctl / istioctl | floor | ambientctl / floor "
-             "| peak RSS MiB, ambientctl / istioctl | ambientctl RSS / dump |",
-             "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "| workloads | dump | command | ambientctl | istioctl | ambientctl / istioctl | CPU s, ambientctl / istioctl "
+             "| floor | ambientctl / floor | peak RSS MiB, ambientctl / istioctl | ambientctl RSS / dump |",
+             "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         failed = " (**failed**)" if r.get("ambientctl_failed") else ""
         theirs_failed = " (failed)" if r.get("istioctl_failed") else ""
@@ -190,7 +197,7 @@ def render_markdown(facts: dict, rows: list[dict], runs: int) -> str:
         lines.append(
             f"| {r['workloads']:,} | {r['dump_mib']:.0f} MiB | `{r['benchmark']}`{' (no ceiling)' if r.get('no_ceiling') else ''} "
             f"| {ours}{failed} | {theirs}{theirs_failed} "
-            f"| {vs} | {_s(r['floor_s'])} "
+            f"| {vs} | {_cpu(r.get('ambientctl_cpu_s'))} / {_cpu(r.get('istioctl_cpu_s'))} | {_s(r['floor_s'])} "
             f"| {_ratio(r['ambientctl_s'], r['floor_s'])} | {_mib(r['ambientctl_rss_mib'])} / "
             f"{_mib(r['istioctl_rss_mib'])} | {_ratio(r['ambientctl_rss_mib'], r['dump_mib'])} |")
     lines += ["", "Goals:", ""] + [f"* {g}" for g in goals(rows)] + ["", f"![time against size]({PLOT.name})", ""]
