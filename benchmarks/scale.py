@@ -76,10 +76,11 @@ RUN_TIMEOUT = 180.0  # seconds: a run still going then is stopped and reported a
 TIMED_OUT = -1000
 
 
-def run_once(argv: list[str], env: dict | None = None, timeout: float = RUN_TIMEOUT) -> tuple[float, float, int, float]:
+def run_once(argv: list[str], env: dict | None = None, timeout: float | None = None) -> tuple[float, float, int, float]:
     """(wall seconds, peak RSS MiB of this child alone, exit code or TIMED_OUT, CPU seconds), output discarded."""
     import threading
 
+    timeout = timeout or RUN_TIMEOUT
     started = time.perf_counter()
     proc = subprocess.Popen([str(a) for a in argv], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env={**os.environ, **(env or {})})
@@ -192,7 +193,7 @@ def render_markdown(facts: dict, rows: list[dict], runs: int) -> str:
         theirs_failed = " (failed)" if r.get("istioctl_failed") else ""
         ours = f"> {RUN_TIMEOUT:.0f} s" if r.get("ambientctl_timed_out") else _s(r["ambientctl_s"])
         theirs = f"> {RUN_TIMEOUT:.0f} s (stopped)" if r.get("istioctl_timed_out") else _s(r["istioctl_s"])
-        vs = f"< {RUN_TIMEOUT / r['ambientctl_s']:.2f}x" if r.get("istioctl_timed_out") and r["ambientctl_s"] \
+        vs = f"< {r['ambientctl_s'] / RUN_TIMEOUT:.2f}x" if r.get("istioctl_timed_out") and r["ambientctl_s"] \
             else _ratio(r["ambientctl_s"], r["istioctl_s"])
         lines.append(
             f"| {r['workloads']:,} | {r['dump_mib']:.0f} MiB | `{r['benchmark']}`{' (no ceiling)' if r.get('no_ceiling') else ''} "
@@ -335,7 +336,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-ceiling", type=int, default=NO_CEILING, help="0 to skip")
     parser.add_argument("--no-istioctl", action="store_true")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--timeout", type=float, default=RUN_TIMEOUT, help="seconds before a run is stopped")
     args = parser.parse_args(argv)
+    globals()["RUN_TIMEOUT"] = args.timeout
     py_env = runner.warm_bytecode_env()
     facts = runner.machine_facts()
     istioctl = None if args.no_istioctl else built_istioctl()
