@@ -75,10 +75,14 @@ class Identity:
 
 @dataclass
 class ConfigDump:
-    """A parsed dump's certificates: its shape and its identities (zc's views: `proxy.ztunneldump`)."""
+    """A parsed dump's certificates: its shape and its identities (zc's views: `proxy.ztunneldump`).
+
+    `raw`: an Envoy dump's document (`{"configs": [...]}`, redacted) for the Envoy views;
+    None for ztunnel, whose dump is never held decoded."""
 
     shape: str
     identities: list[Identity]
+    raw: dict[str, Any] | None = None
 
     @property
     def is_ztunnel(self) -> bool:

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import json
 from typing import Any, Iterator
 
+from ambientctl.errors import InvalidInputError
 from ambientctl.proxy import certs
 from ambientctl.proxy.model import (
     AVAILABLE,
@@ -52,6 +54,30 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def load_json(data: bytes, source: str) -> dict[str, Any]:
+    """A whole JSON document (Envoy's views need all of it; ztunnel dumps are read item by item instead)."""
+    if not data.strip():
+        raise InvalidInputError(f"{source} is empty", "the dump was not saved; fetch it again")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInputError(f"{source} is not text (binary data, not a JSON config dump)",
+                                "pass the JSON file saved from /config_dump") from None
+    try:
+        doc = json.loads(text)
+    except RecursionError:  # thousands of nested [ or {: no real dump nests that deep
+        raise InvalidInputError(f"{source} is nested too deeply to be a config dump", "fetch the dump again") from None
+    except json.JSONDecodeError as exc:
+        truncated = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
+        where = "ends early: the dump is truncated" if truncated else \
+            f"line {exc.lineno} column {exc.colno}: {exc.msg}"
+        raise InvalidInputError(f"{source} is not valid JSON ({where})", "fetch the dump again") from None
+    if not isinstance(doc, dict):
+        raise InvalidInputError(f"{source} is JSON but not a config dump (top level is a {type(doc).__name__})",
+                                "pass the object returned by /config_dump")
+    return doc
 
 
 def ztunnel_identity(item: dict[str, Any], index: int) -> tuple[Identity, bool]:
@@ -131,7 +157,7 @@ def parse_envoy(doc: dict[str, Any], source: str) -> ConfigDump:
             for index, secret in enumerate(secrets if isinstance(secrets, list) else []):
                 if isinstance(secret, dict):
                     identities.append(_envoy_identity(secret, state, f"{kind}[{index}]"))
-    return ConfigDump(shape=SHAPE_ENVOY, identities=identities)
+    return ConfigDump(shape=SHAPE_ENVOY, identities=identities, raw=doc)
 
 
 def _envoy_identity(item: dict[str, Any], state: str, where: str) -> Identity:
