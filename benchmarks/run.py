@@ -281,6 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=15, help="timed runs per command (median)")
     parser.add_argument("--no-write", action="store_true", help="do not update docs/performance.md")
     parser.add_argument("--skip-others", action="store_true", help="skip benchmarks/bench_*.py")
+    parser.add_argument("--skip-scale", action="store_true", help="skip benchmarks/scale.py (dumps of 1k-250k)")
     args = parser.parse_args(argv)
     PY_ENV.update(warm_bytecode_env())
     facts = machine_facts()
@@ -292,6 +293,11 @@ def main(argv: list[str] | None = None) -> int:
     others = [] if args.skip_others else other_benchmarks()
     if not args.no_write:
         write_doc(render_markdown(facts, rows, install, others))
+    if not args.skip_scale:
+        import scale
+
+        scale.run(istioctl, max(3, args.runs // 5), scale.SIZES, scale.NO_CEILING, PY_ENV,
+                  istioctl_env() if istioctl else None, facts, write=not args.no_write)
     return 0
 
 

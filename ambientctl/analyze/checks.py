@@ -53,7 +53,8 @@ def l7_policy_in_ztunnel(state: MeshState) -> Iterator[Message]:
         l7 = az.l7_attributes(policy)
         if not l7:
             continue
-        pods = [p for p in state.pods if az.ztunnel_scope(state, policy, p) is not None]
+        pods = [p for p in state.pods_in(az.reachable_namespace(state, policy))
+                if az.ztunnel_scope(state, policy, p) is not None]
         # A namespace we know nothing about (files alone) may well be in ambient: report.
         ambient_pods = [p for p in pods if state.pod_in_ambient(p) or namespace_of(p) not in state.namespaces]
         if pods and not ambient_pods:
@@ -235,7 +236,7 @@ def waypoint_identity_denied(state: MeshState) -> Iterator[Message]:
                 or az.action(policy) != "ALLOW" or az.l7_attributes(policy):
             continue
         blocked: dict[str, tuple[str, str]] = {}
-        for pod in state.live_pods():
+        for pod in state.live_pods(az.reachable_namespace(state, policy)):
             if az.ztunnel_scope(state, policy, pod) is None or not state.pod_in_ambient(pod):
                 continue
             for wp, gw, _ in state.serving_waypoints(pod):

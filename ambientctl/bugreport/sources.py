@@ -67,7 +67,7 @@ def certificate_summary(data: bytes, source: str, now: dt.datetime) -> str:
     """`pc secret`'s table for the identities in a ztunnel dump (serials, validity, status; no key material)."""
     from ambientctl.proxy.decode import decode_all
     from ambientctl.proxy.printers.secret import format_short
-    from ambientctl.proxy.shapes import parse
+    from ambientctl.proxy.ztunneldump import parse
 
     dump = parse(data, source)
     decode_all(dump)

@@ -41,20 +41,22 @@ def output_option(default: Any, help_text: str) -> Any:
 
 
 def load_dump(cli: CliContext, ref: Optional[str], node: Optional[str], file: Optional[str],
-              admin_port: int = DEFAULT_PROXY_ADMIN_PORT) -> LoadedDump:
-    """Read the dump from `--file` (no cluster) or from a pod's admin port through the API server."""
+              admin_port: int = DEFAULT_PROXY_ADMIN_PORT, request: Any = None) -> LoadedDump:
+    """Read the dump from `--file` (no cluster) or from a pod's admin port through the API server.
+
+    `request` names the zc views to build while reading (`proxy.target._read`)."""
     from ambientctl.output import progress
     from ambientctl.proxy import target
 
     target.check_source_flags(ref, node, file)
     if file:
-        return target.read_file(file)
+        return target.read_file(file, request)
     namespace = cli.namespace if ref else (cli.options.namespace or cli.istio_namespace)
     pod, workload = target.resolve_proxy_pod(cli.kube, ref, namespace, cli.istio_namespace, node, cli.info)
     where = f"pod {pod['metadata']['namespace']}/{pod['metadata']['name']}"
     pod_node = pod.get("spec", {}).get("nodeName")
     with progress(cli, f"Reading /config_dump of {where}" + (f" on node {pod_node}" if pod_node else "")):
-        return target.read_pod(cli.kube, pod, admin_port, workload)
+        return target.read_pod(cli.kube, pod, admin_port, workload, request)
 
 
 @dataclass(frozen=True)
@@ -66,8 +68,8 @@ class DumpSource:
     file: Optional[str] = None
     admin_port: int = DEFAULT_PROXY_ADMIN_PORT
 
-    def load(self, cli: CliContext) -> LoadedDump:
-        return load_dump(cli, self.pod_ref, self.node, self.file, self.admin_port)
+    def load(self, cli: CliContext, request: Any = None) -> LoadedDump:
+        return load_dump(cli, self.pod_ref, self.node, self.file, self.admin_port, request)
 
 
 _SOURCE_PARAMETERS = (

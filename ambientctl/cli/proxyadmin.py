@@ -191,15 +191,15 @@ def zc_log(
 
 def _root_pem(cli: CliContext, pod: dict[str, Any], port: int) -> bytes:
     """The pod's trusted roots: Envoy's ROOTCA secret, or the rootCerts a ztunnel holds."""
-    from ambientctl.proxy import shapes, sources
+    from ambientctl.proxy import sources, ztunneldump
     from ambientctl.kube.portforward import http_get
     from ambientctl.proxy.envoy import dump as envoydump
     from ambientctl.proxy.envoy import secrets
 
     meta = pod["metadata"]
     where = f"{meta['name']}.{meta['namespace']}"
-    dump = shapes.parse(http_get(cli.kube, meta["name"], meta["namespace"], port, sources.CONFIG_DUMP_PATH),
-                            f"pod {meta['namespace']}/{meta['name']}")
+    dump = ztunneldump.parse(http_get(cli.kube, meta["name"], meta["namespace"], port, sources.CONFIG_DUMP_PATH),
+                                f"pod {meta['namespace']}/{meta['name']}")
     if not dump.is_ztunnel:
         try:
             return secrets.root_ca_pem(envoydump.from_document(dump.raw, where))

@@ -37,12 +37,25 @@ class ZcFormat(str, Enum):
 _OUTPUT_HELP = "short (istioctl's table), json or yaml."
 
 
-def _load(ctx: typer.Context, source: DumpSource) -> LoadedDump:
+def _load(ctx: typer.Context, source: DumpSource, request: object = None) -> LoadedDump:
+    """The dump, read once, with the views `request` (a ztunneldump.Request) names."""
     from ambientctl.proxy.model import require_ztunnel
 
-    loaded = source.load(cli_context(ctx))
+    loaded = source.load(cli_context(ctx), request)
     require_ztunnel(loaded.dump, loaded.source)
     return loaded
+
+
+def _emit_records(fmt: ZcFormat, loaded: LoadedDump, records: list, headers: list, rows: Callable) -> None:
+    """The selected items (-o json/yaml: their own text) or istioctl's table, written in batches."""
+    from ambientctl.proxy import ztunneldump as zd
+
+    out = zd.Writer()
+    if fmt in (ZcFormat.json, ZcFormat.yaml):
+        zd.write_items(out, loaded.views, zd.spans(records), fmt.value)
+    else:
+        zd.write_table(out, headers, rows(loaded.views), zd.TABLE_GAP)
+    out.close()
 
 
 def _emit(fmt: ZcFormat, document: object, table: Callable[[], str]) -> None:
@@ -72,12 +85,15 @@ def workload(
       ambientctl zc workload --workload-namespace default --workload-node ambient-worker
       ambientctl zc workload --file config_dump.json --address 10.244.1.5 -o json
     """
-    from ambientctl.proxy.printers import ztunnel as zp
+    from ambientctl.proxy import ztunneldump as zd
 
-    loaded = _load(ctx, source)
-    flt = zp.WorkloadFilter(namespace=workload_namespace, node=workload_node, address=address,
-                            name=_target_pod_name(ctx, source.pod_ref, loaded))
-    _emit(output, zp.select_workloads(loaded.dump, flt), lambda: zp.format_workloads(loaded.dump, flt))
+    def request(loaded: LoadedDump) -> zd.Request:
+        flt = zd.WorkloadFilter(namespace=workload_namespace, node=workload_node, address=address,
+                                name=_target_pod_name(ctx, source.pod_ref, loaded))
+        return zd.Request(workloads=flt, spans=output != ZcFormat.short)
+
+    loaded = _load(ctx, source, request)
+    _emit_records(output, loaded, loaded.views.workloads, zd.WORKLOAD_HEADERS, zd.workload_rows)
 
 
 def _target_pod_name(ctx: typer.Context, pod_ref: Optional[str], loaded: LoadedDump) -> str:
@@ -99,11 +115,10 @@ def service(
     service_namespace: str = typer.Option("", "--service-namespace", help="Only services in this namespace."),
 ) -> None:
     """Services ztunnel knows: VIPs, waypoint, healthy/total endpoints."""
-    from ambientctl.proxy.printers import ztunnel as zp
+    from ambientctl.proxy import ztunneldump as zd
 
-    loaded = _load(ctx, source)
-    _emit(output, zp.select_services(loaded.dump, service_namespace),
-          lambda: zp.format_services(loaded.dump, service_namespace))
+    loaded = _load(ctx, source, zd.Request(services=service_namespace, spans=output != ZcFormat.short))
+    _emit_records(output, loaded, loaded.views.services, zd.SERVICE_HEADERS, zd.service_rows)
 
 
 @app.command("policy")
@@ -115,11 +130,10 @@ def policy(
     policy_namespace: str = typer.Option("", "--policy-namespace", help="Only policies in this namespace."),
 ) -> None:
     """Authorization policies ztunnel enforces: namespace, name, action, scope."""
-    from ambientctl.proxy.printers import ztunnel as zp
+    from ambientctl.proxy import ztunneldump as zd
 
-    loaded = _load(ctx, source)
-    _emit(output, zp.select_policies(loaded.dump, policy_namespace),
-          lambda: zp.format_policies(loaded.dump, policy_namespace))
+    loaded = _load(ctx, source, zd.Request(policies=policy_namespace, spans=output != ZcFormat.short))
+    _emit_records(output, loaded, loaded.views.policies, zd.POLICY_HEADERS, zd.policy_rows)
 
 
 @app.command("certificate")
@@ -154,14 +168,15 @@ def connections(
     raw: bool = typer.Option(False, "--raw", help="Show IP addresses instead of names."),
 ) -> None:
     """Open connections of the workloads on this ztunnel's node."""
-    from ambientctl.proxy.printers import ztunnel as zp
+    from ambientctl.proxy import ztunneldump as zd
 
     if direction not in ("", "inbound", "outbound"):
         raise UsageError(f"invalid --direction {direction!r}", "use inbound or outbound")
-    loaded = _load(ctx, source)
-    flt = zp.ConnectionFilter(namespace=workload_namespace, direction=direction, raw=raw,
+    loaded = _load(ctx, source, zd.Request(connections=True))
+    flt = zd.ConnectionFilter(namespace=workload_namespace, direction=direction, raw=raw,
                               workload=_target_pod_name(ctx, source.pod_ref, loaded))
-    _emit(output, zp.select_connections(loaded.dump, flt), lambda: zp.format_connections(loaded.dump, flt))
+    _emit(output, zd.select_connections(loaded.views, flt),
+          lambda: zd.table_text(zd.CONNECTION_HEADERS, zd.connection_rows(loaded.views, flt)))
 
 
 @app.command("all")
@@ -173,16 +188,20 @@ def all_config(
     with_headers: bool = typer.Option(False, "--with-headers", help="Title each section."),
 ) -> None:
     """Every summary (workloads, services, policies, certificates, connections), or the whole dump."""
+    from ambientctl.proxy import ztunneldump as zd
     from ambientctl.proxy.certificates import now_utc, raise_for_bad_certificates
     from ambientctl.proxy.decode import decode_all
-    from ambientctl.proxy.printers import ztunnel as zp
 
-    loaded = _load(ctx, source)
-    if output in (ZcFormat.json, ZcFormat.yaml):
-        _emit(output, loaded.dump.raw, str)
+    whole = output in (ZcFormat.json, ZcFormat.yaml)
+    loaded = _load(ctx, source, zd.Request() if whole else zd.Request.everything())
+    out = zd.Writer()
+    if whole:
+        zd.write_whole(out, loaded.views, output.value)
+        out.close()
         return
     decode_all(loaded.dump)
-    _emit(output, None, lambda: zp.format_all(loaded.dump, loaded.dump.identities, now_utc(), with_headers))
+    zd.write_all(out, loaded.views, now_utc(), with_headers)
+    out.close()
     raise_for_bad_certificates(loaded.dump.identities, loaded.source)
 
 

@@ -36,6 +36,7 @@ from ambientctl.kube import DEFAULT_TIMEOUT, FIELD_MANAGER
 from ambientctl.kube.config import find_kubeconfig, merge_kubeconfigs, select_context
 from ambientctl.kube.resources import KNOWN_RESOURCES, ResourceType, crd_established
 
+LIST_PAGE = 500  # objects per LIST page (kubectl's and client-go's default chunk size)
 _NOT_SERVED = "the server could not find the requested resource"
 _VERB_BY_METHOD = {"GET": "get", "POST": "create", "PATCH": "patch", "PUT": "update", "DELETE": "delete"}
 
@@ -354,14 +355,25 @@ class KubeClient:
         label_selector: str | None = None,
         field_selector: str | None = None,
     ) -> list[dict[str, Any]]:
-        """List objects; items get apiVersion and kind filled in (the API omits them)."""
+        """List objects; items get apiVersion and kind filled in (the API omits them).
+
+        Paginated (`limit`/`continue`, LIST_PAGE objects a page, as kubectl and client-go
+        do), so a 10,000-pod namespace never comes back as one huge response.
+        """
         rtype = self.resource_type(api_version, kind)
         ns = None if all_namespaces else self._ns(rtype, namespace)
         query = [("labelSelector", label_selector)] if label_selector else []
         if field_selector:
             query.append(("fieldSelector", field_selector))
-        body = self.request("GET", rtype.collection_path(ns), query=query, what=f"{rtype.group_resource}")
-        items = body.get("items", [])
+        items: list[dict[str, Any]] = []
+        token = ""
+        while True:
+            page = [("limit", LIST_PAGE), ("continue", token)] if token else [("limit", LIST_PAGE)]
+            body = self.request("GET", rtype.collection_path(ns), query=query + page, what=f"{rtype.group_resource}")
+            items.extend(body.get("items") or [])
+            token = (body.get("metadata") or {}).get("continue") or ""
+            if not token:
+                break
         for item in items:
             item.setdefault("apiVersion", api_version)
             item.setdefault("kind", kind)

@@ -158,6 +158,11 @@ def _selector(policy: dict[str, Any]) -> dict[str, str] | None:
     return sel.get("matchLabels") or {}
 
 
+def reachable_namespace(state: MeshState, policy: dict[str, Any]) -> str | None:
+    """The only namespace whose pods `ztunnel_scope` can find the policy in (None: every one, root namespace)."""
+    return None if namespace_of(policy) == state.root_namespace else namespace_of(policy)
+
+
 def ztunnel_scope(state: MeshState, policy: dict[str, Any], pod: dict[str, Any]) -> str | None:
     """How a selector/namespace policy reaches a pod in ztunnel, or None if it does not."""
     if target_refs(policy):

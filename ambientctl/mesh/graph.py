@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ambientctl.gateways import is_programmed, traffic_type
-from ambientctl.labels import USE_WAYPOINT_LABEL, labels_of, name_of, namespace_of
+from ambientctl.labels import USE_WAYPOINT_LABEL, labels_of, name_of
 from ambientctl.mesh.dataplane import namespace_mode
 from ambientctl.mesh.model import MeshState
 from ambientctl.workloads import has_sidecar, is_captured, pod_service_account
@@ -97,7 +97,7 @@ def build(state: MeshState, all_namespaces: bool) -> list[NamespaceNode]:
                 sum(1 for p in pods if has_sidecar(p)),
                 any(state.pod_in_ambient(p) for p in pods),
             ))
-        for svc in sorted((s for s in state.services if namespace_of(s) == ns_name), key=name_of):
+        for svc in sorted(state.services_in(ns_name), key=name_of):
             selected = sorted({workload_name(p) for p in state.pods_of_service(svc)
                                if name_of(p) not in waypoint_pod_names})
             if name_of(svc) in {name_of(w) for w in waypoints} and not selected:
@@ -122,45 +122,66 @@ def as_document(nodes: list[NamespaceNode]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- terminal tree
 
 
-def _waypoint_label(wp: WaypointNode) -> str:
-    state = "[green]Programmed[/green]" if wp.programmed else "[red]not Programmed[/red]"
-    return f"[bold magenta]waypoint[/bold magenta] {wp.name} ({state}, for {wp.traffic}, {wp.pods} pod(s))"
+@dataclass
+class _Branch:
+    """One line of the tree and the lines under it."""
+
+    label: str
+    children: list[_Branch] = field(default_factory=list)
+
+    def add(self, label: str) -> _Branch:
+        child = _Branch(label)
+        self.children.append(child)
+        return child
 
 
-def tree(nodes: list[NamespaceNode], title: str = "mesh") -> Tree:
-    """Namespaces, their waypoints with the Services using each, then the remaining Services and workloads."""
-    from rich.markup import escape
-    from rich.tree import Tree
+def _outline(nodes: list[NamespaceNode], title: str, styled: bool) -> _Branch:
+    """Namespaces, their waypoints with the Services using each, then the remaining Services and workloads.
 
-    root = Tree(f"[bold]{escape(title)}[/bold]")
+    `styled`: labels in rich markup (a terminal); otherwise plain text (pipes, golden files).
+    """
+    from rich.markup import escape as rich_escape
+
+    def st(style: str, text: str) -> str:
+        return f"[{style}]{text}[/{style}]" if styled else text
+
+    def escape(text: str) -> str:
+        return rich_escape(text) if styled else text
+
+    def service_line(svc: ServiceNode) -> str:
+        return f"service {escape(svc.name)} → {', '.join(map(escape, svc.workloads)) or '-'}"
+
+    root = _Branch(st("bold", escape(title)))
     if not nodes:
-        root.add("[dim]no namespace in the ambient mesh (ambientctl dataplane enroll NAMESPACE)[/dim]")
+        root.add(st("dim", "no namespace in the ambient mesh (ambientctl dataplane enroll NAMESPACE)"))
     for ns in nodes:
         extra = f", namespace waypoint {ns.waypoint}" if ns.waypoint else ""
-        branch = root.add(f"[bold cyan]namespace[/bold cyan] {escape(ns.name)} ({escape(ns.mode)}{escape(extra)})")
+        branch = root.add(f"{st('bold cyan', 'namespace')} {escape(ns.name)} ({escape(ns.mode)}{escape(extra)})")
         by_waypoint: dict[str, list[ServiceNode]] = {}
         for svc in ns.services:
             if svc.waypoint:
                 by_waypoint.setdefault(svc.waypoint, []).append(svc)
         for wp in ns.waypoints:
-            wp_branch = branch.add(_waypoint_label(wp))
+            programmed = st("green", "Programmed") if wp.programmed else st("red", "not Programmed")
+            wp_branch = branch.add(f"{st('bold magenta', 'waypoint')} {wp.name} ({programmed}, for {wp.traffic}, "
+                                   f"{wp.pods} pod(s))")
             for svc in by_waypoint.pop(f"{ns.name}/{wp.name}", []):
-                wp_branch.add(f"service {escape(svc.name)} → {', '.join(map(escape, svc.workloads)) or '-'}")
+                wp_branch.add(service_line(svc))
         for waypoint, services in sorted(by_waypoint.items()):
             missing = any(s.waypoint_missing for s in services)
-            label = f"[red]waypoint {escape(waypoint)} (missing)[/red]" if missing else f"waypoint {escape(waypoint)}"
+            label = st("red", f"waypoint {escape(waypoint)} (missing)") if missing else f"waypoint {escape(waypoint)}"
             wp_branch = branch.add(label)
             for svc in services:
-                wp_branch.add(f"service {escape(svc.name)} → {', '.join(map(escape, svc.workloads)) or '-'}")
+                wp_branch.add(service_line(svc))
         plain = [s for s in ns.services if not s.waypoint]
         if plain:
             svc_branch = branch.add("services without waypoint (L4 only)")
             for svc in plain:
-                svc_branch.add(f"service {escape(svc.name)} → {', '.join(map(escape, svc.workloads)) or '-'}")
+                svc_branch.add(service_line(svc))
         if ns.workloads:
             wl_branch = branch.add("workloads")
             for wl in ns.workloads:
-                mark = "[green]●[/green]" if wl.in_ambient and not wl.sidecars else "[yellow]○[/yellow]"
+                mark = st("green", "●") if wl.in_ambient and not wl.sidecars else st("yellow", "○")
                 detail = f"sa {wl.service_account}, {wl.pods} pod(s)"
                 if wl.sidecars:
                     detail += f", {wl.sidecars} with sidecar"
@@ -170,15 +191,38 @@ def tree(nodes: list[NamespaceNode], title: str = "mesh") -> Tree:
     return root
 
 
-def tree_text(nodes: list[NamespaceNode], width: int = 120) -> str:
-    """The tree as plain text (golden files, pipes)."""
-    import io
+def tree(nodes: list[NamespaceNode], title: str = "mesh") -> Tree:
+    """The tree for a terminal (rich, with colours)."""
+    from rich.tree import Tree
 
-    from rich.console import Console
+    def grow(branch: _Branch, into: Tree) -> None:
+        for child in branch.children:
+            grow(child, into.add(child.label))
 
-    buffer = io.StringIO()
-    Console(file=buffer, width=width, no_color=True, color_system=None, highlight=False).print(tree(nodes))
-    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
+    outline = _outline(nodes, title, styled=True)
+    root = Tree(outline.label)
+    grow(outline, root)
+    return root
+
+
+def tree_text(nodes: list[NamespaceNode], title: str = "mesh") -> str:
+    """The tree as plain text (pipes, golden files): rich's guide lines, drawn without rich.
+
+    Why: rendering 10,000 workloads through rich took most of `x graph -A`'s time. Unlike
+    rich, long lines are not wrapped at a terminal width (a pipe has none).
+    """
+    outline = _outline(nodes, title, styled=False)
+    lines = [outline.label]
+
+    def walk(branch: _Branch, prefix: str) -> None:
+        last_index = len(branch.children) - 1
+        for index, child in enumerate(branch.children):
+            last = index == last_index
+            lines.append(f"{prefix}{'└── ' if last else '├── '}{child.label}".rstrip())
+            walk(child, prefix + ("    " if last else "│   "))
+
+    walk(outline, "")
+    return "\n".join(lines) + "\n"
 
 
 # --------------------------------------------------------------------------- Mermaid and Graphviz

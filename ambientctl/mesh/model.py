@@ -16,7 +16,7 @@ namespace.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from ambientctl.gateways import GATEWAY_GROUP, is_waypoint, traffic_type
 from ambientctl.labels import (
@@ -73,6 +73,8 @@ class MeshState:
     pods_known_in: set[str] | None = None
     origins: dict[int, str] = field(default_factory=dict)  # id(obj) -> "file.yaml" for file objects
     unreadable: list[str] = field(default_factory=list)  # kinds RBAC kept from us: their checks saw nothing
+    # Lookup tables derived from the lists (see _lookup): a mesh of 10,000 pods is never scanned per object.
+    _index: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     # ------------------------------------------------------------------ building
 
@@ -86,8 +88,12 @@ class MeshState:
             if bucket is None:
                 return
             key = (namespace_of(obj), name_of(obj))
-            bucket[:] = [o for o in bucket if (namespace_of(o), name_of(o)) != key]
+            keys = self._keys(bucket)
+            if key in keys:  # a replacement (a file over the cluster's copy): the rare, linear case
+                bucket[:] = [o for o in bucket if (namespace_of(o), name_of(o)) != key]
+            keys.add(key)
             bucket.append(obj)
+            self._index = {"keys": self._index.get("keys", {})}
         if origin:
             self.origins[id(obj)] = origin
 
@@ -102,6 +108,46 @@ class MeshState:
         if kind == AUTHZ_KIND and group == SECURITY_GROUP:
             return self.policies
         return None
+
+    def _keys(self, bucket: list[dict[str, Any]]) -> set[tuple[str, str]]:
+        """The (namespace, name) keys of a bucket, kept beside it (rebuilt if the list was changed directly)."""
+        table = self._index.setdefault("keys", {})
+        keys = table.get(id(bucket))
+        if keys is None or len(keys) != len(bucket):
+            keys = table[id(bucket)] = {(namespace_of(o), name_of(o)) for o in bucket}
+        return keys
+
+    def _lookup(self, what: str, build: Callable[[], Any]) -> Any:
+        """A table derived from the lists, built once and rebuilt when a list changed."""
+        stamp = tuple((id(lst), len(lst)) for lst in (self.pods, self.services, self.gateways, self.policies))
+        cached = self._index.get(what)
+        if cached is None or cached[0] != stamp:
+            cached = self._index[what] = (stamp, build())
+        return cached[1]
+
+    def _by_namespace(self, what: str, objects: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+        def build() -> dict[str, list[dict[str, Any]]]:
+            table: dict[str, list[dict[str, Any]]] = {}
+            for obj in objects:
+                table.setdefault(namespace_of(obj), []).append(obj)
+            return table
+        return self._lookup(what, build)
+
+    def _by_key(self, what: str, objects: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+        def build() -> dict[tuple[str, str], dict[str, Any]]:
+            table: dict[tuple[str, str], dict[str, Any]] = {}
+            for obj in objects:
+                table.setdefault((namespace_of(obj), name_of(obj)), obj)  # the first, as a scan would find
+            return table
+        return self._lookup(what, build)
+
+    def services_in(self, namespace: str) -> list[dict[str, Any]]:
+        """The Services of a namespace, in list order."""
+        return self._by_namespace("services", self.services).get(namespace, [])
+
+    def pods_in(self, namespace: str | None) -> list[dict[str, Any]]:
+        """Every pod of a namespace (None: of every namespace), in list order."""
+        return self.pods if namespace is None else self._by_namespace("pods", self.pods).get(namespace, [])
 
     def in_scope(self, namespace: str) -> bool:
         return self.scope is None or namespace in self.scope
@@ -125,27 +171,20 @@ class MeshState:
         return self.is_enrolled(namespace_of(pod))
 
     def live_pods(self, namespace: str | None = None) -> list[dict[str, Any]]:
-        return [p for p in self.pods if is_live(p) and (namespace is None or namespace_of(p) == namespace)]
+        return [p for p in self.pods_in(namespace) if is_live(p)]
 
     def gateway(self, namespace: str, gateway_name: str) -> dict[str, Any] | None:
-        for gw in self.gateways:
-            if namespace_of(gw) == namespace and name_of(gw) == gateway_name:
-                return gw
-        return None
+        return self._by_key("gateway", self.gateways).get((namespace, gateway_name))
 
     def waypoints(self, namespace: str | None = None) -> list[dict[str, Any]]:
         return [g for g in self.gateways if is_waypoint(g) and (namespace is None or namespace_of(g) == namespace)]
 
     def service(self, namespace: str, service_name: str) -> dict[str, Any] | None:
-        for svc in self.services:
-            if namespace_of(svc) == namespace and name_of(svc) == service_name:
-                return svc
-        return None
+        return self._by_key("service", self.services).get((namespace, service_name))
 
     def services_of_pod(self, pod: dict[str, Any]) -> list[dict[str, Any]]:
-        ns = namespace_of(pod)
-        return [s for s in self.services
-                if namespace_of(s) == ns and selector_matches((s.get("spec") or {}).get("selector"), labels_of(pod))]
+        return [s for s in self.services_in(namespace_of(pod))
+                if selector_matches((s.get("spec") or {}).get("selector"), labels_of(pod))]
 
     def pods_of_service(self, service: dict[str, Any]) -> list[dict[str, Any]]:
         selector = (service.get("spec") or {}).get("selector")

@@ -75,16 +75,14 @@ class Identity:
 
 @dataclass
 class ConfigDump:
-    """A parsed dump: its shape, its identities, and (ztunnel) the other sections as they came."""
+    """A parsed dump's certificates: its shape and its identities (zc's views: `proxy.ztunneldump`).
+
+    `raw`: an Envoy dump's document (`{"configs": [...]}`, redacted) for the Envoy views;
+    None for ztunnel, whose dump is never held decoded."""
 
     shape: str
     identities: list[Identity]
-    raw: dict[str, Any]
-    workloads: list[dict[str, Any]] = field(default_factory=list)
-    services: list[dict[str, Any]] = field(default_factory=list)
-    policies: list[dict[str, Any]] = field(default_factory=list)
-    workload_state: list[dict[str, Any]] = field(default_factory=list)
-    raw_certificates: list[Any] = field(default_factory=list)
+    raw: dict[str, Any] | None = None
 
     @property
     def is_ztunnel(self) -> bool:

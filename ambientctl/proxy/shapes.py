@@ -10,8 +10,9 @@ never the pod's name:
 * Envoy (waypoints, gateways, sidecars): `configs[]` with a
   `type.googleapis.com/envoy.admin.v3.SecretsConfigDump` entry.
 
-Everything key-like is redacted (`redact`) as soon as the JSON is parsed, so
-no printer can ever show a private key.
+The reading itself (item by item, redacting everything key-like as soon as each
+item is decoded, so no printer can ever show a private key) is `ztunneldump.read`;
+here are the shape-specific parts it calls.
 """
 
 from __future__ import annotations
@@ -28,16 +29,13 @@ from ambientctl.proxy.model import (
     ENVOY_SECRETS_TYPE,
     INITIALIZING,
     SHAPE_ENVOY,
-    SHAPE_ZTUNNEL,
-    SHAPE_ZTUNNEL_LEGACY,
     UNAVAILABLE,
     CertEntry,
     ConfigDump,
     Identity,
 )
-from ambientctl.proxy.redact import may_hold_private_keys, redact
 
-_ZTUNNEL_KEYS = ("certificates", "workloads", "services", "policies", "workloadState", "workloadstate")
+ZTUNNEL_KEYS = ("certificates", "workloads", "services", "policies", "workloadState", "workloadstate")
 
 
 @contextlib.contextmanager
@@ -58,23 +56,8 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def parse(data: bytes, source: str) -> ConfigDump:
-    """Parse, redact and normalise a dump; a one-line InvalidInputError for anything unusable."""
-    doc = load_json(data, source)
-    if may_hold_private_keys(data):
-        redact(doc)
-    if isinstance(doc.get("configs"), list):
-        return _parse_envoy(doc, source)
-    if any(key in doc for key in _ZTUNNEL_KEYS):
-        return _parse_ztunnel(doc, source)
-    keys = ", ".join(sorted(doc)[:6]) or "none"
-    raise InvalidInputError(
-        f"{source} is not a ztunnel or Envoy config dump (top-level keys: {keys})",
-        "pass the JSON from a proxy's admin endpoint: `kubectl exec POD -- curl -s localhost:15000/config_dump`",
-    )
-
-
 def load_json(data: bytes, source: str) -> dict[str, Any]:
+    """A whole JSON document (Envoy's views need all of it; ztunnel dumps are read item by item instead)."""
     if not data.strip():
         raise InvalidInputError(f"{source} is empty", "the dump was not saved; fetch it again")
     try:
@@ -97,42 +80,7 @@ def load_json(data: bytes, source: str) -> dict[str, Any]:
     return doc
 
 
-def _list_or_map(value: Any, what: str, source: str) -> list[Any]:
-    """ztunnel has printed some sections as lists and others as maps keyed by address or uid."""
-    if value is None:
-        return []
-    if isinstance(value, list):
-        return value
-    if isinstance(value, dict):
-        return list(value.values())
-    raise InvalidInputError(f"{source}: `{what}` is a {type(value).__name__}, expected a list",
-                            "the dump is damaged; fetch it again")
-
-
-def _parse_ztunnel(doc: dict[str, Any], source: str) -> ConfigDump:
-    raw_certs = _list_or_map(doc.get("certificates"), "certificates", source)
-    identities = []
-    legacy_seen = False
-    for index, item in enumerate(raw_certs):
-        if not isinstance(item, dict):
-            raise InvalidInputError(f"{source}: certificates[{index}] is not an object", "the dump is damaged")
-        ident, legacy = _ztunnel_identity(item, index)
-        legacy_seen |= legacy
-        identities.append(ident)
-    state = doc.get("workloadState", doc.get("workloadstate"))
-    return ConfigDump(
-        shape=SHAPE_ZTUNNEL_LEGACY if legacy_seen else SHAPE_ZTUNNEL,
-        identities=identities,
-        raw=doc,
-        workloads=[w for w in _list_or_map(doc.get("workloads"), "workloads", source) if isinstance(w, dict)],
-        services=[s for s in _list_or_map(doc.get("services"), "services", source) if isinstance(s, dict)],
-        policies=[p for p in _list_or_map(doc.get("policies"), "policies", source) if isinstance(p, dict)],
-        workload_state=[w for w in _list_or_map(state, "workloadState", source) if isinstance(w, dict)],
-        raw_certificates=raw_certs,
-    )
-
-
-def _ztunnel_identity(item: dict[str, Any], index: int) -> tuple[Identity, bool]:
+def ztunnel_identity(item: dict[str, Any], index: int) -> tuple[Identity, bool]:
     name = str(item.get("identity") or f"certificates[{index}]")
     state = str(item.get("state") or "")
     chain_raw = item.get("certChain") or []
@@ -198,7 +146,7 @@ def field_of(obj: dict[str, Any], snake: str) -> Any:
     return obj.get(head + "".join(part.title() for part in rest))
 
 
-def _parse_envoy(doc: dict[str, Any], source: str) -> ConfigDump:
+def parse_envoy(doc: dict[str, Any], source: str) -> ConfigDump:
     identities: list[Identity] = []
     for config in doc["configs"]:
         if not isinstance(config, dict) or config.get("@type") != ENVOY_SECRETS_TYPE:

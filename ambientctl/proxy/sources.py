@@ -1,7 +1,7 @@
 """Where a config dump's bytes come from: a saved file, stdin, or a pod's admin port through the API server.
 
-Size-capped before anything is parsed, so a wrong path or a huge pipe fails
-fast with a one-line error. The live read is an HTTP GET through the API
+Read once into one buffer (no size limit for a file; a 4 GiB guard on stdin);
+a wrong path fails fast with a one-line error. The live read is an HTTP GET through the API
 server's port-forward (no local listener).
 """
 
@@ -21,11 +21,17 @@ ADMIN_PORT = 15000
 
 CONFIG_DUMP_PATH = "/config_dump"
 
-MAX_DUMP_BYTES = 64 * 1024 * 1024
+MAX_STREAM_BYTES = 4 << 30  # stdin only: a guard against an endless pipe, not a dump size limit
 
 
-def read_dump_file(path: str, stdin: Any = None, limit: int = MAX_DUMP_BYTES) -> bytes:
-    """The bytes of a saved dump (`-` is stdin); refuses what cannot be a dump, before reading it all."""
+def read_dump_file(path: str, stdin: Any = None, limit: int = MAX_STREAM_BYTES) -> bytes | bytearray:
+    """The bytes of a saved dump (`-` is stdin), read once into one buffer.
+
+    No size limit for a file (issue 17: a 250,000-workload mesh's dump is ~270 MB): its
+    size is known and the memory a dump costs is bounded by the reader
+    (`proxy.jsonscan`), not by refusing big meshes. A stream (stdin) is cut at
+    `limit`, far above any real dump, so an endless pipe cannot fill memory.
+    """
     if path == "-":
         return _read_limited(_binary(stdin if stdin is not None else sys.stdin), "stdin", limit)
     try:
@@ -38,8 +44,6 @@ def read_dump_file(path: str, stdin: Any = None, limit: int = MAX_DUMP_BYTES) ->
     if stat.S_ISDIR(st.st_mode):
         raise InvalidInputError(f"{path} is a directory, not a dump file",
                                 "pass the JSON file saved from `curl localhost:15000/config_dump`")
-    if stat.S_ISREG(st.st_mode) and st.st_size > limit:
-        raise InvalidInputError(_too_big(path, st.st_size, limit), _TOO_BIG_HINT)
     try:
         with open(path, "rb") as handle:
             if not stat.S_ISREG(st.st_mode):
@@ -47,45 +51,36 @@ def read_dump_file(path: str, stdin: Any = None, limit: int = MAX_DUMP_BYTES) ->
             data = handle.read(st.st_size + 1)  # one read of the size stat gave
             if len(data) <= st.st_size:
                 return data
-            data += _read_limited(handle, path, limit)  # the file grew since: still capped
-            if len(data) > limit:
-                raise InvalidInputError(_too_big(path, len(data), limit), _TOO_BIG_HINT)
-            return data
+            buffer = bytearray(data)  # the file grew since: read the rest, still one buffer
+            del data
+            buffer += _read_limited(handle, path, limit)
+            return buffer
     except OSError as exc:
         raise InvalidInputError(f"cannot read dump file {path}: {exc.strerror}",
                                 "check the file's permissions") from None
-
-
-_TOO_BIG_HINT = "keep only the certificates with `jq '{certificates}' dump.json > certs.json` and pass that"
-
-
-def _too_big(where: str, size: int, limit: int) -> str:
-    return f"{where} is {size / 1048576:.0f} MiB, over the {limit // 1048576} MiB limit for a config dump"
 
 
 def _binary(stream: Any) -> Any:
     return getattr(stream, "buffer", stream)
 
 
-def _read_limited(handle: BinaryIO, where: str, limit: int) -> bytes:
-    """Read at most `limit` bytes, in chunks, so a huge pipe never fills memory."""
-    chunks: list[bytes] = []
-    size = 0
+def _read_limited(handle: BinaryIO, where: str, limit: int) -> bytearray:
+    """Read a stream into one growing buffer (no list of chunks joined at the end), at most `limit` bytes."""
+    buffer = bytearray()
     while True:
         chunk = handle.read(1 << 20)
         if not chunk:
             break
         if isinstance(chunk, str):
             chunk = chunk.encode("utf-8")
-        size += len(chunk)
-        if size > limit:
-            raise InvalidInputError(f"{where} holds more than {limit // 1048576} MiB, over the limit for a config dump",
-                                    _TOO_BIG_HINT)
-        chunks.append(chunk)
-    return b"".join(chunks)
+        buffer += chunk
+        if len(buffer) > limit:
+            raise InvalidInputError(f"{where} holds more than {limit // 1048576} MiB, more than any config dump",
+                                    "save the dump to a file and pass it with --file")
+    return buffer
 
 
-def fetch_dump(kube: KubeClient, pod: str, namespace: str, port: int = ADMIN_PORT) -> bytes:
+def fetch_dump(kube: KubeClient, pod: str, namespace: str, port: int = ADMIN_PORT) -> bytearray:
     """GET /config_dump from the pod's admin port (--proxy-admin-port) through the API server (no local listener)."""
     from ambientctl.kube.portforward import http_get
 

@@ -27,6 +27,7 @@ class LoadedDump:
     source: str          # "pod istio-system/ztunnel-x", "dump.json" or "stdin"
     pod: dict[str, Any] | None = None
     workload_identity: str | None = None  # NS/SA when the user pointed at a workload pod
+    views: Any = None    # proxy.ztunneldump.ZtunnelDump: the zc views built while reading
 
 
 def check_source_flags(ref: str | None, node: str | None, file: str | None) -> None:
@@ -38,23 +39,33 @@ def check_source_flags(ref: str | None, node: str | None, file: str | None) -> N
         raise UsageError(f"give either a pod ({ref}) or --file, not both", "drop one of them")
 
 
-def read_file(file: str) -> LoadedDump:
+def read_file(file: str, request: Any = None) -> LoadedDump:
     """A saved dump (`-` is stdin), parsed and redacted; no cluster."""
-    from ambientctl.proxy.shapes import parse
     from ambientctl.proxy.sources import read_dump_file
 
     source = "stdin" if file == "-" else file
-    return LoadedDump(parse(read_dump_file(file), source), source)
+    return _read(LoadedDump(None, source), read_dump_file(file), request)  # type: ignore[arg-type]
 
 
-def read_pod(kube: KubeClient, pod: dict[str, Any], port: int, workload_identity: str | None = None) -> LoadedDump:
+def read_pod(kube: KubeClient, pod: dict[str, Any], port: int, workload_identity: str | None = None,
+             request: Any = None) -> LoadedDump:
     """GET the pod's /config_dump on its admin port through the API server, parsed and redacted."""
-    from ambientctl.proxy.shapes import parse
     from ambientctl.proxy.sources import fetch_dump
 
     name, namespace = pod["metadata"]["name"], pod["metadata"]["namespace"]
     where = f"pod {namespace}/{name}"
-    return LoadedDump(parse(fetch_dump(kube, name, namespace, port), where), where, pod, workload_identity)
+    loaded = LoadedDump(None, where, pod, workload_identity)  # type: ignore[arg-type]
+    return _read(loaded, fetch_dump(kube, name, namespace, port), request)
+
+
+def _read(loaded: LoadedDump, data: bytes | bytearray, request: Any) -> LoadedDump:
+    """Read the dump once (`ztunneldump.read`): its certificates, and the zc views `request` names
+    (a `ztunneldump.Request`, or a function of the LoadedDump giving one; None: certificates only)."""
+    from ambientctl.proxy.ztunneldump import read
+
+    views = read(data, loaded.source, request(loaded) if callable(request) else request)
+    loaded.dump, loaded.views = views.dump, views
+    return loaded
 
 
 def resolve_proxy_pod(

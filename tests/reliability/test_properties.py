@@ -9,6 +9,7 @@ Whatever a user feeds `-f` or `--file`, the worst outcome must be an
 from __future__ import annotations
 
 import copy
+import io
 import datetime as dt
 import json
 
@@ -17,9 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ambientctl.errors import AmbientctlError
-from ambientctl.proxy import decode, documents, identities, model, shapes
+from ambientctl.proxy import decode, documents, identities, model
 from ambientctl.proxy.printers import secret as secret_printer
-from ambientctl.proxy.printers import ztunnel as zt_printer
+from ambientctl.proxy import ztunneldump
 from ambientctl.render.overlay import parse_overlay
 from ambientctl.render.tree import deep_merge
 
@@ -85,18 +86,19 @@ def test_deep_merge_never_raises_nor_mutates(base: object, overlay: object) -> N
 
 def _exercise_dump(data: bytes) -> None:
     """Everything `pc secret` and `zc` do with a dump, without a cluster."""
-    dump = shapes.parse(data, "fuzz.json")
+    views = ztunneldump.read(data, "fuzz.json", ztunneldump.Request.everything())
+    dump = views.dump
     decode.decode_all(dump)
     chosen = identities.select(dump, None)
     secret_printer.format_short(chosen, NOW)
     secret_printer.format_detail(chosen, NOW)
     json.dumps(documents.secrets_document(chosen))
     if dump.is_ztunnel:
-        zt_printer.format_workloads(dump, zt_printer.WorkloadFilter())
-        zt_printer.format_services(dump)
-        zt_printer.format_policies(dump)
-        zt_printer.format_connections(dump, zt_printer.ConnectionFilter())
-        zt_printer.format_all(dump, chosen, NOW, with_headers=True)
+        sink = ztunneldump.Writer(io.StringIO())
+        ztunneldump.write_all(sink, views, NOW, with_headers=True)
+        for fmt in ("json", "yaml"):
+            ztunneldump.write_whole(sink, views, fmt)
+        sink.close()
         json.dumps(documents.ztunnel_certificates_document(chosen))
 
 

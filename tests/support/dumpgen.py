@@ -18,6 +18,7 @@ Shape (matching current ztunnel's ``/config_dump``)::
 from __future__ import annotations
 
 import base64
+import json
 import datetime as _dt
 import hashlib
 import ipaddress
@@ -185,3 +186,191 @@ def generate_dump(identities: Iterable[tuple[str, str]], states: dict | None = N
 def decode_pem(entry: dict) -> x509.Certificate:
     """Inverse of :func:`cert_entry` (handy in tests)."""
     return x509.load_pem_x509_certificate(base64.b64decode(entry["pem"]))
+
+
+# -- dumps at scale -------------------------------------------------------------------------------
+#
+# A real ztunnel serialises its /config_dump with serde_json's `to_string_pretty` after
+# `to_value`, so every object's keys come out sorted and the text is indented by two
+# spaces; top-level sections: certificates, config, policies, services, stagedServices,
+# staticConfig, version, workloadState, workloads (workloads last). Field names are
+# ztunnel's (src/state/workload.rs, service.rs, rbac.rs, admin.rs). A workload is
+# ~450-500 bytes of text, as in a real dump.
+
+
+@dataclass(frozen=True)
+class MeshShape:
+    """How many of each object a mesh of `workloads` pods has, in the proportions of a real cluster."""
+
+    workloads: int
+    pods_per_namespace: int = 100
+    pods_per_node: int = 100
+    replicas: int = 5            # pods per service (a Deployment of 5)
+    policies_per_namespace: int = 5
+    waypoint_every: int = 2      # every second namespace has a namespace waypoint
+
+    @property
+    def namespaces(self) -> int:
+        return max(2, -(-self.workloads // self.pods_per_namespace))
+
+    @property
+    def nodes(self) -> int:
+        return max(2, -(-self.workloads // self.pods_per_node))
+
+    @property
+    def services(self) -> int:
+        return -(-self.workloads // self.replicas)
+
+    @property
+    def policies(self) -> int:
+        return self.namespaces * self.policies_per_namespace + 1
+
+
+def _ip(base: str, index: int) -> str:
+    return str(ipaddress.ip_address(base) + index)
+
+
+def _scale_names(shape: MeshShape, i: int) -> tuple[str, str, str, str]:
+    """(namespace, app, pod name, node) of workload `i`."""
+    ns_index = i % shape.namespaces
+    slot = i // shape.namespaces
+    app = f"app-{slot // shape.replicas:04d}"
+    pod = f"{app}-{hashlib.md5(f'{ns_index}/{app}'.encode()).hexdigest()[:10]}-{hashlib.md5(str(i).encode()).hexdigest()[:5]}"
+    return f"ns-{ns_index:04d}", app, pod, f"node-{i % shape.nodes:04d}"
+
+
+def _pretty(item: object, indent: int) -> str:
+    """serde_json's pretty text of `item` (sorted keys), nested `indent` spaces deep."""
+    text = json.dumps(item, indent=2, sort_keys=True)
+    return text.replace("\n", "\n" + " " * indent) if indent else text
+
+
+def _waypoint_vip(shape: MeshShape, ns_index: int) -> str | None:
+    if ns_index % shape.waypoint_every:
+        return None
+    return _ip("10.97.0.0", ns_index)
+
+
+def scale_workload(shape: MeshShape, i: int) -> dict:
+    ns, app, pod, node = _scale_names(shape, i)
+    ns_index = i % shape.namespaces
+    item: dict = {
+        "canonicalName": app, "canonicalRevision": "v1", "capacity": 1, "clusterId": "Kubernetes",
+        "name": pod, "namespace": ns, "networkMode": "Standard", "node": node, "protocol": "HBONE",
+        "serviceAccount": app, "services": [f"{ns}/{app}.{ns}.svc.cluster.local"],
+        "status": "Healthy" if i % 97 else "Unhealthy", "trustDomain": TRUST_DOMAIN,
+        "uid": f"Kubernetes//Pod/{ns}/{pod}", "workloadIps": [_ip("10.244.0.2", i)],
+        "workloadName": app, "workloadType": "deployment",
+    }
+    vip = _waypoint_vip(shape, ns_index)
+    if vip:
+        item["waypoint"] = {"destination": f"/{vip}", "hboneMtlsPort": 15008}
+    return item
+
+
+def scale_service(shape: MeshShape, j: int) -> dict:
+    ns_index = j % shape.namespaces
+    ns = f"ns-{ns_index:04d}"
+    app = f"app-{j // shape.namespaces:04d}"
+    endpoints = {}
+    for r in range(shape.replicas):
+        i = (j // shape.namespaces * shape.replicas + r) * shape.namespaces + ns_index
+        if i >= shape.workloads:
+            break
+        uid = f"Kubernetes//Pod/{ns}/{_scale_names(shape, i)[2]}"
+        endpoints[uid] = {"port": {"80": 8080}, "status": "Healthy", "workloadUid": uid}
+    item: dict = {
+        "canonical": True, "endpoints": endpoints, "hostname": f"{app}.{ns}.svc.cluster.local",
+        "ipFamilies": "IPv4", "name": app, "namespace": ns, "ports": {"80": 8080},
+        "subjectAltNames": [], "vips": [f"/{_ip('10.96.0.10', j)}"], "visibility": "Public",
+    }
+    vip = _waypoint_vip(shape, ns_index)
+    if vip:
+        item["waypoint"] = {"destination": f"/{vip}", "hboneMtlsPort": 15008}
+    return item
+
+
+def waypoint_service(shape: MeshShape, ns_index: int) -> dict:
+    ns = f"ns-{ns_index:04d}"
+    return {"canonical": True, "endpoints": {}, "hostname": f"waypoint.{ns}.svc.cluster.local",
+            "ipFamilies": "IPv4", "name": "waypoint", "namespace": ns, "ports": {"15008": 15008, "15021": 15021},
+            "subjectAltNames": [], "vips": [f"/{_waypoint_vip(shape, ns_index)}"], "visibility": "Public"}
+
+
+def scale_policy(shape: MeshShape, k: int) -> dict:
+    if k == 0:
+        return {"action": "Deny", "dryRun": False, "name": "istio_converted_static_strict", "namespace": "istio-system",
+                "rules": [[[{"notPrincipals": [{"Presence": []}]}]]], "scope": "Global"}
+    ns = f"ns-{(k - 1) % shape.namespaces:04d}"
+    allowed = f"ns-{k % shape.namespaces:04d}"
+    return {"action": "Allow" if k % 7 else "Deny", "dryRun": False, "name": f"policy-{(k - 1) // shape.namespaces}",
+            "namespace": ns, "rules": [[[{"namespaces": [{"Exact": allowed}]}], [{"destinationPorts": [8080]}]]],
+            "scope": "Namespace" if k % 3 == 0 else "WorkloadSelector"}
+
+
+_SCALE_CONFIG = {
+    "adminAddr": "[::1]:15000", "caAddress": "https://istiod.istio-system.svc:15012", "clusterDomain": "cluster.local",
+    "clusterId": "Kubernetes", "dnsProxy": True, "inboundAddr": "[::]:15008", "inpodEnabled": True,
+    "localNode": "node-0000", "network": "", "outboundAddr": "[::]:15001", "proxy": True,
+    "proxyMetadata": {"ISTIO_META_DNS_CAPTURE": "true"}, "readinessAddr": "[::]:15021",
+    "socks5Addr": None, "statsAddr": "[::]:15020", "xdsAddress": "https://istiod.istio-system.svc:15012",
+    "xdsOnDemand": False, "workerThreads": 2,
+}
+
+
+def write_scale_dump(path: str, workloads: int, *, node: str = "node-0000", root: Issued | None = None,
+                     shape: MeshShape | None = None) -> MeshShape:
+    """Write a ztunnel /config_dump of a mesh of `workloads` pods to `path`, streaming (no giant dict).
+
+    The certificates are those of `node`'s share of the workloads (one identity per
+    service account running there), as a ztunnel on that node holds.
+    """
+    shape = shape or MeshShape(workloads)
+    root = root or make_root()
+    root_entry = cert_entry(root.cert)
+    local = [i for i in range(node_index(node), workloads, shape.nodes)]
+    accounts = sorted({(_scale_names(shape, i)[0], _scale_names(shape, i)[1]) for i in local})
+    with open(path, "w", encoding="utf-8") as out:
+        out.write("{\n")
+
+        def section(name: str, items: Iterable[str], last: bool = False) -> None:
+            out.write(f'  "{name}": [')
+            first = True
+            for text in items:
+                out.write(("\n    " if first else ",\n    ") + text)
+                first = False
+            out.write("]" if first else "\n  ]")
+            out.write("\n" if last else ",\n")
+
+        section("certificates", (_pretty({"certChain": [cert_entry(make_leaf(root, ns, sa).cert)],
+                                           "identity": spiffe_id(ns, sa), "rootCerts": [root_entry],
+                                           "state": "Available"}, 4) for ns, sa in accounts))
+        out.write(f'  "config": {_pretty(_SCALE_CONFIG | {"localNode": node}, 2)},\n')
+        section("policies", (_pretty(scale_policy(shape, k), 4) for k in range(shape.policies)))
+        services = [scale_service(shape, j) for j in range(shape.services)]
+        services += [waypoint_service(shape, n) for n in range(0, shape.namespaces, shape.waypoint_every)]
+        services.sort(key=lambda s: s["hostname"])
+        section("services", (_pretty(s, 4) for s in services))
+        del services
+        out.write('  "stagedServices": {},\n')
+        out.write('  "staticConfig": {\n    "policies": [],\n    "services": [],\n    "workloads": []\n  },\n')
+        out.write('  "version": {\n    "buildProfile": "release",\n    "buildStatus": "Clean",\n'
+                  '    "gitRevision": "62d82653",\n    "istioVersion": "1.31.0",\n    "rustVersion": "1.90.0",\n'
+                  '    "version": "1.31.0"\n  },\n')
+        state = {}
+        for i in local:
+            ns, sa, pod, _ = _scale_names(shape, i)
+            state[f"Kubernetes//Pod/{ns}/{pod}"] = {
+                "connections": {"inbound": [], "outbound": []},
+                "info": {"name": pod, "namespace": ns, "serviceAccount": sa, "trustDomain": TRUST_DOMAIN},
+                "state": "Up"}
+        out.write(f'  "workloadState": {_pretty(state, 2)},\n')
+        uids = sorted((f"Kubernetes//Pod/{_scale_names(shape, i)[0]}/{_scale_names(shape, i)[2]}", i)
+                      for i in range(workloads))
+        section("workloads", (_pretty(scale_workload(shape, i), 4) for _, i in uids), last=True)
+        out.write("}\n")
+    return shape
+
+
+def node_index(node: str) -> int:
+    return int(node.rsplit("-", 1)[1])

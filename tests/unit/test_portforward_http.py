@@ -54,3 +54,19 @@ def test_non_200_and_garbage_are_errors():
         _parse_http_response(b"HTTP/1.1 503 Unavailable\r\nContent-Length: 0\r\n\r\n", "x")
     with pytest.raises(ApiServerError):
         _parse_http_response(b"not http", "x")
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_a_large_body_is_read_into_one_buffer(chunked):
+    """Issue 17: a multi-megabyte dump arrives whole, in one bytearray cut in place (no ceiling at 256 MiB)."""
+    body = b"".join(b'{"n": %d},' % i for i in range(300_000))
+    if chunked:
+        framed = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + 70_000]), body[i:i + 70_000])
+                          for i in range(0, len(body), 70_000))
+        payload = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + framed + b"0\r\n\r\n"
+    else:
+        payload = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+    raw = _read_all(_serve_then_hang(payload))
+    assert isinstance(raw, bytearray)
+    result = _parse_http_response(raw, "pod:15000/config_dump")
+    assert result is raw and result == body

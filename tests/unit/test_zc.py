@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
 
 from ambientctl.errors import ExitCode
-from ambientctl.proxy import decode, model, shapes
-from ambientctl.proxy.printers import ztunnel as zp
+from ambientctl.proxy import decode
+from ambientctl.proxy import ztunneldump as zd
 from tests.support import dumpshapes as ds
 from tests.support import golden
 from tests.support.cli import invoke
@@ -77,11 +78,27 @@ def mesh_dump() -> dict:
             "policies": policies, "certificates": golden["certificates"], "workloadState": state}
 
 
+def read(request: zd.Request, doc: dict | None = None) -> zd.ZtunnelDump:
+    return zd.read(json.dumps(doc or mesh_dump(), indent=2).encode(), "dump.json", request)
+
+
 @pytest.fixture(scope="module")
-def dump() -> model.ConfigDump:
-    parsed = shapes.parse(json.dumps(mesh_dump()).encode(), "dump.json")
-    decode.decode_all(parsed)
+def dump() -> zd.ZtunnelDump:
+    parsed = read(zd.Request.everything())
+    decode.decode_all(parsed.dump)
     return parsed
+
+
+def table(headers, rows) -> str:
+    return zd.table_text(headers, rows)
+
+
+def format_workloads(flt: zd.WorkloadFilter = zd.WorkloadFilter()) -> str:
+    return table(zd.WORKLOAD_HEADERS, zd.workload_rows(read(zd.Request(workloads=flt))))
+
+
+def format_connections(dump: zd.ZtunnelDump, flt: zd.ConnectionFilter) -> str:
+    return table(zd.CONNECTION_HEADERS, zd.connection_rows(dump, flt))
 
 
 @pytest.fixture
@@ -95,30 +112,34 @@ def dump_file(tmp_path) -> str:
 
 
 def test_workload_table(dump):
-    assert_golden("workload.txt", zp.format_workloads(dump, zp.WorkloadFilter()))
+    assert_golden("workload.txt", table(zd.WORKLOAD_HEADERS, zd.workload_rows(dump)))
 
 
 def test_service_table(dump):
-    assert_golden("service.txt", zp.format_services(dump))
+    assert_golden("service.txt", table(zd.SERVICE_HEADERS, zd.service_rows(dump)))
 
 
 def test_policy_table(dump):
-    assert_golden("policy.txt", zp.format_policies(dump))
+    assert_golden("policy.txt", table(zd.POLICY_HEADERS, zd.policy_rows(dump)))
 
 
 def test_connections_table(dump):
-    assert_golden("connections.txt", zp.format_connections(dump, zp.ConnectionFilter()))
+    assert_golden("connections.txt", format_connections(dump, zd.ConnectionFilter()))
 
 
 def test_all_with_headers(dump):
-    assert_golden("all_with_headers.txt", zp.format_all(dump, dump.identities, ds.GOLDEN_NOW, with_headers=True))
+    buffer = io.StringIO()
+    out = zd.Writer(buffer)
+    zd.write_all(out, dump, ds.GOLDEN_NOW, with_headers=True)
+    out.close()
+    assert_golden("all_with_headers.txt", buffer.getvalue())
 
 
 # -- istioctl's rules, spelled out -----------------------------------------------------------------
 
 
 def test_workload_rows(dump):
-    rows = [line.split() for line in zp.format_workloads(dump, zp.WorkloadFilter()).splitlines()[1:]]
+    rows = [line.split() for line in format_workloads().splitlines()[1:]]
     assert [(r[0], r[1]) for r in rows] == sorted((r[0], r[1]) for r in rows)  # namespace.name order
     cart = next(r for r in rows if r[1] == "cart-5d9c-abcde")
     assert cart == ["shop", "cart-5d9c-abcde", "10.244.1.10", "ambient-worker", "waypoint", "HBONE"]
@@ -129,18 +150,18 @@ def test_workload_rows(dump):
 
 
 @pytest.mark.parametrize("flt, names", [
-    (zp.WorkloadFilter(namespace="SHOP"), ["cart-5d9c-abcde", "cart-5d9c-fghij", "legacy-vm", "waypoint-7f8d-zzzzz"]),
-    (zp.WorkloadFilter(node="ambient-worker2"), ["sleep-6b7f-qqqqq", "cart-5d9c-fghij"]),
-    (zp.WorkloadFilter(address="10.244.1.12"), ["waypoint-7f8d-zzzzz"]),
-    (zp.WorkloadFilter(namespace="shop", node="ambient-worker"), ["cart-5d9c-abcde", "waypoint-7f8d-zzzzz"]),
-    (zp.WorkloadFilter(address="10.0.0.1"), []),
+    (zd.WorkloadFilter(namespace="SHOP"), ["cart-5d9c-abcde", "cart-5d9c-fghij", "legacy-vm", "waypoint-7f8d-zzzzz"]),
+    (zd.WorkloadFilter(node="ambient-worker2"), ["sleep-6b7f-qqqqq", "cart-5d9c-fghij"]),
+    (zd.WorkloadFilter(address="10.244.1.12"), ["waypoint-7f8d-zzzzz"]),
+    (zd.WorkloadFilter(namespace="shop", node="ambient-worker"), ["cart-5d9c-abcde", "waypoint-7f8d-zzzzz"]),
+    (zd.WorkloadFilter(address="10.0.0.1"), []),
 ])
-def test_workload_filters(dump, flt, names):
-    assert [w["name"] for w in zp.select_workloads(dump, flt)] == names
+def test_workload_filters(flt, names):
+    assert [row[1] for row in zd.workload_rows(read(zd.Request(workloads=flt)))] == names
 
 
 def test_service_rows(dump):
-    rows = [line.split() for line in zp.format_services(dump).splitlines()[1:]]
+    rows = [line.split() for line in table(zd.SERVICE_HEADERS, zd.service_rows(dump)).splitlines()[1:]]
     assert rows == [
         ["default", "headless", "None", "0/0"],
         ["shop", "cart", "10.96.0.60", "waypoint", "1/2"],   # one endpoint Unhealthy
@@ -149,18 +170,18 @@ def test_service_rows(dump):
 
 
 def test_connection_rows_resolve_names_unless_raw(dump):
-    rows = zp.format_connections(dump, zp.ConnectionFilter()).splitlines()[1:]
+    rows = format_connections(dump, zd.ConnectionFilter()).splitlines()[1:]
     assert rows[0].split() == ["sleep-6b7f-qqqqq.default", "Outbound", "sleep-6b7f-qqqqq.default:40000",
                                "waypoint-7f8d-zzzzz.shop:15008", "cart.shop.svc.cluster.local:80", "HBONE"]
-    raw = zp.format_connections(dump, zp.ConnectionFilter(raw=True)).splitlines()[1:]
+    raw = format_connections(dump, zd.ConnectionFilter(raw=True)).splitlines()[1:]
     assert "10.244.2.13:40000" in raw[0] and "10.96.0.60:80" in raw[0]
-    inbound = zp.format_connections(dump, zp.ConnectionFilter(direction="inbound")).splitlines()[1:]
+    inbound = format_connections(dump, zd.ConnectionFilter(direction="inbound")).splitlines()[1:]
     assert all(" Inbound " in r for r in inbound) and len(inbound) == 2
     assert "[fd00::7]:5555" in inbound[1]
 
 
 def test_connection_filter_by_workload_dot_namespace(dump):
-    rows = zp.format_connections(dump, zp.ConnectionFilter(workload="cart-5d9c-abcde.shop")).splitlines()[1:]
+    rows = format_connections(dump, zd.ConnectionFilter(workload="cart-5d9c-abcde.shop")).splitlines()[1:]
     assert len(rows) == 2 and all(r.startswith("cart-5d9c-abcde.shop") for r in rows)
 
 
