@@ -48,6 +48,21 @@ def _check_flags(address: str, browser: bool) -> bool:
     return browser
 
 
+def _find_pod(ctx: typer.Context, pod: Optional[str], selector: Optional[str], address: str, browser: bool,
+              in_istio_namespace: bool) -> tuple[CliContext, dict, bool]:
+    """The checks and pod lookup every pod-based target shares: (context, pod, open a browser?).
+
+    istiod's targets look in the Istio namespace unless -n was given; a proxy in the namespace.
+    """
+    from ambientctl.dashboard import check_pod_args, pod_from_args
+
+    cli = cli_context(ctx)
+    check_pod_args(pod, selector)
+    want_browser = _check_flags(address, browser)
+    namespace = cli.istio_namespace if in_istio_namespace and not cli.options.namespace else cli.namespace
+    return cli, pod_from_args(cli.kube, pod, selector, namespace, cli.warn), want_browser
+
+
 def _serve(cli: CliContext, target: "Target", address: str, port: int, want_browser: bool) -> None:
     """Listen, check the pod answers port-forwards, print the URL, forward until Ctrl-C (exit 0)."""
     from ambientctl.dashboard import open_browser, url_for
@@ -119,12 +134,9 @@ def proxy(
       ambientctl dashboard proxy deploy/waypoint -n bookinfo
       ambientctl d proxy -l gateway.networking.k8s.io/gateway-name=waypoint -n bookinfo
     """
-    from ambientctl.dashboard import Target, check_pod_args, pod_from_args
+    from ambientctl.dashboard import Target
 
-    cli = cli_context(ctx)
-    check_pod_args(pod, selector)
-    want_browser = _check_flags(address, browser)
-    found = pod_from_args(cli.kube, pod, selector, cli.namespace, cli.warn)
+    cli, found, want_browser = _find_pod(ctx, pod, selector, address, browser, in_istio_namespace=False)
     meta = found["metadata"]
     _serve(cli, Target(f"proxy admin of {meta['name']}", meta["name"], meta["namespace"], ui_port), address, port,
            want_browser)
@@ -147,13 +159,9 @@ def controlz(
       ambientctl dashboard controlz deploy/istiod
       ambientctl dashboard controlz -l app=istiod --browser=false
     """
-    from ambientctl.dashboard import Target, check_pod_args, pod_from_args
+    from ambientctl.dashboard import Target
 
-    cli = cli_context(ctx)
-    check_pod_args(pod, selector)
-    want_browser = _check_flags(address, browser)
-    namespace = cli.namespace if cli.options.namespace else cli.istio_namespace
-    found = pod_from_args(cli.kube, pod, selector, namespace, cli.warn)
+    cli, found, want_browser = _find_pod(ctx, pod, selector, address, browser, in_istio_namespace=True)
     meta = found["metadata"]
     _serve(cli, Target(f"ControlZ {meta['name']}", meta["name"], meta["namespace"], ctrlz_port), address, port,
            want_browser)
@@ -174,14 +182,10 @@ def istiod_debug(
     Examples:
       ambientctl dashboard istiod-debug deploy/istiod --browser=false
     """
-    from ambientctl.dashboard import Target, check_pod_args, pod_from_args
+    from ambientctl.dashboard import Target
     from ambientctl.workloads import monitoring_port
 
-    cli = cli_context(ctx)
-    check_pod_args(pod, selector)
-    want_browser = _check_flags(address, browser)
-    namespace = cli.namespace if cli.options.namespace else cli.istio_namespace
-    found = pod_from_args(cli.kube, pod, selector, namespace, cli.warn)
+    cli, found, want_browser = _find_pod(ctx, pod, selector, address, browser, in_istio_namespace=True)
     meta = found["metadata"]
     target = Target(f"Istio debug {meta['name']}", meta["name"], meta["namespace"], monitoring_port(found), "/debug")
     _serve(cli, target, address, port, want_browser)
