@@ -26,8 +26,11 @@ def redact(node: Any) -> Any:
 
     Fields named like `privateKey`/`private_key` lose their value; PEM private
     key blocks are cut out of any string; base64-wrapped PEM that holds a key
-    becomes base64 of `[redacted]`.
+    becomes base64 of `[redacted]`. A bare string (a scalar member or list item read
+    on its own, as the streaming reader hands them out) comes back redacted.
     """
+    if isinstance(node, str):
+        return redact_string(node)
     if isinstance(node, dict):
         for key, value in node.items():
             if isinstance(key, str) and _PRIVATE_KEY_NAME.search(key):
