@@ -29,6 +29,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
 from common import PYTHON, ambientctl  # noqa: E402
+from scale import built_istioctl  # noqa: E402
 
 DOC = ROOT / "docs" / "performance.md"
 BEGIN, END = "<!-- cluster:begin -->", "<!-- cluster:end -->"
@@ -235,17 +236,6 @@ def write_doc(markdown: str) -> None:
         text += f"\n{BEGIN}\n{END}\n"
     text = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: f"{BEGIN}\n{markdown}\n{END}", text, flags=re.S)
     DOC.write_text(text)
-
-
-def built_istioctl() -> Path | None:
-    """The reference istioctl if it is built (never starts the long build from here)."""
-    from tests.support.reference import binary_path
-
-    path = binary_path("istioctl")
-    if not path.exists():
-        print(f"{path} not built yet (tests/reference/build.sh): istioctl columns left empty", file=sys.stderr)
-        return None
-    return path
 
 
 def main(argv: list[str] | None = None) -> int:
