@@ -50,7 +50,9 @@ from tests.support.progress import run_with_heartbeat, say_stderr, tail
 REPO = Path(__file__).resolve().parents[2]
 BUILD_SCRIPT = REPO / "tests" / "ztunnelbuild" / "build.sh"
 ZTUNNEL_COMMIT = "62d826530e5ce85764e309170205b293efcbc80b"
-CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ambientctl" / "ztunnel" / ZTUNNEL_COMMIT[:8]
+PROFILE_TAG = "o0"  # build.sh's profile_tag: the build profile is part of the cache's name
+CACHE = (Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ambientctl" / "ztunnel"
+         / f"{ZTUNNEL_COMMIT[:8]}-{PROFILE_TAG}")
 BINARY = CACHE / "bin" / "ztunnel"
 BUILD_LOG = CACHE / "build.log"
 BUILD_TIMEOUT = float(os.environ.get("AMBIENTCTL_ZTUNNEL_BUILD_TIMEOUT", "5400"))
@@ -72,7 +74,7 @@ class ZtunnelUnavailable(RuntimeError):
 
 
 def ensure_built(say: Callable[[str], None] = say_stderr) -> Path:
-    """The ztunnel binary, built by tests/ztunnelbuild/build.sh if missing (20-40 minutes cold)."""
+    """The ztunnel binary, built by tests/ztunnelbuild/build.sh if missing (10-20 minutes cold)."""
     if os.access(BINARY, os.X_OK):
         return BINARY
     try:
