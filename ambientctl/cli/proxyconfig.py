@@ -63,7 +63,7 @@ def secret(
             print_secrets(loaded.dump.raw, loaded.source, output.value)
             return
         print_certificates(loaded, identity, output.value, kube=cli.kube if loaded.pod is not None else None,
-                           istio_namespace=cli.istio_namespace)
+                           istio_namespace=cli.istio_namespace, warn=cli.warn)
 
 
 def register(root: typer.Typer) -> None:

@@ -154,7 +154,8 @@ def certificate(
 
     cli = cli_context(ctx)
     print_certificates(loaded, identity, output.value, kube=cli.kube if loaded.pod is not None else None,
-                       istio_namespace=cli.istio_namespace, ztunnel_json=True)
+                       istio_namespace=cli.istio_namespace, ztunnel_json=True,
+                       warn=cli.warn)
 
 
 @app.command("connections")

@@ -1,12 +1,16 @@
-"""`--identity NS/SA` or `spiffe://...`: which identities of a dump the user asked for."""
+"""Identities of a dump: which ones the user asked for (`--identity NS/SA` or `spiffe://...`),
+and which ones a ztunnel holds a certificate for on behalf of its node's workloads."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ambientctl.errors import UsageError
 from ambientctl.lazyre import LazyPattern
 from ambientctl.proxy.model import ConfigDump, Identity
+
+DEFAULT_TRUST_DOMAIN = "cluster.local"
 
 _SPIFFE_RE = LazyPattern(r"^spiffe://[^/]+/ns/([^/]+)/sa/([^/]+)$")
 
@@ -45,3 +49,16 @@ def select(dump: ConfigDump, wanted: IdentityFilter | None) -> list[Identity]:
     if chosen:
         chosen += [ident for ident in dump.identities if ident.trust_bundle and ident not in chosen]
     return chosen
+
+
+def workload_spiffe_id(workload: dict[str, Any]) -> str:
+    """The SPIFFE ID ztunnel requests a certificate for on behalf of a workload of its dump."""
+    trust_domain = workload.get("trustDomain") or DEFAULT_TRUST_DOMAIN
+    account = workload.get("serviceAccount") or "default"
+    return f"spiffe://{trust_domain}/ns/{workload.get('namespace') or ''}/sa/{account}"
+
+
+def needs_certificate(workload: dict[str, Any]) -> bool:
+    """ztunnel's own rule for fetching a certificate for a workload of its node: it speaks HBONE
+    (an enrolled pod) or tunnels natively. A pod that leaves the mesh stops needing one."""
+    return workload.get("protocol") == "HBONE" or workload.get("nativeTunnel") is True

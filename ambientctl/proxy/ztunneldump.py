@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from ambientctl.errors import InvalidInputError
+from ambientctl.proxy.identities import needs_certificate, workload_spiffe_id
 from ambientctl.proxy.jsonscan import Buffer, Document
 
 if TYPE_CHECKING:
@@ -125,6 +126,8 @@ class ZtunnelDump:
     healthy: set[str] = field(default_factory=set)
     service_names: dict[str, str] = field(default_factory=dict)
     workload_names: dict[str, str] = field(default_factory=dict)
+    local_node: str | None = None     # the dump's config.localNode: the node this ztunnel serves
+    certificate_users: set[str] | None = None  # SPIFFE IDs its node's workloads need; None: node unknown
 
 
 class WaypointIndex:
@@ -209,6 +212,8 @@ def read(data: Buffer, source: str, request: Request | None = None) -> ZtunnelDu
                 redact_item(configs)
         elif key in _SECTION_NAMES:
             reader.section(key)
+        elif key == "config":
+            reader.config(doc.value())
     doc.end()
     if isinstance(configs, list):
         return ZtunnelDump(parse_envoy({"configs": configs}, source), None, redact, request)
@@ -233,6 +238,12 @@ class _Reader:
         self.states: dict[str, list[dict[str, Any]]] = {}
         self.key = ""
         self.out = ZtunnelDump(ConfigDump(SHAPE_ZTUNNEL, []), doc, redact, request)
+        self.certificate_users: dict[str, set[str]] = {}  # node -> SPIFFE IDs its workloads need
+
+    def config(self, value: Any) -> None:
+        """ztunnel's own settings: only the node it serves is kept."""
+        node = value.get("localNode") if isinstance(value, dict) else None
+        self.out.local_node = node if isinstance(node, str) and node else None
 
     def section(self, key: str) -> None:
         what = _SECTION_NAMES[key]
@@ -265,6 +276,8 @@ class _Reader:
         if not isinstance(wl, dict):
             return
         request, out, get = self.request, self.out, wl.get
+        if needs_certificate(wl):
+            self.certificate_users.setdefault(_s(get("node")), set()).add(workload_spiffe_id(wl))
         if request.services is not None:
             uid = _s(get("uid"))
             if get("status") == "Healthy":
@@ -334,6 +347,8 @@ class _Reader:
 
         out = self.out
         out.dump.identities = self.identities
+        if out.local_node is not None:
+            out.certificate_users = self.certificate_users.get(out.local_node, set())
         out.dump.shape = SHAPE_ZTUNNEL_LEGACY if self.legacy else SHAPE_ZTUNNEL
         out.workload_state = self.states.get("workloadState", self.states.get("workloadstate", []))
         out.workloads.sort(key=lambda w: (w[0], w[1]))

@@ -289,7 +289,8 @@ def test_unenroll_then_removing_the_apps_makes_ztunnel_forget_the_certificates(m
     ztunnel clears a certificate only when a workload is removed and no other workload with that identity
     remains on its node (src/xds.rs remove_internal, src/state/workload.rs was_last_identity_on_node); an
     update that turns HBONE into TCP keeps it, and so does a restart whose new pod lands on the same node.
-    So the certificates stay after `unenroll` and go with the apps (`samples delete`)."""
+    So the certificates stay after `unenroll` (and `pc secret` says which ones no workload needs any more)
+    and go with the apps (`samples delete`)."""
     by_node = mesh.identities_by_node()
     unenrolled = mesh.run("dataplane", "unenroll", mesh.namespace, "--force")
     assert unenrolled.exit_code == 0, unenrolled.stderr
@@ -305,6 +306,10 @@ def test_unenroll_then_removing_the_apps_makes_ztunnel_forget_the_certificates(m
     wait_until("the unenrolled pods to be TCP workloads", lambda: protocols() == {"TCP"})
     for node, want in by_node.items():  # kept: the same workloads are still on the node
         assert set(mesh.secrets("ds/ztunnel", "-n", ISTIO_NS, "--node", node)) & app_ids == want
+        table = mesh.run("pc", "secret", "ds/ztunnel", "-n", ISTIO_NS, "--node", node)
+        assert table.exit_code == 0, table.stderr
+        assert f"no workload in the mesh on node {node} needs" in table.stderr, table.stderr
+        assert all(identity in table.stderr for identity in sorted(want)[:3]), table.stderr
 
     deleted = mesh.run("-n", mesh.namespace, "samples", "delete", *SAMPLES)
     assert deleted.exit_code == 0, deleted.stderr
