@@ -3,8 +3,10 @@
 #
 #   tests/ztunnelbuild/build.sh            prints the binary's path on stdout; log: <cache>/build.log
 #
-# Source: $ZTUNNEL_SRC (a checkout), else ../shared/third_party/ztunnel-<commit>.tar.gz
-# beside the checkout (this workplace), else `git clone` of github.com/istio/ztunnel
+# Source: $ZTUNNEL_SRC (a checkout), else shared/third_party/ztunnel-<commit>.tar.gz in
+# $AMBIENTCTL_THIRD_PARTY or beside the checkout or any of its parent directories, or
+# beside the repository a clone was made from (this workplace: a clone anywhere of
+# /work/main finds /work/shared/third_party), else `git clone` of github.com/istio/ztunnel
 # at the pinned commit (elsewhere). Crates come from crates.io.
 #
 # The build copy drops the optional git dependency boring-rustls-provider (cargo
@@ -24,6 +26,24 @@ profile_tag=o0
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/ambientctl/ztunnel/$short-$profile_tag"
 bin="$cache/bin/ztunnel"
 log() { echo "[ztunnel-build] $*" >&2; }
+
+# The first shared/third_party/<name> above the checkout or above the repository it was cloned from.
+find_tarball() {
+  local name="$1" dir origin
+  if [ -n "${AMBIENTCTL_THIRD_PARTY:-}" ] && [ -f "$AMBIENTCTL_THIRD_PARTY/$name" ]; then
+    echo "$AMBIENTCTL_THIRD_PARTY/$name"; return 0
+  fi
+  origin="$(git -C "$here" remote get-url origin 2>/dev/null || true)"
+  for dir in "$(cd "$here/../.." && pwd)" "$origin"; do
+    [ -d "$dir" ] || continue
+    dir="$(cd "$dir" && pwd)"
+    while [ "$dir" != "/" ]; do
+      dir="$(dirname "$dir")"
+      if [ -f "$dir/shared/third_party/$name" ]; then echo "$dir/shared/third_party/$name"; return 0; fi
+    done
+  done
+  return 1
+}
 mkdir -p "$cache/bin"
 # Everything this script says also goes to $cache/build.log (tests show its tail when a build fails).
 exec 2> >(tee -a "$cache/build.log" >&2)
@@ -43,12 +63,12 @@ command -v cargo >/dev/null 2>&1 || { log "cargo is required to build ztunnel (h
 src="$cache/src"
 if [ ! -f "$src/Cargo.toml" ]; then
   rm -rf "$src.tmp"; mkdir -p "$src.tmp"
-  tarball="$here/../../../shared/third_party/ztunnel-$short.tar.gz"
+  tarball="$(find_tarball "ztunnel-$short.tar.gz" || true)"
   if [ -n "${ZTUNNEL_SRC:-}" ]; then
     log "source: $ZTUNNEL_SRC"
     cp -a "$ZTUNNEL_SRC/." "$src.tmp/"
-  elif [ -f "$tarball" ]; then
-    log "source: $(cd "$(dirname "$tarball")" && pwd)/$(basename "$tarball")"
+  elif [ -n "$tarball" ]; then
+    log "source: $tarball"
     tar xzf "$tarball" -C "$src.tmp" --strip-components=1
   else
     log "source: git clone at $ZTUNNEL_COMMIT"
