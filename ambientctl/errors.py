@@ -125,6 +125,10 @@ class ApiServerError(AmbientctlError):
     exit_code = ExitCode.ERROR
 
 
+class ListExpiredError(ApiServerError):
+    """A paged LIST's `continue` token expired (HTTP 410): the collection changed too much meanwhile."""
+
+
 class KubeTimeoutError(AmbientctlError):
     """A request or a wait ran out of time."""
 

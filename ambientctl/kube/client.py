@@ -28,6 +28,7 @@ from ambientctl.errors import (
     InvalidObjectError,
     KubeconfigInvalidError,
     KubeTimeoutError,
+    ListExpiredError,
     NotFoundError,
     UnauthorizedError,
     UsageError,
@@ -37,6 +38,7 @@ from ambientctl.kube.config import find_kubeconfig, merge_kubeconfigs, select_co
 from ambientctl.kube.resources import KNOWN_RESOURCES, ResourceType, crd_established
 
 LIST_PAGE = 500  # objects per LIST page (kubectl's and client-go's default chunk size)
+LIST_RESTARTS = 2  # a LIST whose continue token expired starts again from its first page this many times
 _NOT_SERVED = "the server could not find the requested resource"
 _VERB_BY_METHOD = {"GET": "get", "POST": "create", "PATCH": "patch", "PUT": "update", "DELETE": "delete"}
 
@@ -294,6 +296,9 @@ class KubeClient:
                 "the webhook's service is down or slow: fix it, or remove its Validating/MutatingWebhookConfiguration "
                 "(kubectl get validatingwebhookconfigurations,mutatingwebhookconfigurations), then re-run",
             )
+        if status == 410:  # only LISTs with a `continue` token: etcd compacted the revision they read
+            return ListExpiredError(f"the list of {target} expired while it was being read in pages ({message})",
+                                    "retry; on a busy cluster, narrow it with -n or a selector")
         if status == 429:
             return ApiServerError(f"the API server is throttling requests ({message})", "wait and retry")
         return ApiServerError(f"the API server failed on {verb} {target}: HTTP {status} {message}", "retry later")
@@ -365,19 +370,32 @@ class KubeClient:
         query = [("labelSelector", label_selector)] if label_selector else []
         if field_selector:
             query.append(("fieldSelector", field_selector))
-        items: list[dict[str, Any]] = []
-        token = ""
-        while True:
-            page = [("limit", LIST_PAGE), ("continue", token)] if token else [("limit", LIST_PAGE)]
-            body = self.request("GET", rtype.collection_path(ns), query=query + page, what=f"{rtype.group_resource}")
-            items.extend(body.get("items") or [])
-            token = (body.get("metadata") or {}).get("continue") or ""
-            if not token:
+        for attempt in range(LIST_RESTARTS + 1):
+            try:
+                items = self._list_pages(rtype.collection_path(ns), query, rtype.group_resource)
                 break
+            except ListExpiredError:
+                if attempt == LIST_RESTARTS:
+                    raise
         for item in items:
             item.setdefault("apiVersion", api_version)
             item.setdefault("kind", kind)
         return items
+
+    def _list_pages(self, path: str, query: list[tuple[str, Any]], what: str) -> list[dict[str, Any]]:
+        """Every page of one consistent LIST; ListExpiredError if its `continue` token expires midway.
+
+        A restart from the first page gives a consistent snapshot again; client-go instead falls
+        back to one unpaged LIST, the very response paging is there to avoid."""
+        items: list[dict[str, Any]] = []
+        token = ""
+        while True:
+            page = [("limit", LIST_PAGE), ("continue", token)] if token else [("limit", LIST_PAGE)]
+            body = self.request("GET", path, query=query + page, what=what)
+            items.extend(body.get("items") or [])
+            token = (body.get("metadata") or {}).get("continue") or ""
+            if not token:
+                return items
 
     def apply(self, obj: dict[str, Any], *, force: bool = False, dry_run: bool = False) -> dict[str, Any]:
         """Server-side apply with our field manager; returns the object as stored."""

@@ -45,3 +45,46 @@ def test_a_small_list_is_one_request():
     server = PagingServer(3)
     assert len(client(server).list("v1", "Pod", "default")) == 3
     assert len(server.queries) == 1
+
+
+class ExpiringServer(PagingServer):
+    """Its continue tokens expire (HTTP 410) the first `expiries` times a second page is asked for."""
+
+    def __init__(self, total: int, expiries: int) -> None:
+        super().__init__(total)
+        self.expiries = expiries
+
+    def request(self, method, path, *, query=None, **kwargs):
+        params = dict(query or [])
+        if params.get("continue") and self.expiries:
+            self.expiries -= 1
+            self.queries.append(params)
+            raise kube_client.ListExpiredError("the list of pods expired", "retry")
+        return super().request(method, path, query=query, **kwargs)
+
+
+def test_an_expired_continue_token_restarts_the_list_from_its_first_page():
+    server = ExpiringServer(1200, expiries=1)
+    pods = client(server).list("v1", "Pod", all_namespaces=True)
+    assert [p["metadata"]["name"] for p in pods] == [f"pod-{i}" for i in range(1200)]  # no page twice, none lost
+    firsts = [i for i, q in enumerate(server.queries) if "continue" not in q]
+    assert firsts == [0, 2]  # page 1, expired page 2, then page 1 again
+
+
+def test_a_list_that_keeps_expiring_fails_with_one_line():
+    server = ExpiringServer(1200, expiries=kube_client.LIST_RESTARTS + 1)
+    try:
+        client(server).list("v1", "Pod", all_namespaces=True)
+    except kube_client.ListExpiredError as exc:
+        assert "expired" in exc.one_line()
+    else:
+        raise AssertionError("an endlessly expiring list must fail")
+    assert sum("continue" not in q for q in server.queries) == kube_client.LIST_RESTARTS + 1
+
+
+def test_http_410_becomes_list_expired_with_a_hint():
+    kube = KubeClient.__new__(KubeClient)
+    error = kube._http_error("GET", "/api/v1/pods", 410,
+                             b'{"kind":"Status","reason":"Expired","message":"continue token too old"}', "pods")
+    assert isinstance(error, kube_client.ListExpiredError)
+    assert "continue token too old" in error.one_line() and "narrow it with -n" in error.one_line()
