@@ -35,7 +35,6 @@ from ambientctl.kube import FIELD_MANAGER
 from ambientctl.kube.resources import crd_established, object_ref, sort_for_apply
 from ambientctl.kube.wait import WORKLOAD_KINDS, explain_pods, workload_readiness
 from ambientctl.ownership import OWNED_SELECTOR
-from ambientctl.render.components import COMPONENT_TITLES
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -45,11 +44,6 @@ if TYPE_CHECKING:
 
 DEFAULT_READINESS_TIMEOUT = 300.0
 CRD_ESTABLISH_TIMEOUT = 60.0
-
-
-def component_title(component: Component) -> str:
-    """istioctl's name for a component (`Istiod`, `CNI`, ...)."""
-    return COMPONENT_TITLES.get(component.name, component.name)
 
 
 def revision_label(rendered: Rendered) -> str:
@@ -166,7 +160,7 @@ def confirmation_decision(skip_confirmation: bool, changes_nothing: bool, stdin_
 
 def install_summary(rendered: Rendered, context: str, server: str, istio_version: str) -> str:
     """What is about to happen, for the confirmation prompt (istioctl's `This will install...`)."""
-    titles = [component_title(c) for c in rendered.components]
+    titles = [c.title for c in rendered.components]
     namespaces = sorted({c.namespace for c in rendered.components if c.namespace})
     count = sum(len(c.objects) for c in rendered.components)
     revision = rendered.revision or "default"
@@ -329,7 +323,7 @@ class Installer:
 
     def apply_component(self, component: Component, known: dict[ObjectKey, dict[str, Any]],
                         update: Callable[[str], None]) -> None:
-        title = component_title(component)
+        title = component.title
         objects = sort_for_apply(component.objects)
         for index, obj in enumerate(objects, 1):
             update(f"applying {index}/{len(objects)} {object_ref(obj)}")
@@ -355,7 +349,7 @@ class Installer:
 
     def diagnose(self, component: Component, workloads: Sequence[dict[str, Any]]) -> KubeTimeoutError:
         """Print ✘ and one line per unready workload and pod (istio#54045: never just "not ready")."""
-        title = component_title(component)
+        title = component.title
         timeout = self.options.readiness_timeout
         self.progress.line(f"✘ {title}: not ready after {timeout:g}s")
         first_reason = ""
@@ -398,8 +392,8 @@ class Installer:
             self.report.changes.append(ObjectChange(f"Namespace/{name}", Action.CREATED))
         for component in self.rendered.components:
             for obj in sort_for_apply(component.objects):
-                self.report.changes.append(self.apply_object(obj, self._live(obj, known), component_title(component)))
-            self.report.completed.append(component_title(component))
+                self.report.changes.append(self.apply_object(obj, self._live(obj, known), component.title))
+            self.report.completed.append(component.title)
         self.prune(known)
         return self.report
 
@@ -418,7 +412,7 @@ class Installer:
         try:
             known = self.live_owned()
             for component in self.rendered.components:
-                title = component_title(component)
+                title = component.title
                 lock.keep_alive()
                 with self.progress.step(title) as update:
                     self.apply_component(component, known, update)

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any, Iterable
 from ambientctl.install.checks import CheckResult, Outcome
 from ambientctl.errors import ConflictError, CRDMissingError, ForbiddenError
 from ambientctl.install.diff import normalize_for_diff
-from ambientctl.install.installer import component_title
 from ambientctl.kube.pods import selector_string
 from ambientctl.kube.resources import object_ref
 from ambientctl.kube.wait import WORKLOAD_KINDS, workload_readiness
@@ -128,7 +127,7 @@ class Verifier:
                 ready, summary = workload_readiness(live)
                 if not ready:
                     unready.append(f"{ref}: {summary}")
-        title = component_title(component)
+        title = component.title
         result = component_result(len(component.objects), missing, foreign, drifted, unready)
         return Outcome(component.name, title, result)
 

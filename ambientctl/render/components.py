@@ -24,6 +24,11 @@ class Component:
     namespace: str
     objects: list[dict[str, Any]] = field(default_factory=list)
 
+    @property
+    def title(self) -> str:
+        """istioctl's name for the component in progress and reports (`Istiod`, `CNI`, ...)."""
+        return COMPONENT_TITLES.get(self.name, self.name)
+
 
 @dataclass
 class Rendered:
