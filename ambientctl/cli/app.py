@@ -127,7 +127,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "install": LazyCommand(("install",), "Install (or upgrade in place) Istio's ambient data plane."),
     "verify-install": LazyCommand(("install",), "Check that the installation matches its render and is ready."),
     "uninstall": LazyCommand(("install",), "Remove what `ambientctl install` created (only objects it owns)."),
-    "manifest": LazyCommand(("manifest",), "Render Istio's manifests without a cluster (istioctl manifest)."),
+    "manifest": LazyCommand(("manifest", "install"), "Render Istio's manifests without a cluster (istioctl manifest)."),
     "profile": LazyCommand(("manifest",), "List, show and compare configuration profiles."),
     "dataplane": LazyCommand(("dataplane",), "Enrol namespaces in the ambient data plane (no pod restarts)."),
     "proxy-config": LazyCommand(("proxyconfig", "proxyadmin", "proxyenvoy"), "Inspect a proxy's configuration: Envoy clusters, listeners, routes, endpoints, secrets, ..."),

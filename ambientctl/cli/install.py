@@ -341,8 +341,11 @@ def precheck(
 
 def register(root: typer.Typer) -> None:
     from ambientctl.cli.experimental import x_app
+    from ambientctl.cli.manifest import manifest_app
 
     for name, command in (("install", install), ("uninstall", uninstall), ("verify-install", verify_install),
                           ("precheck", precheck)):
         root.command(name, cls=BoolValuesCommand)(command)
     x_app.command("precheck", cls=BoolValuesCommand)(precheck)
+    manifest_app.command("install", cls=BoolValuesCommand, help="The same command as `ambientctl install` "
+                         "(istioctl's `manifest install`).")(install)

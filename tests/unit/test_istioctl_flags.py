@@ -327,3 +327,11 @@ def test_port_forward_impersonates_too(tmp_path):
         assert [v for k, v in forward[0] if k.lower() == "impersonate-group"] == ["devs", "ops"]
     finally:
         server.close()
+
+
+def test_manifest_install_is_install():
+    """istioctl's `manifest install` is its `install`: the same objects land, with the same flags."""
+    by_install, by_manifest = installed("--set", "profile=ambient"), FakeKube()
+    result = invoke_with(by_manifest, "manifest", "install", "--set", "profile=ambient", "-y", "--skip-wait")
+    assert result.exit_code == 0, result.stderr
+    assert by_manifest.store.keys() == {k for k in by_install.store if k[1] != "Pod"}
