@@ -283,6 +283,21 @@ def test_waypoint_is_programmed_by_istiod_and_ztunnel_names_it(mesh):
     assert {r[1]: r[column] for r in rows if r[1] in app_names} == {n: "waypoint" for n in app_names}
 
 
+def test_describe_pod_joins_the_cluster_and_the_real_ztunnels_view(mesh):
+    """After the waypoint test: every app pod is captured, HBONE in its node's ztunnel, with an Available
+    certificate for its identity, and goes through the waypoint that istiod programmed."""
+    for pod in mesh.app_pods():
+        result = mesh.run("-n", mesh.namespace, "x", "describe", "pod", pod.metadata.name, "-o", "json")
+        assert result.exit_code == 0, result.stderr
+        doc = result.json
+        assert doc["dataPlane"] == {**doc["dataPlane"], "mode": "ambient", "captured": True}
+        assert doc["ztunnel"]["pod"] == f"{ISTIO_NS}/{mesh.real.ztunnels.by_node[pod.spec.node_name].pod}"
+        assert doc["ztunnel"]["protocol"] == "HBONE" and doc["ztunnel"]["waypoint"] == "waypoint", doc["ztunnel"]
+        assert doc["ztunnel"]["certificate"]["state"] == "Available", doc["ztunnel"]
+        assert doc["identity"] == f"spiffe://cluster.local/ns/{mesh.namespace}/sa/{pod.spec.service_account_name}"
+        assert doc["problems"] == [], doc["problems"]
+
+
 def test_unenroll_then_removing_the_apps_makes_ztunnel_forget_the_certificates(mesh):
     """Unenrolled pods become TCP workloads at once; ztunnel forgets their certificates when they leave its node.
 

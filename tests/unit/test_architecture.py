@@ -41,7 +41,8 @@ PACKAGE = Path(__file__).resolve().parents[2] / "ambientctl"
 FOUNDATION = {"errors", "names", "durations", "labels", "ownership", "gateways", "workloads", "versions", "lazyre",
               "yamlout", "output"}
 PURE_KUBE = {"kube.resources"}
-DOMAIN = {"mesh", "proxy", "waypoint", "samples", "install", "analyze", "render", "dashboard", "bugreport"}
+DOMAIN = {"mesh", "proxy", "waypoint", "samples", "install", "analyze", "render", "dashboard", "bugreport",
+          "describe"}
 # What each top-level part may import besides itself (None: anything). A name is a top-level module
 # or package of ambientctl ("kube"), or one module of it ("kube.resources").
 ALLOWED: dict[str, set[str] | None] = {
@@ -57,6 +58,8 @@ ALLOWED: dict[str, set[str] | None] = {
     "dashboard": FOUNDATION | {"kube"},
     # bug-report collects every other part's view of the mesh (dumps, certificates, analyze)
     "bugreport": FOUNDATION | {"kube", "proxy", "analyze"},
+    # describe puts the mesh model and the pod's ztunnel side by side
+    "describe": FOUNDATION | {"kube", "mesh", "proxy"},
     "context": FOUNDATION | {"kube"},
     "cli": None,
     "__main__": {"cli"},
