@@ -145,7 +145,7 @@ COMMANDS: dict[str, LazyCommand] = {
                              "through a port-forward."),
     "dash": LazyCommand(("dashboard",), "Alias of dashboard.", hidden=True),
     "d": LazyCommand(("dashboard",), "Alias of dashboard.", hidden=True),
-    "x": LazyCommand(("experimental", "install", "authz", "graph", "metrics", "describe"), "Experimental commands (istioctl's `x`)."),
+    "x": LazyCommand(("experimental", "install", "authz", "graph", "metrics", "describe", "envoystats"), "Experimental commands (istioctl's `x`)."),
 }
 
 _commands_app = typer.Typer(rich_markup_mode=None)

@@ -1,6 +1,7 @@
-"""Stand-ins for the `/logging` and `/config_dump` admin endpoints of Envoy and ztunnel, and for
-istiod's `/debug/syncz` and `/debug/config_dump`, answering as the real servers do (methods,
-status codes, body texts), so the CLI can be driven through its real request code.
+"""Stand-ins for the `/logging`, `/config_dump`, `/stats` and `/clusters` admin endpoints of Envoy and
+ztunnel, the agent's and ztunnel's metrics (15020), istiod's `/debug/...` endpoints and its ControlZ
+`/scopej/` API, answering as the real servers do (methods, status codes, body texts), so the CLI can
+be driven through its real request code.
 
 `patch_portforward(monkeypatch, servers)` routes `kube.portforward.http_get/http_request` to
 the stand-in registered for each (pod, port).
@@ -8,6 +9,7 @@ the stand-in registered for each (pod, port).
 
 from __future__ import annotations
 
+import json
 import urllib.parse
 from dataclasses import dataclass, field
 from typing import Callable
@@ -22,11 +24,19 @@ class Answer:
     body: bytes
 
 
+ENVOY_STATS = {"cluster_manager.active_clusters": 12, "server.live": 1, "server.uptime": 3600,
+               "listener_manager.total_listeners_active": 4}
+ENVOY_CLUSTERS = [("outbound|9080||reviews.default.svc.cluster.local", "10.244.0.7:9080")]
+
+
 @dataclass
 class EnvoyAdmin:
-    """Envoy's admin: `/logging` (POST only), `/config_dump` (GET)."""
+    """Envoy's admin: `/logging` (POST only), `/config_dump`, `/stats[?format=json]`, `/stats/prometheus`,
+    `/clusters[?format=json]` (GET)."""
 
     dump: bytes = b'{"configs": []}'
+    stats: dict[str, int] = field(default_factory=lambda: dict(ENVOY_STATS))
+    clusters: list[tuple[str, str]] = field(default_factory=lambda: list(ENVOY_CLUSTERS))
     loggers: dict[str, str] = field(default_factory=lambda: {
         "admin": "warning", "connection": "warning", "http": "warning", "router": "warning", "upstream": "warning"})
     requests: list[tuple[str, str]] = field(default_factory=list)
@@ -39,6 +49,8 @@ class EnvoyAdmin:
         url = urllib.parse.urlsplit(path)
         if url.path == "/config_dump" and method == "GET":
             return Answer(200, self.dump)
+        if url.path in ("/stats", "/stats/prometheus", "/clusters") and method == "GET":
+            return self._stats(url)
         if url.path != "/logging":
             return Answer(404, b"invalid path. admin commands are:\n")
         if method != "POST":
@@ -54,6 +66,28 @@ class EnvoyAdmin:
             else:
                 return Answer(404, b"error: unknown logger name\n")
         return Answer(200, self.listing())
+
+    def _stats(self, url: urllib.parse.SplitResult) -> Answer:
+        """Envoy's shapes: `name: value` lines; {"stats": [...]}; Prometheus text; `/clusters` lines or JSON."""
+        query = dict(urllib.parse.parse_qsl(url.query))
+        as_json = query.get("format") == "json"
+        if url.path == "/clusters":
+            if as_json:
+                statuses = [{"name": name, "host_statuses": [{"address": {"socket_address": {
+                    "address": host.split(":")[0], "port_value": int(host.split(":")[1])}},
+                    "stats": [{"name": "cx_active", "type": "GAUGE"}]}]} for name, host in self.clusters]
+                return Answer(200, json.dumps({"cluster_statuses": statuses}).encode())
+            return Answer(200, "".join(f"{name}::{host}::cx_active::0\n" for name, host in self.clusters).encode())
+        if url.path == "/stats/prometheus":
+            lines = []
+            for name, value in sorted(self.stats.items()):
+                metric = "envoy_" + name.replace(".", "_")
+                lines += [f"# TYPE {metric} gauge\n", f"{metric}{{}} {value}\n"]
+            return Answer(200, "".join(lines).encode())
+        if as_json:
+            return Answer(200, json.dumps({"stats": [{"name": k, "value": v} for k, v in sorted(self.stats.items())]})
+                          .encode())
+        return Answer(200, "".join(f"{k}: {v}\n" for k, v in sorted(self.stats.items())).encode())
 
 
 @dataclass
@@ -117,7 +151,31 @@ class IstiodDebug:
         return Answer(404, b"")
 
 
-Server = EnvoyAdmin | ZtunnelAdmin | IstiodDebug
+@dataclass
+class MetricsServer:
+    """A Prometheus endpoint: the agent's merged metrics (15020 `/stats/prometheus`), ztunnel's (15020 `/metrics`)."""
+
+    path: str = "/stats/prometheus"
+    text: str = "# TYPE istio_agent_uptime gauge\nistio_agent_uptime 42\n"
+    requests: list[tuple[str, str]] = field(default_factory=list)
+
+    def handle(self, method: str, path: str) -> Answer:
+        self.requests.append((method, path))
+        if method == "GET" and urllib.parse.urlsplit(path).path == self.path:
+            return Answer(200, self.text.encode())
+        return Answer(404, b"404 page not found\n")
+
+
+ZTUNNEL_METRICS = ("# HELP istio_xds_connection_terminations The total number of completed connections to xds server.\n"
+                   "# TYPE istio_xds_connection_terminations counter\n"
+                   'istio_xds_connection_terminations_total{reason="Reconnect"} 2\n'
+                   "# HELP workload_manager_active_proxy_count The total number current workloads with active proxies.\n"
+                   "# TYPE workload_manager_active_proxy_count gauge\n"
+                   "workload_manager_active_proxy_count 3\n"
+                   "# EOF\n")
+
+
+Server = EnvoyAdmin | ZtunnelAdmin | IstiodDebug | MetricsServer
 
 
 def patch_portforward(monkeypatch, servers: dict[tuple[str, int], Server]) -> Callable[[], list]:
