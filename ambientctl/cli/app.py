@@ -134,6 +134,9 @@ COMMANDS: dict[str, LazyCommand] = {
     "pc": LazyCommand(("proxyconfig", "proxyadmin", "proxyenvoy"), "Alias of proxy-config.", hidden=True),
     "proxy-status": LazyCommand(("proxystatus",), "istiod's xDS sync state of every connected proxy (alias: ps)."),
     "ps": LazyCommand(("proxystatus",), "Alias of proxy-status.", hidden=True),
+    "admin": LazyCommand(("istiodadmin",), "Manage istiod: show or change its logging scopes (ControlZ)."),
+    "istiod": LazyCommand(("istiodadmin",), "Alias of admin.", hidden=True),
+    "remote-clusters": LazyCommand(("istiodadmin",), "The clusters each istiod reads, and their sync status."),
     "ztunnel-config": LazyCommand(("ztunnelconfig", "proxyadmin"), "Inspect ztunnel's workloads, services, policies, certificates."),
     "zc": LazyCommand(("ztunnelconfig", "proxyadmin"), "Alias of ztunnel-config.", hidden=True),
     "waypoint": LazyCommand(("waypoint", "metrics"), "Manage waypoints: the L7 proxies of the ambient mesh."),
@@ -145,7 +148,8 @@ COMMANDS: dict[str, LazyCommand] = {
                              "through a port-forward."),
     "dash": LazyCommand(("dashboard",), "Alias of dashboard.", hidden=True),
     "d": LazyCommand(("dashboard",), "Alias of dashboard.", hidden=True),
-    "x": LazyCommand(("experimental", "install", "authz", "graph", "metrics", "describe", "envoystats"), "Experimental commands (istioctl's `x`)."),
+    "x": LazyCommand(("experimental", "install", "authz", "graph", "metrics", "describe", "envoystats", "istiodadmin"),
+                     "Experimental commands (istioctl's `x`)."),
 }
 
 _commands_app = typer.Typer(rich_markup_mode=None)

@@ -68,20 +68,22 @@ def http_get(kube: KubeClient, pod: str, namespace: str, port: int, path: str, t
 
 
 def http_request(kube: KubeClient, pod: str, namespace: str, port: int, path: str, *, method: str = "GET",
-                 timeout: float | None = None) -> bytes:
-    """`method` `path` (no body) on the pod's `port`; returns the body of a 200 answer.
+                 timeout: float | None = None, body: bytes = b"", ok: tuple[int, ...] = (200,)) -> bytes:
+    """`method` `path` on the pod's `port`; returns the body of an answer whose status is in `ok`.
 
-    POST is for admin endpoints that change state (Envoy's and ztunnel's `/logging`).
+    POST is for admin endpoints that change state (Envoy's and ztunnel's `/logging`);
+    PUT with a JSON `body` for istiod's ControlZ (`/scopej/NAME`, which answers 202).
     """
-    if method not in ("GET", "POST"):
+    if method not in ("GET", "POST", "PUT"):
         raise ValueError(f"unsupported method {method}")
     timeout = timeout or kube.timeout
     websocket = _connect(_open_websocket, kube, pod, namespace, port, timeout)
     try:
         websocket.settimeout(timeout)
-        length = "Content-Length: 0\r\n" if method == "POST" else ""
-        request = f"{method} {path} HTTP/1.1\r\nHost: localhost:{port}\r\n{length}Connection: close\r\n\r\n"
-        raw, error = _exchange(websocket, request.encode("ascii"))
+        length = f"Content-Length: {len(body)}\r\n" if method != "GET" else ""
+        kind = "Content-Type: application/json\r\n" if body else ""
+        request = f"{method} {path} HTTP/1.1\r\nHost: localhost:{port}\r\n{length}{kind}Connection: close\r\n\r\n"
+        raw, error = _exchange(websocket, request.encode("ascii") + body)
     except socket.timeout:
         raise kube._transport_error(TimeoutError(), f"port-forward to pod {namespace}/{pod}") from None
     finally:
@@ -91,7 +93,7 @@ def http_request(kube: KubeClient, pod: str, namespace: str, port: int, path: st
             f"port-forward to {namespace}/{pod}:{port} failed: {error.strip()}",
             f"check that the pod listens on port {port}",
         )
-    return _parse_http_response(raw, f"{namespace}/{pod}:{port}{path}")
+    return _parse_http_response(raw, f"{namespace}/{pod}:{port}{path}", ok)
 
 
 def _raw_websocket(configuration: Any, _method: str, url: str, **kwargs: Any) -> Any:
@@ -248,8 +250,8 @@ def _headers(head: bytes) -> dict[bytes, bytes]:
     return {k.strip().lower(): v.strip() for k, _, v in (line.partition(b":") for line in head.split(b"\r\n")[1:])}
 
 
-def _parse_http_response(raw: bytes | bytearray, where: str) -> bytearray:
-    """The body of a 200 answer, cut out of `raw` in place (no second copy of a 100 MB body)."""
+def _parse_http_response(raw: bytes | bytearray, where: str, ok: tuple[int, ...] = (200,)) -> bytearray:
+    """The body of a 200 (or `ok`) answer, cut out of `raw` in place (no second copy of a 100 MB body)."""
     head_end = raw.find(b"\r\n\r\n")
     if head_end < 0:
         raise ApiServerError(f"no HTTP answer from {where}", "check that the pod's admin server is running")
@@ -260,7 +262,7 @@ def _parse_http_response(raw: bytes | bytearray, where: str) -> bytearray:
     del body[:head_end + 4]
     if _headers(head).get(b"transfer-encoding", b"").lower() == b"chunked":
         _dechunk(body)
-    if status != 200:
+    if status not in ok:
         first = body[:4096].decode("utf-8", "replace").strip().splitlines()[:1]
         said = f": {first[0][:200]}" if first else ""
         raise HttpAnswerError(f"{where} answered HTTP {status}{said}", "check the pod's admin server", status,

@@ -127,10 +127,15 @@ class ZtunnelAdmin:
 
 @dataclass
 class IstiodDebug:
-    """istiod's HTTP debug endpoints on 15014: `/debug/syncz`, `/debug/config_dump?proxyID=`."""
+    """istiod's HTTP debug endpoints on 15014: `/debug/syncz`, `/debug/config_dump?proxyID=`, `/debug/clusterz`,
+    `/debug/list` and any other `/debug/NAME` in `endpoints`."""
 
     syncz: bytes = b"[]"
     dumps: dict[str, bytes] = field(default_factory=dict)   # proxy ID -> istiod's config for it
+    clusterz: bytes = b'[{"id":"Kubernetes","secretName":"","syncStatus":"synced"}]\n'
+    endpoints: dict[str, bytes] = field(default_factory=lambda: {   # other /debug/NAME answers
+        "configz": b'[{"kind":"AuthorizationPolicy","name":"deny","namespace":"default"}]\n',
+        "registryz": b"[]\n"})
     requests: list[tuple[str, str]] = field(default_factory=list)
 
     def handle(self, method: str, path: str) -> Answer:
@@ -148,7 +153,15 @@ class IstiodDebug:
                 return Answer(404, b"Proxy not connected to this Pilot instance. It may be connected to another "
                                    b"instance.\n")
             return Answer(200, found)
-        return Answer(404, b"")
+        if url.path == "/debug/clusterz":
+            return Answer(200, self.clusterz)
+        if url.path == "/debug/list":
+            names = sorted(["syncz", "config_dump", "clusterz", *self.endpoints])
+            return Answer(200, (json.dumps(names) + "\n").encode())
+        name = url.path.removeprefix("/debug/")
+        if url.path.startswith("/debug/") and name in self.endpoints:
+            return Answer(200, self.endpoints[name])
+        return Answer(404, b"404 page not found\n")
 
 
 @dataclass
@@ -175,7 +188,53 @@ ZTUNNEL_METRICS = ("# HELP istio_xds_connection_terminations The total number of
                    "# EOF\n")
 
 
-Server = EnvoyAdmin | ZtunnelAdmin | IstiodDebug | MetricsServer
+CONTROLZ_LEVELS = ("debug", "info", "warn", "error", "none")
+ISTIOD_SCOPES = {"ads": "ads debugging", "authorization": "Istio Authorization Policy",
+                 "default": "Unscoped logging messages.", "klog": "", "xdsproxy": "XDS Proxy in Istio Agent"}
+
+
+@dataclass
+class ControlZ:
+    """istiod's ControlZ on 9876: `GET /scopej/` (every scope, sorted), `GET|PUT /scopej/NAME` (PUT answers 202;
+    an unknown scope is 400 `unknown scope name: NAME`; a PUT sets only the levels it names, and log_callers
+    to what it says, false when absent)."""
+
+    scopes: dict[str, dict] = field(default_factory=lambda: {
+        name: {"name": name, "description": text, "output_level": "info", "stack_trace_level": "none",
+               "log_callers": False} for name, text in ISTIOD_SCOPES.items()})
+    requests: list[tuple[str, str, bytes]] = field(default_factory=list)
+
+    def handle(self, method: str, path: str, body: bytes = b"") -> Answer:
+        self.requests.append((method, path, body))
+        url = urllib.parse.urlsplit(path)
+        if url.path in ("/scopej", "/scopej/"):
+            if method != "GET":
+                return Answer(405, b"")
+            return Answer(200, (json.dumps([self.scopes[k] for k in sorted(self.scopes)]) + "\n").encode())
+        if not url.path.startswith("/scopej/"):
+            return Answer(404, b"404 page not found\n")
+        name = url.path.removeprefix("/scopej/")
+        if method == "GET":
+            if name not in self.scopes:
+                return Answer(400, f"unknown scope name: {name}".encode())
+            return Answer(200, (json.dumps(self.scopes[name]) + "\n").encode())
+        if method != "PUT":
+            return Answer(405, b"")
+        try:
+            info = json.loads(body)
+        except ValueError as exc:
+            return Answer(400, f"unable to decode request: {exc}".encode())
+        if name not in self.scopes:
+            return Answer(400, f"unknown scope name: {name}".encode())
+        scope = self.scopes[name]
+        for key in ("output_level", "stack_trace_level"):
+            if info.get(key) in CONTROLZ_LEVELS:
+                scope[key] = info[key]
+        scope["log_callers"] = bool(info.get("log_callers", False))
+        return Answer(202, b"")
+
+
+Server = EnvoyAdmin | ZtunnelAdmin | IstiodDebug | MetricsServer | ControlZ
 
 
 def patch_portforward(monkeypatch, servers: dict[tuple[str, int], Server]) -> Callable[[], list]:
@@ -184,7 +243,7 @@ def patch_portforward(monkeypatch, servers: dict[tuple[str, int], Server]) -> Ca
 
     calls: list[tuple[str, str, int, str, str]] = []
 
-    def request(kube, pod, namespace, port, path, *, method="GET", timeout=None):
+    def request(kube, pod, namespace, port, path, *, method="GET", timeout=None, body=b"", ok=(200,)):
         calls.append((pod, namespace, port, method, path))
         server = servers.get((pod, port))
         if server is None:
@@ -192,8 +251,8 @@ def patch_portforward(monkeypatch, servers: dict[tuple[str, int], Server]) -> Ca
 
             raise ApiServerError(f"port-forward to {namespace}/{pod}:{port} failed: connection refused",
                                  f"check that the pod listens on port {port}")
-        answer = server.handle(method, path)
-        if answer.status != 200:
+        answer = server.handle(method, path, body) if isinstance(server, ControlZ) else server.handle(method, path)
+        if answer.status not in ok:
             first = answer.body.decode().strip().splitlines()[:1]
             raise portforward.HttpAnswerError(
                 f"{namespace}/{pod}:{port}{path} answered HTTP {answer.status}" + (f": {first[0]}" if first else ""),

@@ -56,6 +56,7 @@ ALLOWED: dict[str, set[str] | None] = {
     "install": FOUNDATION | {"kube", "render"},
     "analyze": FOUNDATION | {"kube", "mesh"},
     "dashboard": FOUNDATION | {"kube"},
+    "istiod": FOUNDATION | {"kube", "proxy"},  # proxy: istioctl's table layout (proxy.envoy.tabwriter)
     # bug-report collects every other part's view of the mesh (dumps, certificates, analyze)
     "bugreport": FOUNDATION | {"kube", "proxy", "analyze"},
     # describe puts the mesh model and the pod's ztunnel side by side

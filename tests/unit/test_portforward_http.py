@@ -70,3 +70,10 @@ def test_a_large_body_is_read_into_one_buffer(chunked):
     assert isinstance(raw, bytearray)
     result = _parse_http_response(raw, "pod:15000/config_dump")
     assert result is raw and result == body
+
+
+def test_an_accepted_status_other_than_200_gives_the_body():
+    raw = b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n"
+    assert _parse_http_response(raw, "istiod:9876/scopej/ads", (200, 202)) == b""
+    with pytest.raises(ApiServerError, match="answered HTTP 202"):
+        _parse_http_response(raw, "istiod:9876/scopej/ads")
