@@ -141,6 +141,8 @@ COMMANDS: dict[str, LazyCommand] = {
     "zc": LazyCommand(("ztunnelconfig", "proxyadmin"), "Alias of ztunnel-config.", hidden=True),
     "waypoint": LazyCommand(("waypoint", "metrics"), "Manage waypoints: the L7 proxies of the ambient mesh."),
     "samples": LazyCommand(("samples",), "The guide's sample apps (bookinfo, sleep, notsleep)."),
+    "validate": LazyCommand(("validate",), "Check Istio policy files offline (AuthorizationPolicy, Telemetry, ...)."),
+    "v": LazyCommand(("validate",), "Alias of validate.", hidden=True),
     "analyze": LazyCommand(("analyze",), "Check ambient configuration for problems (L7 policy without waypoint, ...)."),
     "bug-report": LazyCommand(("bugreport",), "Collect versions, Istio objects, dumps, logs and analysis into "
                               "one archive for a maintainer."),

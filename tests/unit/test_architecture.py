@@ -56,7 +56,8 @@ ALLOWED: dict[str, set[str] | None] = {
     "install": FOUNDATION | {"kube", "render"},
     "analyze": FOUNDATION | {"kube", "mesh"},
     "dashboard": FOUNDATION | {"kube"},
-    "istiod": FOUNDATION | {"kube", "proxy"},  # proxy: istioctl's table layout (proxy.envoy.tabwriter)
+    "istiod": FOUNDATION | {"kube", "proxy"},
+    "validate": FOUNDATION,  # proxy: istioctl's table layout (proxy.envoy.tabwriter)
     # bug-report collects every other part's view of the mesh (dumps, certificates, analyze)
     "bugreport": FOUNDATION | {"kube", "proxy", "analyze"},
     # describe puts the mesh model and the pod's ztunnel side by side
