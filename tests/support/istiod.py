@@ -119,7 +119,8 @@ def istiod_env(kubeconfig: str, namespace: str, revision: str) -> dict[str, str]
 
 
 def start_istiod(binary: Path, kubeconfig: str, namespace: str = "istio-system",
-                 revision: str = "default", timeout: float = START_TIMEOUT) -> LocalIstiod:
+                 revision: str = "default", timeout: float = START_TIMEOUT,
+                 extra_args: tuple[str, ...] = ()) -> LocalIstiod:
     """Start pilot-discovery against the cluster and wait until /ready answers 200.
 
     Raises RuntimeError (with the log tail) if it exits or does not get ready in time."""
@@ -137,6 +138,7 @@ def start_istiod(binary: Path, kubeconfig: str, namespace: str = "istio-system",
         "--monitoringAddr", f"127.0.0.1:{monitoring}",
         "--domain", "cluster.local",
         "--log_output_level", "default:info",
+        *extra_args,   # e.g. --ctrlz_port PORT: ControlZ's default 9876 is one port for every istiod on this host
     ]
     with open(log_path, "wb") as log:
         process = subprocess.Popen(argv, cwd=workdir, env=istiod_env(kubeconfig, namespace, revision),
