@@ -141,3 +141,34 @@ def test_internal_debug_reads_istiods_endpoints(real):
     clusterz = ambientctl("x", "internal-debug", "/debug/clusterz", "--all", kubeconfig=real.kubeconfig)
     assert clusterz.ok, clusterz
     assert set(json.loads(clusterz.stdout)) == {f"{pod}.{ISTIO_NS}" for pod in real.pods}
+
+
+# -- x envoy-stats on the REAL ztunnel (its metrics port 15020, relayed by kwok) ---------------------------------
+
+
+@pytest.fixture(scope="module")
+def ztunnels(real):
+    from tests.support.realmesh import RealMeshUnavailable, build_ztunnel
+    from tests.support.ztunnel import ZtunnelFleet, ZtunnelUnavailable
+
+    try:
+        fleet = ZtunnelFleet(build_ztunnel(), real.cluster.api_client(), real.istiod.secure_grpc_port,
+                             real.cluster.forward_pod, real.cluster.unforward_pod).start()
+        fleet.wait_synced()
+    except (RealMeshUnavailable, ZtunnelUnavailable) as exc:
+        pytest.fail(f"the real ztunnel could not run: {exc}\n{real.istiod.log_tail(20)}", pytrace=False)
+    yield fleet
+    fleet.stop()
+
+
+def test_envoy_stats_on_a_ztunnel_reads_its_prometheus_metrics(ztunnels, istioctl_bin, real):
+    pod = next(iter(ztunnels.by_node.values())).pod
+    ours = ambientctl("x", "es", f"{pod}.{ISTIO_NS}", "-o", "prom", kubeconfig=real.kubeconfig)
+    assert ours.ok, f"{ours}\n{ztunnels.log_tails()}"
+    assert "# TYPE istio_" in ours.stdout and "is a ztunnel (no Envoy /stats)" in ours.stderr
+    short = ambientctl("x", "es", f"{pod}.{ISTIO_NS}", kubeconfig=real.kubeconfig)
+    assert short.ok and short.stdout.startswith(f"\nThe result of pod {pod}:\n\n")
+    assert not any(line.startswith("#") for line in short.stdout.splitlines())
+    # istioctl asks the ztunnel's admin port for Envoy's /stats, which ztunnel does not serve
+    theirs = istioctl(istioctl_bin, "x", "es", f"{pod}.{ISTIO_NS}", kubeconfig=real.kubeconfig)
+    assert not theirs.ok or "istio_" not in theirs.stdout, theirs
