@@ -61,7 +61,8 @@ def real(istioctl_bin, pilot_discovery_bin, parity_cluster):
             if p.status.phase == "Running"]
     assert pods, "the install made no running istiod pod"
     for pod in pods:
-        parity_cluster.forward_pod(ISTIO_NS, pod, {9876: ctrlz, 15014: istiod.monitoring_port})
+        parity_cluster.forward_pod(ISTIO_NS, pod, {9876: ctrlz, 15014: istiod.monitoring_port,
+                                                   15012: istiod.secure_grpc_port})
     state = RealIstiod(parity_cluster, istiod, ctrlz, pods)
     try:
         wait_until("ControlZ through the port-forward",
@@ -141,6 +142,17 @@ def test_internal_debug_reads_istiods_endpoints(real):
     clusterz = ambientctl("x", "internal-debug", "/debug/clusterz", "--all", kubeconfig=real.kubeconfig)
     assert clusterz.ok, clusterz
     assert set(json.loads(clusterz.stdout)) == {f"{pod}.{ISTIO_NS}" for pod in real.pods}
+
+
+def test_internal_debug_over_http_gives_what_istioctl_gets_over_xds(real, istioctl_bin):
+    """istioctl asks istiod over XDS (15012, with a token); ambientctl over HTTP (15014): same services."""
+    ours = ambientctl("x", "internal-debug", "registryz", kubeconfig=real.kubeconfig)
+    theirs = istioctl(istioctl_bin, "x", "internal-debug", "registryz", kubeconfig=real.kubeconfig)
+    assert ours.ok, ours
+    assert theirs.ok, f"{theirs}\n{real.istiod.log_tail()}"
+    hosts = sorted(s["hostname"] for s in json.loads(ours.stdout))
+    assert "istiod.istio-system.svc.cluster.local" in hosts
+    assert hosts == sorted(s["hostname"] for s in json.loads(theirs.stdout))
 
 
 # -- x envoy-stats on the REAL ztunnel (its metrics port 15020, relayed by kwok) ---------------------------------
