@@ -6,6 +6,7 @@ no type errors in the spec, so values have the types the shapes say.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from typing import Any, Callable
@@ -29,7 +30,12 @@ def get(obj: Any, name: str) -> Any:
         return None
     if name in obj:
         return obj[name]
-    return obj.get(re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), name))
+    return obj.get(_snake(name))
+
+
+@functools.lru_cache(maxsize=None)
+def _snake(name: str) -> str:
+    return re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), name)
 
 
 def items(obj: Any, name: str) -> list[Any]:
