@@ -242,3 +242,16 @@ def test_internal_debug_unknown_endpoint_is_istiods_404(monkeypatch, cluster):
     patch_portforward(monkeypatch, {("istiod-a", 15014): IstiodDebug()})
     code, out, err = run(cluster, "x", "internal-debug", "nothingz")
     assert code == ExitCode.ERROR and out == "" and "answered HTTP 404" in err
+
+
+@pytest.mark.parametrize("argv", [["admin", "log", "--help"], ["remote-clusters", "--help"],
+                                  ["x", "internal-debug", "--help"], ["x", "es", "--help"]])
+def test_help_imports_no_kubernetes(argv):
+    import subprocess
+    import sys
+
+    probe = ("import sys, io, contextlib\nfrom ambientctl.cli import run\n"
+             "with contextlib.redirect_stdout(io.StringIO()):\n    code = run(sys.argv[1:])\n"
+             "print(code, 'kubernetes' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["0", "False"], out.stderr
