@@ -39,7 +39,7 @@ class Check:
 
 
 def _msg(state: MeshState, level: Level, code: str, obj: dict, text: str) -> Message:
-    return Message(level, code, ref(obj), text, state.origin(obj))
+    return Message(level, code, ref(obj), text, state.origin(obj), state.line_of(obj))
 
 
 # --------------------------------------------------------------------------- AMB0001
@@ -309,7 +309,7 @@ def waypoint_shares_account(state: MeshState) -> Iterator[Message]:
                    f"(`ambientctl waypoint apply --name {name_of(gw)}-waypoint`).")
 
 
-ALL_CHECKS: tuple[Check, ...] = (
+AMB_CHECKS: tuple[Check, ...] = (
     Check("AMB0001", Level.Error, "L7 rules in a policy that ztunnel enforces (no waypoint)", l7_policy_in_ztunnel),
     Check("AMB0002", Level.Error, "policy targetRefs a Service/Gateway no waypoint serves",
           policy_target_without_waypoint),
@@ -328,10 +328,12 @@ ALL_CHECKS: tuple[Check, ...] = (
 )
 
 
-def run_checks(state: MeshState, checks: tuple[Check, ...] = ALL_CHECKS) -> list[Message]:
-    """Every message of every check, worst first, then by resource and code."""
-    messages = [m for check in checks for m in check.run(state)]
-    return sorted(messages, key=lambda m: (-m.level, m.resource, m.code, m.text))
+ALL_CHECKS = AMB_CHECKS  # the AMB checks; analyze.ALL_CHECKS adds istioctl's
 
 
-__all__ = ["ALL_CHECKS", "Check", "run_checks"]
+def run_checks(state: MeshState, checks: tuple[Check, ...] = AMB_CHECKS) -> list[Message]:
+    """Every message of every check, in istioctl's order (worst first, then code, then resource)."""
+    return sorted((m for check in checks for m in check.run(state)), key=Message.sort_key)
+
+
+__all__ = ["ALL_CHECKS", "AMB_CHECKS", "Check", "run_checks"]

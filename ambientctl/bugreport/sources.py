@@ -82,7 +82,7 @@ def analyze_lines(kube: KubeClient, istio_namespace: str) -> str:
 
     state, messages = an.analyze(kube=kube, namespace=None, istio_namespace=istio_namespace, files=[],
                                  default_namespace="default")
-    lines = [m.line() for m in messages]
+    lines = [m.line_text() for m in messages]
     lines += [f"Note: {note}: the checks that need them saw none" for note in state.unreadable]
     return "\n".join(lines) + "\n" if lines else "No validation issues found when analyzing all namespaces.\n"
 

@@ -78,8 +78,42 @@ def load_cluster(kube: KubeClient, namespace: str | None, root_namespace: str) -
     for ns in policy_namespaces:
         for pol in _served(kube, state, f"{SECURITY_GROUP}/v1", AUTHZ_KIND, ns) or []:
             state.add(pol)
+    for api_version, kind, where in _ISTIO_ANALYZER_KINDS:
+        for obj in _served(kube, state, api_version, kind, None if where == "all" else namespace) or []:
+            state.add(obj)
     state.pods_known_in = None if namespace is None else {namespace}
+    state.cluster_read = True
     return state
+
+
+# Kinds istioctl's analyzers read besides the ones above ("all": every namespace, as references cross them).
+_ISTIO_ANALYZER_KINDS = (
+    ("networking.istio.io/v1", "VirtualService", "ns"),
+    ("networking.istio.io/v1", "Gateway", "all"),
+    ("networking.istio.io/v1", "ServiceEntry", "all"),
+    ("security.istio.io/v1", "RequestAuthentication", "ns"),
+    ("telemetry.istio.io/v1", "Telemetry", "ns"),
+    ("extensions.istio.io/v1alpha1", "WasmPlugin", "ns"),
+    (GATEWAY_API_VERSION, "HTTPRoute", "ns"),
+    ("apps/v1", "Deployment", "ns"),
+)
+
+
+def load_services(kube: KubeClient, state: MeshState, wanted: Iterable[tuple[str, str]]) -> None:
+    """Fetch Services that routes name in namespaces not read (cross-namespace hosts); skips forbidden ones."""
+    from ambientctl.errors import ForbiddenError
+
+    for ns, name in sorted(wanted):
+        if ns not in state.namespaces:
+            continue  # no such namespace: the host does not exist
+        try:
+            svc = kube.get_or_none("v1", "Service", name, ns)
+        except ForbiddenError:
+            continue
+        if svc is not None:
+            svc.setdefault("apiVersion", "v1")
+            svc.setdefault("kind", "Service")
+            state.add(svc)
 
 
 def load_more_pods(kube: KubeClient, state: MeshState, namespaces: Iterable[str]) -> None:

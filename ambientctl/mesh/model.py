@@ -36,6 +36,14 @@ AUTHZ_KIND = "AuthorizationPolicy"
 SECURITY_GROUP = "security.istio.io"
 
 
+def _group(obj: dict[str, Any]) -> str:
+    return str(obj.get("apiVersion", "")).rpartition("/")[0]
+
+
+def _other_key(obj: dict[str, Any]) -> tuple[str, str, str, str]:
+    return (_group(obj), str(obj.get("kind")), namespace_of(obj), name_of(obj))
+
+
 def ref(obj: dict[str, Any]) -> str:
     """`Kind namespace/name`, how analyze names a resource."""
     ns = namespace_of(obj)
@@ -72,6 +80,14 @@ class MeshState:
     # Namespaces whose pods are known (principal checks only judge those).
     pods_known_in: set[str] | None = None
     origins: dict[int, str] = field(default_factory=dict)  # id(obj) -> "file.yaml" for file objects
+    # id(obj) -> where a file object's fields are: (first line, {field path: line}); see files.LineMap
+    lines: dict[int, tuple[int, dict[tuple, int]]] = field(default_factory=dict)
+    # Every other kind (VirtualService, DestinationRule, HTTPRoute, Deployment, ...), for istioctl's analyzers.
+    # ids of stand-in pods made from workload templates in files (they run once applied)
+    templates: set[int] = field(default_factory=set)
+    # The cluster was read (not files alone): a name missing from the state really does not exist.
+    cluster_read: bool = False
+    _others: dict[tuple[str, str, str, str], dict[str, Any]] = field(default_factory=dict, repr=False)
     unreadable: list[str] = field(default_factory=list)  # kinds RBAC kept from us: their checks saw nothing
     # Lookup tables derived from the lists (see _lookup): a mesh of 10,000 pods is never scanned per object.
     _index: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -86,6 +102,9 @@ class MeshState:
         else:
             bucket = self._bucket(obj)
             if bucket is None:
+                self._add_other(obj)
+                if origin:
+                    self.origins[id(obj)] = origin
                 return
             key = (namespace_of(obj), name_of(obj))
             keys = self._keys(bucket)
@@ -96,6 +115,32 @@ class MeshState:
             self._index = {"keys": self._index.get("keys", {})}
         if origin:
             self.origins[id(obj)] = origin
+
+    def _add_other(self, obj: dict[str, Any]) -> None:
+        key = _other_key(obj)
+        self._others.pop(key, None)  # a replacement goes last, as in the other buckets
+        self._others[key] = obj
+
+    def remove_other(self, obj: dict[str, Any]) -> None:
+        self._others.pop(_other_key(obj), None)
+
+    @property
+    def others(self) -> list[dict[str, Any]]:
+        return list(self._others.values())
+
+    def objects(self, kind: str, group: str | None = None, namespace: str | None = None) -> list[dict[str, Any]]:
+        """Objects of a kind kept in `others` (group: the apiVersion's group; None: any)."""
+        return [o for o in self._others.values() if o.get("kind") == kind
+                and (group is None or _group(o) == group)
+                and (namespace is None or namespace_of(o) == namespace)]
+
+    def line_of(self, obj: dict[str, Any], *path: Any) -> int:
+        """The file line of a field of a file object (its first line when the field is not found; 0: no file)."""
+        located = self.lines.get(id(obj))
+        if located is None:
+            return 0
+        first, fields = located
+        return fields.get(tuple(path), first) if path else first
 
     def _bucket(self, obj: dict[str, Any]) -> list[dict[str, Any]] | None:
         kind, group = obj.get("kind"), str(obj.get("apiVersion", "")).rpartition("/")[0]
