@@ -153,9 +153,7 @@ def keep_revision(state: MeshState, revision: str) -> None:
 
 def _in_scope(state: MeshState, message: Message) -> bool:
     """istioctl's namespace filter: messages about namespaced objects of other namespaces are dropped."""
-    _, _, rest = message.resource.partition(" ")
-    namespace, slash, _ = rest.partition("/")
-    return not slash or state.in_scope(namespace)
+    return state.in_scope(message.namespace) if message.namespace else True
 
 
 def _all_objects(state: MeshState) -> list[dict[str, Any]]:

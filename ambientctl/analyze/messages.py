@@ -66,6 +66,15 @@ class Message:
     line: int = 0
 
     @property
+    def namespace(self) -> str:
+        """The namespace a message is about (a Namespace's own name, as istioctl filters them); "" if none."""
+        kind, _, rest = self.resource.partition(" ")
+        if kind == "Namespace":
+            return rest
+        namespace, slash, _ = rest.partition("/")
+        return namespace if slash else ""
+
+    @property
     def reference(self) -> str | None:
         """`file:line` (JSON files: no line, as istioctl), or None for cluster objects."""
         if not self.origin:

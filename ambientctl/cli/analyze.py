@@ -135,7 +135,7 @@ def analyze(
 
     state, messages = _within(deadline, timeout, run)
     if namespace is not None and not use_kube:  # -n with files alone: that namespace's messages only
-        messages = [m for m in messages if _namespace_of(m.resource) in ("", namespace)]
+        messages = [m for m in messages if m.namespace in ("", namespace)]
     for note in state.unreadable:
         cli.info(f"Note: {note}: the checks that need them saw none (ask for view access to Istio's resources)")
     target = "all namespaces" if namespace is None else f"namespace: {namespace}"
@@ -181,11 +181,6 @@ def _within(seconds: float, text: str, run: Callable[[], Any]) -> Any:
     if "error" in box:
         raise box["error"]
     return box["result"]
-
-
-def _namespace_of(resource: str) -> str:
-    namespace, slash, _ = resource.partition(" ")[2].partition("/")
-    return namespace if slash else ""
 
 
 def _root_namespace(path: Optional[str]) -> Optional[str]:
