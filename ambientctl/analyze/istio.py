@@ -93,7 +93,7 @@ def namespace_labels(state: MeshState) -> Iterator[Message]:
                        f"The namespace has more than one mesh label ({', '.join(found)}): sidecar injection and "
                        f"ambient compete for its pods. Keep one: `kubectl label namespace {name} "
                        f"{INJECTION_LABEL}- {REVISION_LABEL}-` for ambient, or remove {DATAPLANE_MODE_LABEL} "
-                       "for sidecars.", "metadata", "labels")
+                       "for sidecars.")
         if labels.get(DATAPLANE_MODE_LABEL) == AMBIENT_MODE:
             continue
         if injection is None and REVISION_LABEL not in labels:
@@ -165,8 +165,7 @@ def policy_without_workloads(state: MeshState) -> Iterator[Message]:
         yield _msg(state, "IST0127", policy,
                    f"No pod in the mesh (sidecar or ambient) matches {what}"
                    f"{'' if ns == state.root_namespace else f' in namespace {ns}'}: the policy applies to nothing. "
-                   f"Check the labels, or enrol the workloads (`ambientctl dataplane enroll {ns}`).",
-                   "spec", "selector")
+                   f"Check the labels, or enrol the workloads (`ambientctl dataplane enroll {ns}`).")
 
 
 def _namespace_matches(namespace: str, pattern: str) -> bool:
@@ -229,7 +228,7 @@ def ineffective_selector(state: MeshState) -> Iterator[Message]:
                            f"The selector matches the pods of Gateway {gateway}, a Kubernetes Gateway (a waypoint or "
                            f"ingress) whose pods istiod configures from targetRefs only: the selector has no "
                            f"effect. Use spec.targetRefs: [{{kind: Gateway, group: {GATEWAY_GROUP}, name: "
-                           f"{gateway}}}].", "spec", "selector")
+                           f"{gateway}}}].")
 
 
 # --------------------------------------------------------------------------- conditions.ConditionAnalyzer
@@ -469,7 +468,7 @@ def virtual_service_gateways(state: MeshState) -> Iterator[Message]:
                 yield _msg(state, "IST0101", vs,
                            f'Referenced gateway not found: "{text}": no networking.istio.io Gateway '
                            f"{key[0]}/{key[1]} exists, so these routes are never served there. Check the name (a "
-                           "Gateway in another namespace is NAMESPACE/NAME).", "spec", "gateways")
+                           "Gateway in another namespace is NAMESPACE/NAME).", "spec", "gateways", i)
             served = [h.rpartition("/")[2] for server in ((gateway or {}).get("spec") or {}).get("servers") or []
                       for h in (server or {}).get("hosts") or []
                       if h.partition("/")[0] in (".", "*", key[0], h) or "/" not in h]
@@ -478,7 +477,7 @@ def virtual_service_gateways(state: MeshState) -> Iterator[Message]:
                 yield _msg(state, "IST0132", vs,
                            f"Hosts {', '.join(missing)} of this VirtualService are not served by Gateway "
                            f"{key[0]}/{key[1]}: the routes for them never apply there. Add the hosts to the "
-                           "Gateway's servers or remove them here.", "spec", "gateways")
+                           "Gateway's servers or remove them here.", "spec", "gateways", i)
 
 
 def _service_for_host(state: MeshState, vs_namespace: str, host: str) -> bool:
