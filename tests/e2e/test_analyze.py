@@ -47,7 +47,8 @@ def policy_file(tmp_path, namespace, name, spec):
 def test_clean_namespace_has_no_issues(cluster, app):
     result = analyze(cluster, app)
     assert result.exit_code == 0, result.stdout + result.stderr
-    assert result.stdout == f"✔ No validation issues found when analyzing namespace: {app}.\n"
+    assert result.stdout == ""  # as istioctl: the all-clear line is not data, it goes to stderr
+    assert f"✔ No validation issues found when analyzing namespace: {app}.\n" in result.stderr
 
 
 def test_l7_policy_file_is_judged_against_the_live_pods(cluster, app, tmp_path):
@@ -63,7 +64,7 @@ def test_l7_policy_file_is_judged_against_the_live_pods(cluster, app, tmp_path):
     amb0001 = next(m for m in result.json if m["code"] == "AMB0001")
     # the live pods tell which account and Service to put behind a waypoint
     assert "--service-account bookinfo-productpage --name productpage-waypoint" in amb0001["message"]
-    assert amb0001["file"] == path
+    assert amb0001["reference"] == f"{path}:1"  # the file (one line of JSON), as istioctl's `reference`
 
 
 def test_use_waypoint_naming_a_missing_waypoint_then_fixed(cluster, app):
@@ -95,12 +96,14 @@ def test_sidecar_pod_in_an_enrolled_namespace(cluster, app):
 def test_all_namespaces_and_the_readonly_user(cluster, app, tmp_path):
     everything = analyze(cluster, app, "-A", "-o", "json")
     assert everything.exit_code in (0, 79), everything.stderr
-    assert all(m["code"].startswith("AMB") for m in everything.json)
+    assert all(m["code"][:3] in ("AMB", "IST") for m in everything.json)
     readonly = analyze(cluster, app, readonly=True)
     assert readonly.exit_code == 0, readonly.stderr
-    assert readonly.stdout == f"✔ No validation issues found when analyzing namespace: {app}.\n"
+    assert readonly.stdout == ""
     # `view` does not cover Istio's kinds unless Istio's aggregated roles exist: said, not fatal
-    assert readonly.stderr == "" or "not allowed to list AuthorizationPolicy objects" in readonly.stderr
+    for line in readonly.stderr.splitlines():
+        assert line.startswith("Note: not allowed to list ") or line == (
+            f"✔ No validation issues found when analyzing namespace: {app}."), readonly.stderr
 
 
 def test_files_only_never_touches_the_cluster(tmp_path):
