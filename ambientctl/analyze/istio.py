@@ -542,6 +542,90 @@ def hosts_to_fetch(state: MeshState) -> set[tuple[str, str]]:
     return wanted
 
 
+# --------------------------------------------------------------------------- destinationrule.PodNotSelectedAnalyzer
+
+
+def _service_of_host(state: MeshState, namespace: str, host: str) -> dict[str, Any] | None:
+    parts = host.split(".")
+    if len(parts) == 1:
+        return state.service(namespace, host)
+    if len(parts) == 2 or parts[2] == "svc":
+        return state.service(parts[1], parts[0])
+    return None
+
+
+def destination_rules(state: MeshState) -> Iterator[Message]:
+    """IST0174, IST0173 (istioctl's destinationrule.PodNotSelectedAnalyzer): a DestinationRule for a host nothing
+    defines, or a subset whose labels select no pod of the host's Service (a waypoint routes it to nothing)."""
+    if not state.cluster_read:
+        return  # without the cluster, Services and pods missing from the files may exist
+    for dr in state.objects("DestinationRule", NETWORKING_GROUP):
+        if not _analyzed(state, dr):
+            continue
+        spec = dr.get("spec") or {}
+        host = str(spec.get("host") or "")
+        if not _service_for_host(state, namespace_of(dr), host):
+            yield _msg(state, "IST0174", dr,
+                       f"The host {host} matches no Service or ServiceEntry: this DestinationRule applies to nothing. "
+                       "Check the name (a Service in another namespace is NAME.NAMESPACE.svc.cluster.local).",
+                       "spec", "host")
+            continue
+        svc = _service_of_host(state, namespace_of(dr), host)
+        if svc is None:
+            continue  # a ServiceEntry: its workloads may be outside the cluster
+        base = (svc.get("spec") or {}).get("selector") or {}
+        pods = state.live_pods(namespace_of(svc))
+        for i, subset in enumerate(spec.get("subsets") or []):
+            wanted = {**base, **((subset or {}).get("labels") or {})}
+            if wanted and not any(_matches(wanted, labels_of(p)) for p in pods):
+                yield _msg(state, "IST0173", dr,
+                           f"The subset {(subset or {}).get('name')} selects no pod of Service "
+                           f"{namespace_of(svc)}/{name_of(svc)} ({_selector_text(wanted)}): requests routed to it "
+                           "fail with 503 (no healthy upstream). Check the subset's labels against the pods'.",
+                           "spec", "subsets", i)
+
+
+# --------------------------------------------------------------------------- telemetry.*SelectorAnalyzer
+
+
+def telemetry_selectors(state: MeshState) -> Iterator[Message]:
+    """IST0101, IST0159, IST0160 (istioctl's telemetry analyzers): a Telemetry selector that matches no pod, two
+    Telemetries selecting one pod, several namespace-wide Telemetries in a namespace (which one wins is undefined)."""
+    telemetries = [t for t in state.objects("Telemetry", "telemetry.istio.io") if _analyzed(state, t)]
+    by_pod: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    namespace_wide: dict[str, list[dict[str, Any]]] = {}
+    for tel in telemetries:
+        selector = ((tel.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+        if not (tel.get("spec") or {}).get("selector"):
+            namespace_wide.setdefault(namespace_of(tel), []).append(tel)
+        if not selector:
+            continue
+        pods = [p for p in state.pods_in(namespace_of(tel)) if _matches(selector, labels_of(p))]
+        for p in pods:
+            by_pod.setdefault((namespace_of(p), name_of(p)), []).append(tel)
+        if not pods and (state.cluster_read or state.pods_in(namespace_of(tel))):
+            yield _msg(state, "IST0101", tel,
+                       f'Referenced selector not found: "{_selector_text(selector)}": no pod in namespace '
+                       f"{namespace_of(tel)} has these labels, so this Telemetry applies to nothing.",
+                       "spec", "selector")
+    for (ns, pod_name), group in sorted(by_pod.items()):
+        if len(group) < 2:
+            continue
+        names = ", ".join(sorted(f"{ns}/{name_of(t)}" for t in group))
+        for tel in group:
+            yield _msg(state, "IST0159", tel,
+                       f"The Telemetries {names} all select pod {ns}/{pod_name}: which one applies is undefined. "
+                       "Merge them, or make their selectors disjoint.", "metadata", "name")
+    for ns, group in sorted(namespace_wide.items()):
+        if len(group) < 2:
+            continue
+        names = ", ".join(sorted(name_of(t) for t in group))
+        for tel in group:
+            yield _msg(state, "IST0160", tel,
+                       f"The Telemetries {names} in namespace {ns} have no selector: which one applies to the "
+                       "namespace is undefined. Keep one namespace-wide Telemetry.")
+
+
 def _summary(code: str) -> str:
     return IST_CODES[code][0]
 
@@ -553,6 +637,8 @@ ISTIO_CHECKS: tuple[Check, ...] = (
           virtual_service_gateways),
     Check("IST0101", Level.Error, "ReferencedResourceNotFound: VirtualService destination or mirror host",
           virtual_service_hosts),
+    Check("IST0101", Level.Error, "ReferencedResourceNotFound: Telemetry selector (and IST0159, IST0160)",
+          telemetry_selectors),
     Check("IST0102", Level.Info, f"{_summary('IST0102')} (and IST0123 {_summary('IST0123')}): in no mesh",
           namespace_labels),
     Check("IST0103", Level.Warning, f"{_summary('IST0103')}: injected namespace, no sidecar", pods_missing_proxy),
@@ -560,6 +646,7 @@ ISTIO_CHECKS: tuple[Check, ...] = (
     Check("IST0118", Level.Info, f"{_summary('IST0118')} (and IST0150 for ExternalName)", port_names),
     Check("IST0127", Level.Warning, f"{_summary('IST0127')}: AuthorizationPolicy selects no pod",
           policy_without_workloads),
+    Check("IST0173", Level.Error, f"{_summary('IST0173')} (and IST0174 {_summary('IST0174')})", destination_rules),
     Check("IST0166", Level.Warning, f"{_summary('IST0166')}: policy selector on a Gateway API gateway's pods",
           ineffective_selector),
     Check("IST0171", Level.Warning, f"{_summary('IST0171')}: waypoint binding, policy, Gateway or route",

@@ -89,6 +89,7 @@ def load_cluster(kube: KubeClient, namespace: str | None, root_namespace: str) -
 # Kinds istioctl's analyzers read besides the ones above ("all": every namespace, as references cross them).
 _ISTIO_ANALYZER_KINDS = (
     ("networking.istio.io/v1", "VirtualService", "ns"),
+    ("networking.istio.io/v1", "DestinationRule", "ns"),
     ("networking.istio.io/v1", "Gateway", "all"),
     ("networking.istio.io/v1", "ServiceEntry", "all"),
     ("security.istio.io/v1", "RequestAuthentication", "ns"),

@@ -375,3 +375,43 @@ def test_files_alone_never_import_kubernetes(tmp_path) -> None:
     out = subprocess.run([sys.executable, "-c", _PROBE, "--kubeconfig", "/nonexistent", "analyze",
                           "--use-kube=false", path], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["79", "False"], out.stderr
+
+
+# ----------------------------------------------------------------------------- DestinationRules, Telemetry
+
+
+def _dr(name, host, subsets=None):
+    spec = {"host": host}
+    if subsets:
+        spec["subsets"] = [{"name": n, "labels": labels} for n, labels in subsets.items()]
+    return {"apiVersion": NET, "kind": "DestinationRule", "metadata": {"name": name, "namespace": "default"},
+            "spec": spec}
+
+
+def test_destination_rule_hosts_and_subsets() -> None:
+    v1 = pod("reviews-v1", "reviews", "reviews", version="v1")
+    state = state_of(ambient_ns(), service("reviews", "reviews"), v1,
+                     _dr("good", "reviews", {"v1": {"version": "v1"}}),
+                     _dr("no-v3", "reviews.default.svc.cluster.local", {"v1": {"version": "v1"}, "v3": {"version": "v3"}}),
+                     _dr("typo", "reveiws"))
+    found = list(ist.destination_rules(state))
+    assert [(m.code, m.level, m.resource) for m in found] == [
+        ("IST0173", Level.Error, "DestinationRule default/no-v3"), ("IST0174", Level.Warning, "DestinationRule default/typo")]
+    assert "subset v3" in found[0].text
+    assert list(ist.destination_rules(state_of(_dr("typo", "reveiws"), cluster=False))) == []
+
+
+def _telemetry(name, selector=None):
+    spec = {"selector": {"matchLabels": selector}} if selector else {}
+    return {"apiVersion": "telemetry.istio.io/v1", "kind": "Telemetry", "metadata": {"name": name, "namespace": "default"},
+            "spec": spec}
+
+
+def test_telemetry_selectors() -> None:
+    state = state_of(ambient_ns(), pod("web-1", "web", "web"), _telemetry("a", {"app": "web"}),
+                     _telemetry("b", {"app": "web"}), _telemetry("ghost", {"app": "nope"}),
+                     _telemetry("ns-1"), _telemetry("ns-2"))
+    found = sorted(run(state, ist.telemetry_selectors))
+    assert found == [("IST0101", "Telemetry default/ghost"), ("IST0159", "Telemetry default/a"),
+                     ("IST0159", "Telemetry default/b"), ("IST0160", "Telemetry default/ns-1"),
+                     ("IST0160", "Telemetry default/ns-2")]
