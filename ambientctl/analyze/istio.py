@@ -480,6 +480,12 @@ def virtual_service_gateways(state: MeshState) -> Iterator[Message]:
                            "Gateway's servers or remove them here.", "spec", "gateways", i)
 
 
+def _entry_hosts(state: MeshState) -> list[str]:
+    """Every ServiceEntry host, read once per check (not once per route)."""
+    return state._lookup("serviceentry-hosts", lambda: [
+        h for se in state.objects("ServiceEntry", NETWORKING_GROUP) for h in (se.get("spec") or {}).get("hosts") or []])
+
+
 def _service_for_host(state: MeshState, vs_namespace: str, host: str) -> bool:
     """A Service (short name in the VirtualService's namespace, NAME.NS[.svc[.cluster.local]]) or ServiceEntry host."""
     parts = host.split(".")
@@ -491,8 +497,7 @@ def _service_for_host(state: MeshState, vs_namespace: str, host: str) -> bool:
         name, ns = "", ""
     if name and state.service(ns, name) is not None:
         return True
-    return any(_host_matches(h, host) for se in state.objects("ServiceEntry", NETWORKING_GROUP)
-               for h in (se.get("spec") or {}).get("hosts") or [])
+    return any(_host_matches(h, host) for h in _entry_hosts(state))
 
 
 def _destinations(spec: dict[str, Any]) -> Iterator[tuple[str, tuple, str]]:

@@ -100,6 +100,7 @@ def analyze(
     from ambientctl.errors import InvalidInputError
 
     cli = cli_context(ctx)
+    del recursive  # directories are always read recursively; -R exists so istioctl's command lines work
     fail_at = Level.parse(failure_threshold, "--failure-threshold")
     show_at = Level.parse(output_threshold, "--output-threshold")
     suppressions = parse_suppressions(suppress)
@@ -157,7 +158,6 @@ def analyze(
         raise typer.Exit(EXIT_ISSUES_FOUND)
     if file_set.errors and not ignore_unknown:
         raise typer.Exit(EXIT_FILE_PARSE_ERROR)
-    del recursive  # always recursive; the flag exists so istioctl's command lines work
 
 
 def _within(seconds: float, text: str, run: Callable[[], Any]) -> Any:

@@ -164,7 +164,8 @@ class MeshState:
 
     def _lookup(self, what: str, build: Callable[[], Any]) -> Any:
         """A table derived from the lists, built once and rebuilt when a list changed."""
-        stamp = tuple((id(lst), len(lst)) for lst in (self.pods, self.services, self.gateways, self.policies))
+        stamp = tuple((id(lst), len(lst)) for lst in (self.pods, self.services, self.gateways, self.policies)) + (
+            len(self._others),)
         cached = self._index.get(what)
         if cached is None or cached[0] != stamp:
             cached = self._index[what] = (stamp, build())
