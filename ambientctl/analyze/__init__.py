@@ -1,8 +1,9 @@
-"""`ambientctl analyze`: ambient-aware configuration checks (istioctl analyze's habits, AMB codes).
+"""`ambientctl analyze`: ambient-aware configuration checks (AMB codes) and istioctl's analyzers (IST codes).
 
 The shared mesh model (`ambientctl.mesh`: state, files, cluster loading) is
-what the rules read; `checks` holds the rules (AMB codes), `messages` the
-findings. `analyze()` is the entry point the command uses; everything but the
+what the rules read; `checks` holds ambientctl's rules (AMB codes), `istio`
+istioctl's analyzers that matter in ambient (IST codes, `codes` their
+catalogue), `suppress` the -S rules, `messages` the findings. `analyze()` is the entry point the command uses; everything but the
 loading is pure. May import `mesh/` and the rule modules; never `cli/`.
 """
 
