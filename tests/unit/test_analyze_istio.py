@@ -415,3 +415,16 @@ def test_telemetry_selectors() -> None:
     assert found == [("IST0101", "Telemetry default/ghost"), ("IST0159", "Telemetry default/a"),
                      ("IST0159", "Telemetry default/b"), ("IST0160", "Telemetry default/ns-1"),
                      ("IST0160", "Telemetry default/ns-2")]
+
+
+def test_cli_mesh_config_file_names_the_root_namespace(tmp_path) -> None:
+    """A policy in the root namespace applies mesh-wide: with `istio-config` as root, its selector may match anywhere."""
+    files = _write(tmp_path, "objs.yaml", "\n---\n".join(json.dumps(o) for o in (
+        ambient_ns("shop"), pod("web-1", "web", "web", namespace="shop"),
+        policy("mesh-wide", namespace="istio-config", selector={"app": "web"}))))
+    as_default = invoke("analyze", "--use-kube=false", files, "-o", "json")
+    assert ("IST0127", "AuthorizationPolicy istio-config/mesh-wide") in {(m["code"], m["origin"]) for m in as_default.json}
+    mesh = _write(tmp_path, "mesh.yaml", "rootNamespace: istio-config\n")
+    rooted = invoke("analyze", "--use-kube=false", files, "--meshConfigFile", mesh, "-o", "json")
+    assert "IST0127" not in {m["code"] for m in rooted.json}, rooted.stdout
+    assert invoke("analyze", "--use-kube=false", files, "--meshConfigFile", str(tmp_path / "nope")).exit_code == 65
