@@ -236,9 +236,25 @@ def _apply_all(kubeconfig: str) -> None:
         kube.apply(obj, force=True)
 
 
-def test_same_cluster_same_codes(istioctl_bin, analyze_cluster):
-    kubeconfig = analyze_cluster.kubeconfig
-    _apply_all(kubeconfig)
+def _delete_namespaces(kubeconfig: str) -> None:
+    """Leave the instance as found: other tests run on it (precheck warns about an injected namespace)."""
+    from ambientctl.kube.client import KubeClient
+
+    kube = KubeClient.connect(kubeconfig, None)
+    for obj in CLUSTER_OBJECTS:
+        if obj["kind"] == "Namespace":
+            kube.delete("v1", "Namespace", obj["metadata"]["name"])
+
+
+@pytest.fixture
+def analyze_objects(analyze_cluster):
+    _apply_all(analyze_cluster.kubeconfig)
+    yield analyze_cluster.kubeconfig
+    _delete_namespaces(analyze_cluster.kubeconfig)
+
+
+def test_same_cluster_same_codes(istioctl_bin, analyze_objects):
+    kubeconfig = analyze_objects
     argv = ["analyze", "-A", "-o", "json"]
     theirs = istioctl(istioctl_bin, *argv, kubeconfig=kubeconfig, timeout=120)
     ours = ambientctl(*argv, kubeconfig=kubeconfig)
