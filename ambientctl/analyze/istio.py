@@ -351,10 +351,12 @@ def _is_istio_annotation(key: str) -> bool:
 
 
 def _annotated(state: MeshState) -> Iterator[dict[str, Any]]:
+    """Namespaces, Services, Pods and Deployments, as istioctl; not the ones istiod makes for a Gateway (a
+    waypoint's): their annotations are copied from the Gateway, which is where a user would change them."""
     yield from state.namespaces.values()
-    yield from state.services
-    yield from (p for p in state.pods if id(p) not in state.templates)
-    yield from state.objects("Deployment", "apps")
+    for obj in (*state.services, *state.pods, *state.objects("Deployment", "apps")):
+        if id(obj) not in state.templates and GATEWAY_NAME_LABEL not in labels_of(obj):
+            yield obj
 
 
 def annotations(state: MeshState) -> Iterator[Message]:

@@ -190,7 +190,9 @@ def test_annotations_unknown_deprecated_misplaced() -> None:
                                                                     "annotations": {"proxy.istio.io/config": "{}"}}}
     labelled = pod("api-1", "api", "api", **{"sidecar.istio.io/inject": "true"})
     labelled["metadata"]["annotations"] = {"sidecar.istio.io/inject": "true"}
-    state = state_of(ambient_ns(), p, d, labelled)
+    waypoint_pod = pod("wp-1", "wp", "wp", **{"gateway.networking.k8s.io/gateway-name": "wp"})
+    waypoint_pod["metadata"]["annotations"] = {"istio.io/service-account": "wp"}  # copied from its Gateway
+    state = state_of(ambient_ns(), p, d, labelled, waypoint_pod)
     assert sorted(run(state, ist.annotations)) == [("IST0107", "Deployment default/web"),
                                                    ("IST0108", "Pod default/web-1"), ("IST0135", "Pod default/web-1")]
 
