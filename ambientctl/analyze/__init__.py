@@ -119,7 +119,7 @@ def analyze(
     from ambientctl.mesh import authz as az
 
     if kube is not None:
-        state = load_cluster(kube, namespace, istio_namespace)
+        state = load_cluster(kube, namespace, istio_namespace, istio_analyzer_kinds=True)
         if require_namespace and namespace and namespace not in state.namespaces \
                 and not any("Namespace" in note for note in state.unreadable) \
                 and not any(o.get("kind") == "Namespace" and o.get("metadata", {}).get("name") == namespace

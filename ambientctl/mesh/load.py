@@ -56,12 +56,16 @@ def _namespaces(kube: KubeClient, state: MeshState, namespace: str | None) -> li
             return []
 
 
-def load_cluster(kube: KubeClient, namespace: str | None, root_namespace: str) -> MeshState:
+def load_cluster(kube: KubeClient, namespace: str | None, root_namespace: str,
+                 istio_analyzer_kinds: bool = False) -> MeshState:
     """The state of one namespace (or all, when None) plus what rules need from elsewhere.
 
     Namespaced objects come from the chosen namespace; the root namespace's
     policies are always read (they apply mesh-wide), and every Namespace
     object is read so namespace-level waypoint labels resolve.
+    `istio_analyzer_kinds` also reads what istioctl's analyzers need (routes,
+    DestinationRules, Telemetry, Deployments, ...): analyze asks for them,
+    the other readers of the model do not pay for them.
     """
     state = MeshState(root_namespace=root_namespace, scope=None if namespace is None else {namespace})
     for ns in _namespaces(kube, state, namespace):
@@ -78,7 +82,7 @@ def load_cluster(kube: KubeClient, namespace: str | None, root_namespace: str) -
     for ns in policy_namespaces:
         for pol in _served(kube, state, f"{SECURITY_GROUP}/v1", AUTHZ_KIND, ns) or []:
             state.add(pol)
-    for api_version, kind, where in _ISTIO_ANALYZER_KINDS:
+    for api_version, kind, where in _ISTIO_ANALYZER_KINDS if istio_analyzer_kinds else ():
         for obj in _served(kube, state, api_version, kind, None if where == "all" else namespace) or []:
             state.add(obj)
     state.pods_known_in = None if namespace is None else {namespace}
