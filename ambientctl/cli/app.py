@@ -150,7 +150,9 @@ COMMANDS: dict[str, LazyCommand] = {
                              "through a port-forward."),
     "dash": LazyCommand(("dashboard",), "Alias of dashboard.", hidden=True),
     "d": LazyCommand(("dashboard",), "Alias of dashboard.", hidden=True),
-    "x": LazyCommand(("experimental", "install", "authz", "graph", "metrics", "describe", "envoystats", "istiodadmin"),
+    "authz": LazyCommand(("experimental", "authz"), "istioctl's root alias of `x authz`.", hidden=True),
+    "x": LazyCommand(("experimental", "install", "authz", "graph", "metrics", "describe", "envoystats", "istiodadmin",
+                      "version", "proxystatus"),
                      "Experimental commands (istioctl's `x`)."),
 }
 

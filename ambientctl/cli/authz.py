@@ -160,7 +160,8 @@ def check(
 
 
 def register(root: typer.Typer) -> None:
-    """Attach to the experimental group: `ambientctl x authz ...`."""
+    """Attach to the experimental group (`ambientctl x authz ...`) and as istioctl's hidden root `authz`."""
     from ambientctl.cli.experimental import x_app
 
     x_app.add_typer(app, name="authz")
+    root.add_typer(app, name="authz", hidden=True)

@@ -212,5 +212,9 @@ def proxy_status(
 
 
 def register(root: typer.Typer) -> None:
+    """`proxy-status`, its alias `ps`, and istioctl's hidden `x proxy-status`."""
+    from ambientctl.cli.experimental import x_app
+
     root.command("proxy-status")(proxy_status)
     root.command("ps", hidden=True)(proxy_status)
+    x_app.command("proxy-status", hidden=True)(proxy_status)

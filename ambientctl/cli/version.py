@@ -51,4 +51,8 @@ def version(
 
 
 def register(app: typer.Typer) -> None:
+    """`version`, and istioctl's hidden `x version` (the same command)."""
+    from ambientctl.cli.experimental import x_app
+
     app.command("version", cls=BoolValuesCommand)(version)
+    x_app.command("version", cls=BoolValuesCommand, hidden=True)(version)
