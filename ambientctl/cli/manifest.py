@@ -68,18 +68,71 @@ def generate(
     if output_dir is None:
         write_stdout(dump_stream(sort_for_apply(rendered.all_objects())))
         return
-    _write_component_files(cli, output_dir, [(c.name, dump_stream(c.objects)) for c in rendered.components])
+    _write_files(cli, output_dir, [(f"{c.name}.yaml", dump_stream(c.objects), False) for c in rendered.components])
 
 
-def _write_component_files(cli: CliContext, directory: str, files: list[tuple[str, str]]) -> None:
+@manifest_app.command("translate", cls=BoolValuesCommand)
+def translate(
+    ctx: typer.Context,
+    set_values: List[str] = typer.Option([], "--set", "-s", help=SET_HELP),
+    filenames: List[str] = typer.Option([], "--filename", "-f", help=FILE_HELP),
+    revision: Optional[str] = typer.Option(None, "--revision", "-r", help="Control plane revision (istiod-<rev>)."),
+    output_dir: Optional[str] = typer.Option(
+        None, "--output", "-o", help="Write values files, install scripts and a README into DIR (else: the "
+        "values, as one YAML document keyed by Helm release, to stdout)."
+    ),
+    manifests: Optional[str] = manifests_refused(),
+) -> None:
+    """Translate the install configuration (profile, -f, --set) into Helm values, one release per component.
+
+    Releases base, pilot, cni and ztunnel (Istio's charts); gateways are listed as not translated.
+    Writes files only: the cluster is not changed.
+
+    \b
+    Examples:
+      ambientctl manifest translate --set profile=ambient
+      ambientctl manifest translate --set profile=ambient -f overlay.yaml -o ./helm
+    """
+    from ambientctl.render import load_profile, render
+    from ambientctl.render.profiles import BASE_PROFILE
+    from ambientctl.render import translate as tr
+
+    cli = cli_context(ctx)
+    if output_dir is not None:
+        _check_output_dir(output_dir)  # before any warning: a bad -o is the one line the user sees
+    rendered = render(
+        files=filenames, set_values=set_values, revision=revision, istio_namespace=cli.istio_namespace_override
+    )
+    translation = tr.translate(rendered, load_profile(BASE_PROFILE))
+    for name in translation.untranslated_components:
+        cli.warn(f"gateway {name} is not translated: install it with Istio's gateway chart or the Gateway API")
+    for key in translation.untranslated_settings:
+        cli.warn(f"{key} has no Helm value here: carry it over by hand")
+    if output_dir is None:
+        from ambientctl.output import format_yaml
+
+        write_stdout(format_yaml({release.name: release.values for release in translation.releases}))
+        return
+    _write_files(cli, output_dir, tr.output_files(translation))
+    cli.info(f"next: read {os.path.join(output_dir, 'README.md')}")
+
+
+def _check_output_dir(directory: str) -> None:
     if os.path.exists(directory) and not os.path.isdir(directory):
         raise InvalidInputError(f"-o {directory}: exists and is not a directory", "choose a directory path")
+
+
+def _write_files(cli: CliContext, directory: str, files: list[tuple[str, str, bool]]) -> None:
+    """Write (name, text, executable) files into `directory`, creating it."""
+    _check_output_dir(directory)
     try:
         os.makedirs(directory, exist_ok=True)
-        for name, text in files:
-            path = os.path.join(directory, f"{name}.yaml")
+        for name, text, executable in files:
+            path = os.path.join(directory, name)
             with open(path, "w", encoding="utf-8") as handle:
                 handle.write(text)
+            if executable:
+                os.chmod(path, 0o755)
             cli.info(f"wrote {path}")
     except OSError as exc:
         raise InvalidInputError(f"-o {directory}: cannot write ({exc.strerror})", "check the directory's permissions") from None
