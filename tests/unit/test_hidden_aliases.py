@@ -47,3 +47,14 @@ def test_aliases_are_hidden() -> None:
     commands = [line.split()[0] for line in x_help.split("Commands:")[1].splitlines() if line.strip()]
     assert "version" not in commands and "proxy-status" not in commands
     assert "authz" in commands
+
+
+@pytest.mark.parametrize("argv", [["x", "version", "--client"], ["authz", "--help"], ["x", "proxy-status", "--help"]])
+def test_aliases_without_cluster_import_no_kubernetes(argv: list[str]) -> None:
+    import subprocess
+    import sys
+
+    from tests.unit.test_cli_basics import _PROBE
+
+    out = subprocess.run([sys.executable, "-c", _PROBE, *argv], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["0"], (out.stdout, out.stderr)

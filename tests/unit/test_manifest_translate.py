@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from ambientctl.errors import ExitCode
@@ -12,6 +15,7 @@ from ambientctl.render import load_profile, render
 from ambientctl.render.translate import changed, translate
 from tests.support.cli import invoke
 from tests.support.golden import assert_golden
+from tests.unit.test_cli_basics import _PROBE
 
 AMBIENT = ("manifest", "translate", "--set", "profile=ambient")
 
@@ -124,3 +128,10 @@ def test_output_path_that_is_a_file_is_a_one_line_error(tmp_path: Path) -> None:
 def test_unknown_profile_is_an_error() -> None:
     result = invoke("manifest", "translate", "--set", "profile=nope")
     assert result.exit_code == ExitCode.INVALID_INPUT and "unknown profile" in result.stderr
+
+
+@pytest.mark.parametrize("argv", [["manifest", "translate", "--set", "profile=ambient"],
+                                  ["manifest", "translate", "--help"]])
+def test_translate_imports_no_kubernetes(argv: list[str]) -> None:
+    out = subprocess.run([sys.executable, "-c", _PROBE, *argv], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["0"], (out.stdout, out.stderr)
