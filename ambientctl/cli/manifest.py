@@ -113,7 +113,9 @@ def translate(
 
         write_stdout(format_yaml({release.name: release.values for release in translation.releases}))
         return
-    _write_files(cli, output_dir, tr.output_files(translation))
+    from ambientctl.install.record import record_name
+
+    _write_files(cli, output_dir, tr.output_files(translation, record_name(rendered.revision)))
     cli.info(f"next: read {os.path.join(output_dir, 'README.md')}")
 
 

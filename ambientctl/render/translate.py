@@ -235,8 +235,10 @@ def _kubectl_target(kind: str, namespace: str, name: str) -> str:
     return f"{shlex.quote(kind)} {where}{shlex.quote(name)}"
 
 
-def readme(translation: Translation) -> str:
-    """What the directory holds, in install order, and what was left out."""
+def readme(translation: Translation, record: str) -> str:
+    """What the directory holds, in install order, and what was left out; `record`: the install record's name."""
+    first = translation.releases[0] if translation.releases else None
+    namespace = first.namespace if first else "istio-system"
     lines = ["# From ambientctl to Helm", "",
              "Written by `ambientctl manifest translate`, which only writes these files: the cluster is unchanged.",
              "Run the scripts in this order, from this directory (each adopts its component's objects into a",
@@ -252,13 +254,14 @@ def readme(translation: Translation) -> str:
         lines += ["", "Settings with no Helm value here; carry them over by hand: "
                   + ", ".join(f"`{key}`" for key in translation.untranslated_settings) + "."]
     lines += ["", "Each script's last step removes ambientctl's owner labels, so `ambientctl install` and",
-              "`uninstall` no longer touch these objects: manage them with Helm from then on.", ""]
+              "`uninstall` no longer touch these objects: manage them with Helm from then on. Then delete",
+              f"ambientctl's install record: `kubectl -n {namespace} delete configmap {record}`.", ""]
     return "\n".join(lines)
 
 
-def output_files(translation: Translation) -> list[tuple[str, str, bool]]:
+def output_files(translation: Translation, record: str) -> list[tuple[str, str, bool]]:
     """(file name, text, executable) for every file `-o DIR` writes."""
-    files: list[tuple[str, str, bool]] = [("README.md", readme(translation), False)]
+    files: list[tuple[str, str, bool]] = [("README.md", readme(translation, record), False)]
     for release in translation.releases:
         files.append((release.values_file, values_yaml(release), False))
         files.append((release.script_file, install_script(release), True))

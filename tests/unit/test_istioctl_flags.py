@@ -141,6 +141,7 @@ ROWS = [
     Row(["manifest", "generate", "--cluster-specific"], 2, refused("install --diff"), lambda: None),
     Row(["manifest", "generate", "--set", "profile=ambient", "--dry-run", "--force"], 0,
         shows("kind: DaemonSet"), lambda: None),
+    Row(["manifest", "translate", "-d", "/tmp/manifests"], 2, refused("--manifests/-d"), lambda: None),
     # precheck
     Row(["precheck", "-o", "log"], 0, same_as_text("precheck"), VersionedKube),
     Row(["x", "precheck", "-o", "log"], 0, same_as_text("x", "precheck"), VersionedKube),

@@ -135,3 +135,15 @@ def test_unknown_profile_is_an_error() -> None:
 def test_translate_imports_no_kubernetes(argv: list[str]) -> None:
     out = subprocess.run([sys.executable, "-c", _PROBE, *argv], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["0"], (out.stdout, out.stderr)
+
+
+def test_files_and_revision_reach_the_values_and_readme(tmp_path: Path) -> None:
+    overlay = tmp_path / "overlay.yaml"
+    overlay.write_text("apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\n"
+                       "spec:\n  values:\n    global:\n      logging:\n        level: default:debug\n")
+    out = tmp_path / "helm"
+    result = invoke(*AMBIENT, "-f", str(overlay), "-r", "canary", "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    pilot = yaml.safe_load((out / "pilot-values.yaml").read_text())
+    assert pilot["global"]["logging"] == {"level": "default:debug"} and pilot["revision"] == "canary"
+    assert "delete configmap ambientctl-install-canary" in (out / "README.md").read_text()
