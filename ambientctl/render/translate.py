@@ -243,6 +243,8 @@ def readme(translation: Translation, record: str) -> str:
              "Written by `ambientctl manifest translate`, which only writes these files: the cluster is unchanged.",
              "Run the scripts in this order, from this directory (each adopts its component's objects into a",
              "Helm release, then runs `helm upgrade --install`):", ""]
+    if not translation.releases:
+        lines.append("Nothing to install: the configuration enables none of base, pilot, cni or ztunnel.")
     for number, release in enumerate(translation.releases, 1):
         lines.append(f"{number}. `{release.script_file}`: release `{release.name}` "
                      f"(chart {release.chart}), values in `{release.values_file}`.")

@@ -147,3 +147,11 @@ def test_files_and_revision_reach_the_values_and_readme(tmp_path: Path) -> None:
     pilot = yaml.safe_load((out / "pilot-values.yaml").read_text())
     assert pilot["global"]["logging"] == {"level": "default:debug"} and pilot["revision"] == "canary"
     assert "delete configmap ambientctl-install-canary" in (out / "README.md").read_text()
+
+
+def test_empty_profile_translates_to_nothing(tmp_path: Path) -> None:
+    result = invoke("manifest", "translate", "--set", "profile=empty", "-o", str(tmp_path / "helm"))
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "helm").iterdir()) == ["README.md"]
+    assert "Nothing to install" in (tmp_path / "helm" / "README.md").read_text()
+    assert invoke("manifest", "translate", "--set", "profile=empty").yaml == {}
