@@ -155,3 +155,11 @@ def test_empty_profile_translates_to_nothing(tmp_path: Path) -> None:
     assert sorted(p.name for p in (tmp_path / "helm").iterdir()) == ["README.md"]
     assert "Nothing to install" in (tmp_path / "helm" / "README.md").read_text()
     assert invoke("manifest", "translate", "--set", "profile=empty").yaml == {}
+
+
+def test_scripts_are_valid_bash(tmp_path: Path) -> None:
+    out = tmp_path / "helm"
+    assert invoke(*AMBIENT, "--set", "revision=canary", "-o", str(out)).exit_code == 0
+    for script in sorted(out.glob("install-*.sh")):
+        checked = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True)
+        assert checked.returncode == 0, (script.name, checked.stderr)
