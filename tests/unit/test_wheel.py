@@ -34,6 +34,10 @@ def test_wheel_ships_profiles_and_manifests(wheel_venv, tmp_path):
                               capture_output=True, text=True, cwd=tmp_path)
     assert manifest.returncode == 0, manifest.stderr
     assert "kind: DaemonSet" in manifest.stdout and "name: ztunnel" in manifest.stdout
+    translated = subprocess.run([str(exe), "manifest", "translate", "--set", "profile=ambient", "-o", "helm"],
+                                capture_output=True, text=True, cwd=tmp_path)
+    assert translated.returncode == 0, translated.stderr
+    assert "profile: ambient" in (tmp_path / "helm" / "ztunnel-values.yaml").read_text()
     location = subprocess.run([str(wheel_venv / "bin" / "python"), "-c",
                                "import ambientctl, os; print(os.path.dirname(ambientctl.__file__))"],
                               capture_output=True, text=True, cwd=tmp_path, check=True).stdout.strip()
