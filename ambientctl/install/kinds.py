@@ -43,11 +43,14 @@ MANAGED_KINDS: tuple[ResourceType, ...] = (
     ResourceType("rbac.authorization.k8s.io/v1", "Role", "roles", True),
     ResourceType("rbac.authorization.k8s.io/v1", "RoleBinding", "rolebindings", True),
     ResourceType("v1", "Service", "services", True),
+    ResourceType("discovery.k8s.io/v1", "EndpointSlice", "endpointslices", True),  # remote: the remote istiod
     ResourceType("apps/v1", "DaemonSet", "daemonsets", True),
     ResourceType("apps/v1", "Deployment", "deployments", True),
     ResourceType("policy/v1", "PodDisruptionBudget", "poddisruptionbudgets", True),
     ResourceType("autoscaling/v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", True),
     ResourceType("networking.k8s.io/v1", "NetworkPolicy", "networkpolicies", True),
+    # Multus's (platform openshift); a cluster without Multus does not serve it, and that is skipped.
+    ResourceType("k8s.cni.cncf.io/v1", "NetworkAttachmentDefinition", "network-attachment-definitions", True),
     ResourceType("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicy", "validatingadmissionpolicies", False),
     ResourceType("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicyBinding",
                  "validatingadmissionpolicybindings", False),
