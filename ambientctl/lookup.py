@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from ambientctl.gateways import is_waypoint
 from ambientctl.labels import REVISION_LABEL, labels_of
+from ambientctl.names import is_dns_label
 
 if TYPE_CHECKING:
     from ambientctl.kube.client import KubeClient
@@ -39,6 +40,8 @@ def namespaces(kube: KubeClient) -> list[str]:
 def pod_refs(kube: KubeClient, namespace: str, incomplete: str) -> list[str]:
     """Pod references in `namespace`: `KIND/NAME` once a kind and `/` are typed (pod/, ds/, deploy/,
     sts/ and their long forms), else pod names, as kubectl and istioctl complete them."""
+    if not is_dns_label(namespace):
+        return []  # a half-typed -n: nothing to ask the cluster about
     kind, slash, _ = incomplete.partition("/")
     if slash:
         api = POD_REF_KINDS.get(kind.lower())
@@ -50,6 +53,8 @@ def pod_refs(kube: KubeClient, namespace: str, incomplete: str) -> list[str]:
 
 def waypoints(kube: KubeClient, namespace: str) -> list[str]:
     """The waypoints (Gateways of a waypoint class, or made by `waypoint apply`) of `namespace`."""
+    if not is_dns_label(namespace):
+        return []
     return _names([g for g in kube.list("gateway.networking.k8s.io/v1", "Gateway", namespace) if is_waypoint(g)])
 
 

@@ -282,3 +282,10 @@ def test_the_bash_script_really_completes_in_bash(tmp_path):
     env = dict(os.environ, PATH=f"{tmp_path}:{os.environ['PATH']}")
     out = subprocess.run(["bash", "--norc", "-c", test], capture_output=True, text=True, env=env, timeout=60)
     assert out.stdout.split() == ["status"], out
+
+
+def test_a_malformed_namespace_is_not_sent_to_the_cluster(cluster, monkeypatch):
+    before = sum(cluster.requests.values())
+    assert complete(cluster, "bash", "ambientctl pc secret -n ../../api ", monkeypatch).words == []
+    assert complete(cluster, "bash", "ambientctl waypoint status -n Bad_NS ", monkeypatch).words == []
+    assert sum(cluster.requests.values()) == before
