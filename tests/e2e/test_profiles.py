@@ -78,10 +78,12 @@ def test_gke_platform_adds_quotas_for_the_node_agents(run, kube):
     assert result.exit_code == 0, result.stderr
     for name in ("istio-cni-resource-quota", "ztunnel"):
         quota = kube.get("v1", "ResourceQuota", name, NS)
-        assert quota["spec"]["hard"] == {"pods": "5000"}
+        assert quota["spec"]["hard"] == {"pods": "5k"}  # 5000, as the API server writes a quantity
     cni = kube.get("apps/v1", "DaemonSet", "istio-cni-node", NS)
     paths = {v["name"]: v["hostPath"]["path"] for v in cni["spec"]["template"]["spec"]["volumes"] if "hostPath" in v}
     assert paths["cni-bin-dir"] == "/home/kubernetes/bin"
+    verified = run("verify-install")
+    assert verified.exit_code == 0, verified.stdout + verified.stderr
 
     assert run("uninstall", "--purge", "--force", "-y").exit_code == 0
     assert kube.get_or_none("v1", "ResourceQuota", "ztunnel", NS) is None
