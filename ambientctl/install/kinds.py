@@ -69,9 +69,16 @@ def install_selector(revision: str | None = None) -> str:
     return f"{owned_selector(revision=revision)},{COMPONENT_LABEL} in ({','.join(INSTALL_COMPONENTS)})"
 
 
+# Kubernetes' EndpointSlice controller copies a Service's labels (ours included) onto the slices it
+# makes for it; only a slice whose manager label names ambientctl (the remote profile's) is ours.
+ENDPOINTSLICE_MANAGER_LABEL = "endpointslice.kubernetes.io/managed-by"
+
+
 def is_installed(obj: dict[str, Any]) -> bool:
-    """Ours, and made by install (not by `samples`, `waypoint` or another feature)."""
+    """Ours, and made by install (not by `samples`, `waypoint` or another feature, nor a controller's copy)."""
     labels = (obj.get("metadata") or {}).get("labels") or {}
+    if obj.get("kind") == "EndpointSlice" and labels.get(ENDPOINTSLICE_MANAGER_LABEL) != MANAGED_BY_VALUE:
+        return False
     return is_owned(obj) and labels.get(COMPONENT_LABEL) in INSTALL_COMPONENTS
 
 
