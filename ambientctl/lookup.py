@@ -51,6 +51,13 @@ def pod_refs(kube: KubeClient, namespace: str, incomplete: str) -> list[str]:
     return _names(kube.list("v1", "Pod", namespace))
 
 
+def services(kube: KubeClient, namespace: str) -> list[str]:
+    """The Services of `namespace`."""
+    if not is_dns_label(namespace):
+        return []
+    return _names(kube.list("v1", "Service", namespace))
+
+
 def waypoints(kube: KubeClient, namespace: str) -> list[str]:
     """The waypoints (Gateways of a waypoint class, or made by `waypoint apply`) of `namespace`."""
     if not is_dns_label(namespace):

@@ -99,6 +99,13 @@ def complete_pod_refs(ctx: click.Context, incomplete: str) -> list[str]:
     return _lookup(ctx, incomplete, lambda kube, where: lookup.pod_refs(kube, where.namespace(kube), incomplete))
 
 
+def complete_services(ctx: click.Context, incomplete: str) -> list[str]:
+    """Service names in -n's namespace (`x describe service`)."""
+    from ambientctl import lookup
+
+    return _lookup(ctx, incomplete, lambda kube, where: lookup.services(kube, where.namespace(kube)))
+
+
 def complete_waypoints(ctx: click.Context, incomplete: str) -> list[str]:
     """Waypoint names in -n's namespace."""
     from ambientctl import lookup

@@ -164,6 +164,16 @@ def test_pod_references_in_the_namespace(cluster, shell, monkeypatch):
 
 
 @pytest.mark.parametrize("shell", SHELLS)
+def test_describe_completes_pods_and_services(cluster, shell, monkeypatch):
+    cluster.add({"apiVersion": "v1", "kind": "Service", "metadata": _meta("productpage", "bookinfo"),
+                 "spec": {"ports": [{"port": 9080}]}})
+    assert complete(cluster, shell, "ambientctl x describe pod -n bookinfo p", monkeypatch).words == [
+        "productpage-v1-abc"]
+    assert complete(cluster, shell, "ambientctl x describe service -n bookinfo ", monkeypatch).words == [
+        "productpage"]
+
+
+@pytest.mark.parametrize("shell", SHELLS)
 def test_waypoints_for_status_delete_and_name(cluster, shell, monkeypatch):
     waypoints = ["reviews-waypoint", "waypoint"]
     assert complete(cluster, shell, "ambientctl waypoint status -n bookinfo ", monkeypatch).words == waypoints
