@@ -1,4 +1,4 @@
-"""Names shell completion offers from the cluster: namespaces, pod references, waypoints, revisions.
+"""Names shell completion offers from the cluster: namespaces, pod references, Services, waypoints, revisions.
 
 Each function takes a connected `KubeClient` and returns sorted candidate words
 (the shell filters them by what was typed). They make one or two list calls and
