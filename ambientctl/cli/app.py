@@ -14,6 +14,7 @@ import click
 import typer
 
 from ambientctl.cli.common import GlobalFlagsGroup, complete_contexts
+from ambientctl.cli.completion import complete_namespaces
 from ambientctl.context import DEFAULT_ISTIO_NAMESPACE, CliContext, GlobalOptions
 from ambientctl.kube import DEFAULT_TIMEOUT
 
@@ -43,11 +44,12 @@ def root(
         None, "--context", help="Kubeconfig context to use.", autocompletion=complete_contexts
     ),
     namespace: Optional[str] = typer.Option(
-        None, "--namespace", "-n", help="Namespace (default: the context's, else `default`)."
+        None, "--namespace", "-n", help="Namespace (default: the context's, else `default`).",
+        autocompletion=complete_namespaces,
     ),
     istio_namespace: str = typer.Option(
         DEFAULT_ISTIO_NAMESPACE, "--istio-namespace", "--istioNamespace", "-i",
-        help="Namespace of the Istio control plane."
+        help="Namespace of the Istio control plane.", autocompletion=complete_namespaces,
     ),
     request_timeout: float = typer.Option(
         DEFAULT_TIMEOUT, "--request-timeout", min=0.1, help="Seconds to wait for each API request."
@@ -151,6 +153,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "dash": LazyCommand(("dashboard",), "Alias of dashboard.", hidden=True),
     "d": LazyCommand(("dashboard",), "Alias of dashboard.", hidden=True),
     "authz": LazyCommand(("experimental", "authz"), "istioctl's root alias of `x authz`.", hidden=True),
+    "completion": LazyCommand(("completion",), "Print the shell completion script (bash, zsh, fish)."),
     "x": LazyCommand(("experimental", "install", "authz", "graph", "metrics", "describe", "envoystats", "istiodadmin",
                       "version", "proxystatus"),
                      "Experimental commands (istioctl's `x`)."),

@@ -9,6 +9,7 @@ import typer
 
 from ambientctl.mesh import authz as az
 from ambientctl.cli.common import cli_context
+from ambientctl.cli.completion import complete_pod_refs
 from ambientctl.context import CliContext
 from ambientctl.errors import AmbientctlError, ConflictError
 from ambientctl.output import OutputFormat, check_line, format_json, format_yaml, print_records, write_stdout
@@ -116,7 +117,8 @@ def _kubeconfig_present(cli: CliContext) -> bool:
 @app.command("check")
 def check(
     ctx: typer.Context,
-    pod: str = typer.Argument(..., help="Pod: NAME, NAME.NAMESPACE, pod/NAME or deploy/NAME."),
+    pod: str = typer.Argument(..., help="Pod: NAME, NAME.NAMESPACE, pod/NAME or deploy/NAME.",
+                             autocompletion=complete_pod_refs),
     output: OutputFormat = typer.Option(OutputFormat.table, "--output", "-o", help="Output format."),
 ) -> None:
     """The AuthorizationPolicies that apply to traffic reaching a pod, and who enforces each.

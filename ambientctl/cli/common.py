@@ -139,6 +139,17 @@ class GlobalFlagsGroup(TyperGroup):
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         return super().parse_args(ctx, bool_flag_values(hoist_global_flags(list(args)), self.params))
 
+    def _main_shell_completion(self, ctx_args: Any, prog_name: str, complete_var: Any = None) -> None:
+        """The shell asks for completions: answered by cli/completion.py, quietly (see there)."""
+        import os
+
+        complete_var = complete_var or f"_{prog_name}_COMPLETE".replace("-", "_").upper()
+        if os.environ.get(complete_var):
+            from ambientctl.cli.completion import complete_and_exit
+
+            value_flags = frozenset(flag for flag, takes_value in GLOBAL_FLAGS.items() if takes_value)
+            complete_and_exit(self, ctx_args, prog_name, complete_var, value_flags)
+
     def main(self, args: Any = None, prog_name: Any = None, complete_var: Any = None,
              standalone_mode: bool = True, **extra: Any) -> Any:
         from ambientctl.cli.exits import call_mapping_errors

@@ -7,6 +7,7 @@ import typer
 
 from ambientctl.cli.common import BoolValuesCommand, cli_context
 from ambientctl.cli.options import DEFAULT_PROXY_ADMIN_PORT
+from ambientctl.cli.completion import complete_pod_refs
 from ambientctl.context import CliContext
 from ambientctl.output import write_stdout
 
@@ -118,7 +119,8 @@ def _addon_command(name: str):  # noqa: ANN202 - a typer command function
 def proxy(
     ctx: typer.Context,
     pod: Optional[str] = typer.Argument(None, metavar="[<type>/]<name>[.<namespace>]",
-                                        help="The proxy's pod: NAME, ds/ztunnel, deploy/NAME (waypoint)."),
+                                        help="The proxy's pod: NAME, ds/ztunnel, deploy/NAME (waypoint).",
+                                        autocompletion=complete_pod_refs),
     selector: Optional[str] = _selector_option(),
     port: int = _port_option(),
     address: str = _address_option(),

@@ -8,6 +8,7 @@ import typer
 
 from ambientctl.mesh import dataplane as dp
 from ambientctl.cli.common import cli_context
+from ambientctl.cli.completion import complete_namespaces
 from ambientctl.context import CliContext
 from ambientctl.output import OutputFormat, print_records
 
@@ -17,7 +18,7 @@ app = typer.Typer(help="Enrol namespaces in the ambient data plane (no pod resta
 @app.command("enroll")
 def enroll(
     ctx: typer.Context,
-    namespaces: List[str] = typer.Argument(..., help="Namespaces to enrol."),
+    namespaces: List[str] = typer.Argument(..., help="Namespaces to enrol.", autocompletion=complete_namespaces),
     dry_run: bool = typer.Option(False, "--dry-run", help="Validate on the server, change nothing."),
 ) -> None:
     """Label namespaces istio.io/dataplane-mode=ambient: their pods join the mesh without a restart.
@@ -44,7 +45,8 @@ def enroll(
 @app.command("unenroll")
 def unenroll(
     ctx: typer.Context,
-    namespaces: List[str] = typer.Argument(..., help="Namespaces to take out of the mesh."),
+    namespaces: List[str] = typer.Argument(..., help="Namespaces to take out of the mesh.",
+                                       autocompletion=complete_namespaces),
     force: bool = typer.Option(False, "--force", help="Unenrol even while waypoints of the namespace are in use."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Validate on the server, change nothing."),
 ) -> None:

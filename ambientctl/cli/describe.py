@@ -4,6 +4,7 @@
 import typer
 
 from ambientctl.cli.common import cli_context
+from ambientctl.cli.completion import complete_pod_refs, complete_services
 from ambientctl.cli.options import DEFAULT_PROXY_ADMIN_PORT, ProxyAdminPortOption
 from ambientctl.output import OutputFormat, print_document, write_stdout
 
@@ -16,7 +17,8 @@ _OUTPUT = typer.Option(OutputFormat.table, "--output", "-o", help="Output format
 @app.command("pod")
 def pod(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., metavar="<pod>", help="NAME, NAME.NAMESPACE, pod/NAME or deploy/NAME."),
+    ref: str = typer.Argument(..., metavar="<pod>", help="NAME, NAME.NAMESPACE, pod/NAME or deploy/NAME.",
+                              autocompletion=complete_pod_refs),
     output: OutputFormat = _OUTPUT,
     ztunnel: bool = typer.Option(True, "--ztunnel/--no-ztunnel",
                                  help="Read the ztunnel on the pod's node (workload protocol, certificate)."),
@@ -48,7 +50,8 @@ def pod(
 @app.command("service")
 def service(
     ctx: typer.Context,
-    name: str = typer.Argument(..., metavar="<service>", help="NAME, NAME.NAMESPACE or svc/NAME."),
+    name: str = typer.Argument(..., metavar="<service>", help="NAME, NAME.NAMESPACE or svc/NAME.",
+                               autocompletion=complete_services),
     output: OutputFormat = _OUTPUT,
 ) -> None:
     """The Service's ports and pods (and their data plane), its waypoint, and the policies that target it.

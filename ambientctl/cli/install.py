@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, List, Optional
 import typer
 
 from ambientctl.cli.common import BoolValuesCommand, cli_context, manifests_refused, refused_option
+from ambientctl.cli.completion import complete_revisions
 from ambientctl.context import CliContext
 from ambientctl.errors import AbortedError, UsageError
 from ambientctl.output import print_document, write_stdout
@@ -80,7 +81,8 @@ def install(
     ctx: typer.Context,
     set_values: List[str] = typer.Option([], "--set", "-s", help=_SET_HELP),
     filenames: List[str] = typer.Option([], "--filename", "-f", help=_FILE_HELP),
-    revision: Optional[str] = typer.Option(None, "--revision", "-r", help=_REVISION_HELP),
+    revision: Optional[str] = typer.Option(None, "--revision", "-r", help=_REVISION_HELP,
+                                            autocompletion=complete_revisions),
     readiness_timeout: str = typer.Option("5m", "--readiness-timeout", help="How long to wait for each component's pods (e.g. 90s, 5m)."),
     skip_wait: bool = typer.Option(False, "--skip-wait", help="Do not wait for pods to become ready."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Validate every object on the server (server-side dry run); change nothing."),
@@ -173,7 +175,8 @@ def _print_diff(cli: CliContext, report: InstallReport) -> None:
 def uninstall(
     ctx: typer.Context,
     purge: bool = typer.Option(False, "--purge", help="Remove everything ambientctl installed, all revisions and the CRDs."),
-    revision: Optional[str] = typer.Option(None, "--revision", "-r", help="Revision to remove (default: the default revision)."),
+    revision: Optional[str] = typer.Option(None, "--revision", "-r", help="Revision to remove (default: the default revision).",
+                                            autocompletion=complete_revisions),
     force: bool = typer.Option(False, "--force", help="Remove even while namespaces are enrolled in ambient or waypoints exist."),
     skip_confirmation: bool = typer.Option(False, "--skip-confirmation", "-y", help="Do not ask for confirmation."),
     dry_run: bool = typer.Option(False, "--dry-run", help="List and validate the deletions on the server; change nothing."),
@@ -269,7 +272,8 @@ def verify_install(
     ctx: typer.Context,
     set_values: List[str] = typer.Option([], "--set", "-s", help=_SET_HELP),
     filenames: List[str] = typer.Option([], "--filename", "-f", help=_FILE_HELP),
-    revision: Optional[str] = typer.Option(None, "--revision", "-r", help=_REVISION_HELP),
+    revision: Optional[str] = typer.Option(None, "--revision", "-r", help=_REVISION_HELP,
+                                            autocompletion=complete_revisions),
     output: CheckOutput = typer.Option(CheckOutput.text, "--output", "-o", help="Output format."),
 ) -> None:
     """Check that the installation matches its render: objects present, ours, unchanged and ready.

@@ -195,14 +195,16 @@ def diff(
 ) -> None:
     """Show how two profiles differ, as a unified diff of their dumps (exits 0 either way, like istioctl).
 
+    A profile that names a platform (openshift-ambient) is shown with that platform's settings.
+
     \b
     Example:
       ambientctl profile diff default ambient
     """
-    from ambientctl.render import load_profile
+    from ambientctl.render import build_config
     from ambientctl.output import format_yaml as dump_yaml
 
-    texts = [dump_yaml(load_profile(name)).splitlines(keepends=True) for name in (first, second)]
+    texts = [dump_yaml(build_config(name)[0]).splitlines(keepends=True) for name in (first, second)]
     lines = list(difflib.unified_diff(texts[0], texts[1], fromfile=first, tofile=second))
     if not lines:
         write_stdout(f"Profiles {first} and {second} are identical\n")

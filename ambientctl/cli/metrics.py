@@ -11,6 +11,7 @@ import typer
 
 from ambientctl.waypoint import metrics as mx
 from ambientctl.cli.common import cli_context
+from ambientctl.cli.completion import complete_waypoints
 from ambientctl.context import CliContext
 from ambientctl.durations import parse_duration
 from ambientctl.errors import UsageError
@@ -22,7 +23,7 @@ MIN_INTERVAL_SECONDS = 0.2
 
 def metrics(
     ctx: typer.Context,
-    name: str = typer.Argument(DEFAULT_WAYPOINT, help="The waypoint (Gateway) name."),
+    name: str = typer.Argument(DEFAULT_WAYPOINT, help="The waypoint (Gateway) name.", autocompletion=complete_waypoints),
     watch: bool = typer.Option(False, "--watch", "-w", help="Refresh every --interval."),
     interval_text: str = typer.Option("2s", "--interval", help="Time between refreshes with --watch (e.g. 2s, 500ms; at least 200ms)."),
     count: int = typer.Option(0, "--count", min=0, help="With --watch: stop after this many refreshes (0: never)."),

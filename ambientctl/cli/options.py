@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Callable, Optional
 
 import typer
+from ambientctl.cli.completion import complete_pod_refs
 
 
 from ambientctl.context import CliContext
@@ -24,7 +25,8 @@ DEFAULT_PROXY_ADMIN_PORT = 15000
 POD_REF_HELP = ("ds/ztunnel (default, in -n or the Istio namespace), pod/NAME, NAME[.NAMESPACE], deploy/NAME; "
                 "a plain workload pod means the ztunnel on its node, showing that pod's identity.")
 
-PodRefArgument = Annotated[Optional[str], typer.Argument(metavar="[POD_REF]", help=POD_REF_HELP)]
+PodRefArgument = Annotated[Optional[str], typer.Argument(metavar="[POD_REF]", help=POD_REF_HELP,
+                                                          autocompletion=complete_pod_refs)]
 NodeOption = Annotated[Optional[str], typer.Option("--node", help="Read the pod of the ztunnel DaemonSet on this node.")]
 FileOption = Annotated[Optional[str], typer.Option(
     "--file", "-f", help="Read a saved /config_dump instead of a pod ('-' for stdin); no cluster.")]

@@ -12,6 +12,7 @@ import typer
 
 from ambientctl.cli.common import cli_context
 from ambientctl.cli.options import DEFAULT_PROXY_ADMIN_PORT, ProxyAdminPortOption
+from ambientctl.cli.completion import complete_pod_refs
 from ambientctl.context import CliContext
 from ambientctl.errors import AmbientctlError, ChecksFailedError, InvalidInputError, NotFoundError, UsageError
 
@@ -124,7 +125,8 @@ def _injector_values(cli: CliContext) -> Optional[str]:
 def pc_log(
     ctx: typer.Context,
     pod_ref: Optional[str] = typer.Argument(None, metavar="[<type>/]<name>[.<namespace>]",
-                                            help="pod/NAME, NAME[.NS], deploy/NAME, ds/NAME, sts/NAME: every pod."),
+                                            help="pod/NAME, NAME[.NS], deploy/NAME, ds/NAME, sts/NAME: every pod.",
+                                            autocompletion=complete_pod_refs),
     selector: Optional[str] = typer.Option(None, "--selector", "-l", help="Every pod matching this label selector."),
     level: Optional[str] = typer.Option(None, "--level", help=_LEVEL_HELP),
     reset: bool = typer.Option(False, "--reset", "-r", help=_RESET_HELP),
@@ -155,7 +157,8 @@ def pc_log(
 def zc_log(
     ctx: typer.Context,
     pod_ref: Optional[str] = typer.Argument(None, metavar="[<type>/]<name>[.<namespace>]",
-                                            help="A ztunnel pod; default: every pod of ds/ztunnel."),
+                                            help="A ztunnel pod; default: every pod of ds/ztunnel.",
+                                            autocompletion=complete_pod_refs),
     level: Optional[str] = typer.Option(None, "--level", help=_LEVEL_HELP),
     reset: bool = typer.Option(False, "--reset", "-r", help=_RESET_HELP),
     proxy_admin_port: ProxyAdminPortOption = DEFAULT_PROXY_ADMIN_PORT,
@@ -215,8 +218,10 @@ def _root_pem(cli: CliContext, pod: dict[str, Any], port: int) -> bytes:
 
 def rootca_compare(
     ctx: typer.Context,
-    first: str = typer.Argument(..., metavar="POD1", help="[pod/]NAME[.NAMESPACE] (or deploy/, ds/, sts/)."),
-    second: str = typer.Argument(..., metavar="POD2", help="[pod/]NAME[.NAMESPACE] (or deploy/, ds/, sts/)."),
+    first: str = typer.Argument(..., metavar="POD1", help="[pod/]NAME[.NAMESPACE] (or deploy/, ds/, sts/).",
+                         autocompletion=complete_pod_refs),
+    second: str = typer.Argument(..., metavar="POD2", help="[pod/]NAME[.NAMESPACE] (or deploy/, ds/, sts/).",
+                         autocompletion=complete_pod_refs),
     proxy_admin_port: ProxyAdminPortOption = DEFAULT_PROXY_ADMIN_PORT,
 ) -> None:
     """Do two proxies trust a common root CA? (Envoy proxies, and ztunnels too.)

@@ -15,6 +15,7 @@ from typer.core import TyperCommand
 
 from ambientctl.cli.common import cli_context
 from ambientctl.cli.options import DEFAULT_PROXY_ADMIN_PORT, FileOption, ProxyAdminPortOption, output_option
+from ambientctl.cli.completion import complete_pod_refs
 from ambientctl.context import CliContext
 from ambientctl.errors import UsageError
 
@@ -32,7 +33,8 @@ class Format(str, Enum):
 
 
 def _ref_arg() -> Any:
-    return typer.Argument(None, metavar="[<type>/]<name>[.<namespace>]", help=_REF_HELP)
+    return typer.Argument(None, metavar="[<type>/]<name>[.<namespace>]", help=_REF_HELP,
+                          autocompletion=complete_pod_refs)
 
 
 def _output(default: Format = Format.short) -> Any:

@@ -17,6 +17,7 @@ import typer
 
 from ambientctl.cli.common import cli_context
 from ambientctl.cli.options import DEFAULT_PROXY_ADMIN_PORT, FileOption, ProxyAdminPortOption
+from ambientctl.cli.completion import complete_pod_refs, complete_revisions
 from ambientctl.context import CliContext
 from ambientctl.errors import ApiServerError, ClusterUnreachableError, NotFoundError, UsageError
 
@@ -154,12 +155,14 @@ def proxy_status(
     ctx: typer.Context,
     pod_ref: Optional[str] = typer.Argument(
         None, metavar="[[<type>/]<name>[.<namespace>]]",
-        help="One proxy: show the diff between istiod's config for it and its own (Envoy proxies)."),
+        help="One proxy: show the diff between istiod's config for it and its own (Envoy proxies).",
+        autocompletion=complete_pod_refs),
     output: StatusFormat = typer.Option(StatusFormat.table, "--output", "-o",
                                         help="table (istioctl's), json or yaml (one list of proxies)."),
     verbosity: int = typer.Option(0, "--verbosity", "-v", min=0, max=1,
                                   help="1: one column per xDS type with its state and age."),
-    revision: Optional[str] = typer.Option(None, "--revision", "-r", help="Only the istiod of this revision."),
+    revision: Optional[str] = typer.Option(None, "--revision", "-r", help="Only the istiod of this revision.",
+                                            autocompletion=complete_revisions),
     istiod_address: Optional[str] = typer.Option(
         None, "--istiod-address",
         help="Read istiod's debug port (15014) at HOST:PORT directly instead of through the cluster."),

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, List, Optional
 import typer
 
 from ambientctl.cli.common import BoolValuesCommand, cli_context
+from ambientctl.cli.completion import complete_revisions, complete_waypoints
 from ambientctl.context import CliContext
 from ambientctl.durations import parse_duration
 from ambientctl.errors import KubeTimeoutError, NotFoundError, UsageError
@@ -33,12 +34,13 @@ _CLASS_HELP = f"GatewayClass of the waypoint (default {WAYPOINT_CLASS})."
 # The options `generate` and `apply` share, declared once.
 NameOption = Annotated[Optional[str], typer.Option("--name", help=_NAME_HELP)]
 ForOption = Annotated[Optional[str], typer.Option("--for", help=_FOR_HELP)]
-RevisionOption = Annotated[Optional[str], typer.Option("--revision", "-r", help=_REVISION_HELP)]
+RevisionOption = Annotated[Optional[str], typer.Option("--revision", "-r", help=_REVISION_HELP,
+                                                       autocompletion=complete_revisions)]
 ClassOption = Annotated[Optional[str], typer.Option("--gateway-class", help=_CLASS_HELP)]
 TimeoutOption = Annotated[str, typer.Option("--waypoint-timeout", help="How long --wait waits (e.g. 90s, 2m).")]
 # istioctl's `waypoint --name` (a flag of the group) on the commands that read or delete waypoints.
 SelectNameOption = Annotated[Optional[str], typer.Option(
-    "--name", help="Only this waypoint (istioctl's --name; same as giving NAME).")]
+    "--name", help="Only this waypoint (istioctl's --name; same as giving NAME).", autocompletion=complete_waypoints)]
 
 
 def _spec(
@@ -205,7 +207,8 @@ def list_(
 @app.command("status", cls=BoolValuesCommand)
 def status(
     ctx: typer.Context,
-    name: Optional[str] = typer.Argument(None, help="One waypoint (default: every waypoint of the namespace)."),
+    name: Optional[str] = typer.Argument(None, help="One waypoint (default: every waypoint of the namespace).",
+                                         autocompletion=complete_waypoints),
     all_namespaces: bool = typer.Option(False, "--all-namespaces", "-A", help="Waypoints of every namespace."),
     wait: bool = typer.Option(False, "--wait", "-w", help="Wait until the waypoints are Programmed first."),
     waypoint_timeout: TimeoutOption = "90s",
@@ -257,9 +260,10 @@ def status(
 @app.command("delete", cls=BoolValuesCommand)
 def delete(
     ctx: typer.Context,
-    names: Optional[List[str]] = typer.Argument(None, help="Waypoints to delete."),
+    names: Optional[List[str]] = typer.Argument(None, help="Waypoints to delete.", autocompletion=complete_waypoints),
     delete_all: bool = typer.Option(False, "--all", help="Every waypoint of the namespace."),
-    revision: Optional[str] = typer.Option(None, "--revision", "-r", help="Only the waypoints of this revision."),
+    revision: Optional[str] = typer.Option(None, "--revision", "-r", help="Only the waypoints of this revision.",
+                                            autocompletion=complete_revisions),
     name_option: SelectNameOption = None,
 ) -> None:
     """Delete waypoints (never other Gateways), and the use-waypoint labels apply added for them.

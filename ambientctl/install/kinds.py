@@ -43,11 +43,14 @@ MANAGED_KINDS: tuple[ResourceType, ...] = (
     ResourceType("rbac.authorization.k8s.io/v1", "Role", "roles", True),
     ResourceType("rbac.authorization.k8s.io/v1", "RoleBinding", "rolebindings", True),
     ResourceType("v1", "Service", "services", True),
+    ResourceType("discovery.k8s.io/v1", "EndpointSlice", "endpointslices", True),  # remote: the remote istiod
     ResourceType("apps/v1", "DaemonSet", "daemonsets", True),
     ResourceType("apps/v1", "Deployment", "deployments", True),
     ResourceType("policy/v1", "PodDisruptionBudget", "poddisruptionbudgets", True),
     ResourceType("autoscaling/v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", True),
     ResourceType("networking.k8s.io/v1", "NetworkPolicy", "networkpolicies", True),
+    # Multus's (platform openshift); a cluster without Multus does not serve it, and that is skipped.
+    ResourceType("k8s.cni.cncf.io/v1", "NetworkAttachmentDefinition", "network-attachment-definitions", True),
     ResourceType("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicy", "validatingadmissionpolicies", False),
     ResourceType("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicyBinding",
                  "validatingadmissionpolicybindings", False),
@@ -66,9 +69,16 @@ def install_selector(revision: str | None = None) -> str:
     return f"{owned_selector(revision=revision)},{COMPONENT_LABEL} in ({','.join(INSTALL_COMPONENTS)})"
 
 
+# Kubernetes' EndpointSlice controller copies a Service's labels (ours included) onto the slices it
+# makes for it; only a slice whose manager label names ambientctl (the remote profile's) is ours.
+ENDPOINTSLICE_MANAGER_LABEL = "endpointslice.kubernetes.io/managed-by"
+
+
 def is_installed(obj: dict[str, Any]) -> bool:
-    """Ours, and made by install (not by `samples`, `waypoint` or another feature)."""
+    """Ours, and made by install (not by `samples`, `waypoint` or another feature, nor a controller's copy)."""
     labels = (obj.get("metadata") or {}).get("labels") or {}
+    if obj.get("kind") == "EndpointSlice" and labels.get(ENDPOINTSLICE_MANAGER_LABEL) != MANAGED_BY_VALUE:
+        return False
     return is_owned(obj) and labels.get(COMPONENT_LABEL) in INSTALL_COMPONENTS
 
 

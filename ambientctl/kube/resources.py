@@ -47,7 +47,8 @@ def _table(api_version: str, namespaced: bool, *kinds: tuple[str, str]) -> dict[
 KNOWN_RESOURCES: dict[tuple[str, str], ResourceType] = {
     **_table("v1", True, ("ServiceAccount", "serviceaccounts"), ("ConfigMap", "configmaps"),
              ("Secret", "secrets"), ("Service", "services"), ("Pod", "pods"), ("Event", "events"),
-             ("Endpoints", "endpoints")),
+             ("Endpoints", "endpoints"), ("ResourceQuota", "resourcequotas")),
+    **_table("discovery.k8s.io/v1", True, ("EndpointSlice", "endpointslices")),
     **_table("v1", False, ("Namespace", "namespaces"), ("Node", "nodes")),
     **_table("apps/v1", True, ("Deployment", "deployments"), ("DaemonSet", "daemonsets"),
              ("ReplicaSet", "replicasets"), ("StatefulSet", "statefulsets")),
@@ -82,6 +83,8 @@ KNOWN_RESOURCES: dict[tuple[str, str], ResourceType] = {
 APPLY_ORDER: tuple[str, ...] = (
     "CustomResourceDefinition",
     "Namespace",
+    # Before the workloads: GKE rejects system-node-critical pods until their quota exists.
+    "ResourceQuota",
     "ServiceAccount",
     "Secret",
     "ConfigMap",

@@ -21,7 +21,7 @@ from ambientctl.render.components import (
     Rendered,
     istio_namespace_of,
 )
-from ambientctl.render.profiles import BASE_PROFILE, list_profiles, load_profile
+from ambientctl.render.profiles import BASE_PROFILE, list_platforms, list_profiles, load_profile, read_platform
 
 __all__ = [
     "COMPONENT_ORDER",
@@ -31,6 +31,7 @@ __all__ = [
     "render",
     "build_config",
     "istio_namespace_of",
+    "list_platforms",
     "list_profiles",
     "load_profile",
 ]
@@ -88,17 +89,35 @@ def build_config(
     overlays = [load_overlay(path) for path in files] + copy.deepcopy(list(overlays))
     flags = [parse_set(text) for text in set_values]
     name = _choose_profile(profile, overlays, flags)
-    config = load_profile(name)
-    for overlay in overlays:
-        config = deep_merge(config, overlay)
-    if istio_namespace:
-        config["spec"].setdefault("values", {}).setdefault("global", {})["istioNamespace"] = istio_namespace
-    apply_sets(config, [f for f in flags if f.path != [Key("profile")]])
+
+    def merged(platform: dict[str, Any] | None) -> dict[str, Any]:
+        config = load_profile(name)
+        if platform:
+            config = deep_merge(config, platform)
+        for overlay in overlays:
+            config = deep_merge(config, overlay)
+        if istio_namespace:
+            config["spec"].setdefault("values", {}).setdefault("global", {})["istioNamespace"] = istio_namespace
+        apply_sets(config, [f for f in flags if f.path != [Key("profile")]])
+        return config
+
+    config = merged(None)
+    # The platform may come from the profile, a file or --set; its settings sit below all of them.
+    platform = _platform_of(config)
+    if platform:
+        config = merged(read_platform(platform))
     config["spec"]["profile"] = name
     if revision is not None:
         config["spec"]["revision"] = revision
     rev = _check_config(config)
     return config, name, rev
+
+
+def _platform_of(config: dict[str, Any]) -> str:
+    values = config.get("spec", {}).get("values")
+    glob = values.get("global") if isinstance(values, dict) else None
+    platform = glob.get("platform") if isinstance(glob, dict) else None
+    return "" if platform in (None, "") else str(platform)
 
 
 def _choose_profile(profile: str | None, overlays: list[dict[str, Any]], flags: list[Any]) -> str:

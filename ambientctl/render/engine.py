@@ -132,6 +132,7 @@ def environment() -> Any:
     env.filters["yaml_text"] = _yaml_text
     env.filters["stringify_values"] = _stringify_values
     env.filters["pretty_json"] = _pretty_json
+    env.filters["ip_family"] = _ip_family
     return env
 
 
@@ -319,8 +320,38 @@ def injector_config(spec: dict[str, Any], templates: dict[str, str]) -> str:
     })
 
 
+def _ip_family(value: Any) -> str:
+    """`IPv4` or `IPv6` for an IP address, empty for anything else (a host name)."""
+    import ipaddress
+
+    try:
+        return f"IPv{ipaddress.ip_address(go_string(value)).version}"
+    except ValueError:
+        return ""
+
+
 def _pretty_json(value: Any) -> str:
     return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+
+
+def _remote_control_plane(spec: dict[str, Any]) -> bool:
+    """values.istiodRemote.enabled: istiod runs in another cluster (the remote profile).
+
+    Istio's charts can also run a local injector or make the remote a config cluster; ambientctl
+    renders neither, and says so instead of rendering something else.
+    """
+    remote = spec["values"].get("istiodRemote") or {}
+    if not isinstance(remote, dict) or remote.get("enabled") is not True:
+        return False
+    glob = spec["values"].get("global") or {}
+    for flag, value in (("values.istiodRemote.enabledLocalInjectorIstiod", remote.get("enabledLocalInjectorIstiod")),
+                        ("values.global.configCluster", glob.get("configCluster"))):
+        if value is True:
+            raise InvalidInputError(
+                f"{flag}=true with a remote control plane is not supported by ambientctl",
+                "install that cluster with istioctl, or drop the flag (a remote cluster's injector calls the remote istiod)",
+            )
+    return True
 
 
 def base_context(config: dict[str, Any], revision: str | None) -> dict[str, Any]:
@@ -335,6 +366,7 @@ def base_context(config: dict[str, Any], revision: str | None) -> dict[str, Any]
             )
     namespace = istio_namespace_of(config)
     rev_suffix = f"-{revision}" if revision else ""
+    remote = _remote_control_plane(spec)
     mesh = mesh_config(spec, namespace, rev_suffix)
     ztunnel = _component_spec(spec, "ztunnel")
     glob = effective_global(spec)
@@ -358,6 +390,7 @@ def base_context(config: dict[str, Any], revision: str | None) -> dict[str, Any]
         "istio_namespace": namespace,
         "istio_version": ISTIO_VERSION,
         "profile": spec.get("profile", ""),
+        "remote": remote,
     }
 
 

@@ -15,6 +15,9 @@ from ambientctl.versions import ISTIO_HUB, ISTIO_VERSION
 
 BASE_PROFILE = "default"
 PROFILE_SUFFIX = ".yaml"
+# values.global.platform=<name> merges profiles/platforms/<name>.yaml over the profile (below -f and
+# --set), as istioctl applies its platform settings for OpenShift, GKE, k3s, ...
+PLATFORMS_DIR = "platforms"
 
 
 def _profiles_dir() -> Any:
@@ -28,6 +31,28 @@ def list_profiles() -> list[str]:
         for entry in _profiles_dir().iterdir()
         if entry.name.endswith(PROFILE_SUFFIX) and not entry.name.startswith(("_", "."))
     )
+
+
+def list_platforms() -> list[str]:
+    """Names accepted by values.global.platform (besides empty), sorted."""
+    return sorted(
+        entry.name[: -len(PROFILE_SUFFIX)]
+        for entry in (_profiles_dir() / PLATFORMS_DIR).iterdir()
+        if entry.name.endswith(PROFILE_SUFFIX) and not entry.name.startswith(("_", "."))
+    )
+
+
+@lru_cache(maxsize=None)
+def read_platform(name: str) -> dict[str, Any]:
+    """One platform's settings (an IstioOperator overlay); an unknown name is refused, as istioctl does."""
+    if name not in list_platforms():
+        raise InvalidInputError(
+            f"unknown platform {name!r} (values.global.platform)",
+            f"choose one of: {', '.join(list_platforms())}, or leave it empty",
+        )
+    text = (_profiles_dir() / PLATFORMS_DIR / f"{name}{PROFILE_SUFFIX}").read_text(encoding="utf-8")
+    doc = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
+    return {"spec": doc.get("spec") or {}}
 
 
 @lru_cache(maxsize=None)

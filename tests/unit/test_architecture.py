@@ -42,7 +42,7 @@ FOUNDATION = {"errors", "names", "durations", "labels", "ownership", "gateways",
               "yamlout", "output"}
 PURE_KUBE = {"kube.resources"}
 DOMAIN = {"mesh", "proxy", "waypoint", "samples", "install", "analyze", "render", "dashboard", "bugreport",
-          "describe"}
+          "describe", "lookup"}
 # What each top-level part may import besides itself (None: anything). A name is a top-level module
 # or package of ambientctl ("kube"), or one module of it ("kube.resources").
 ALLOWED: dict[str, set[str] | None] = {
@@ -58,6 +58,7 @@ ALLOWED: dict[str, set[str] | None] = {
     "dashboard": FOUNDATION | {"kube"},
     "istiod": FOUNDATION | {"kube", "proxy"},
     "validate": FOUNDATION,  # proxy: istioctl's table layout (proxy.envoy.tabwriter)
+    "lookup": FOUNDATION | {"kube"},  # the names shell completion offers
     # bug-report collects every other part's view of the mesh (dumps, certificates, analyze)
     "bugreport": FOUNDATION | {"kube", "proxy", "analyze"},
     # describe puts the mesh model and the pod's ztunnel side by side

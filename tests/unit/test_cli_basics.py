@@ -23,6 +23,7 @@ print(code, ",".join(heavy))
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["version", "--client"], ["version", "--client", "-o", "json"],
+                                  ["completion", "bash"], ["completion", "--help"],
                                   ["dataplane", "--help"]])
 def test_commands_without_cluster_do_not_import_kubernetes(argv):
     out = subprocess.run([sys.executable, "-c", _PROBE, *argv], capture_output=True, text=True, check=True)

@@ -62,6 +62,16 @@ def test_prune_never_touches_unlabelled_objects_even_if_a_selector_returned_them
     assert prune_set([], live) == []
 
 
+def test_prune_leaves_the_endpoint_slices_kubernetes_copies_our_labels_onto():
+    """The EndpointSlice controller copies a Service's labels (ours) to its slices; only the remote
+    profile's slice, managed by ambientctl, is ours to prune."""
+    copied = {**OURS, "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io"}
+    ours = {**OURS, "endpointslice.kubernetes.io/managed-by": "ambientctl"}
+    live = [obj("EndpointSlice", "istiod-x7k2p", "istio-system", api_version="discovery.k8s.io/v1", labels=copied),
+            obj("EndpointSlice", "istiod", "istio-system", api_version="discovery.k8s.io/v1", labels=ours)]
+    assert [o["metadata"]["name"] for o in prune_set([], live)] == ["istiod"]
+
+
 def test_prune_never_deletes_crds_or_namespaces():
     live = [obj("CustomResourceDefinition", "gateways.networking.istio.io", api_version="apiextensions.k8s.io/v1",
                 labels=OURS, uid="5"),

@@ -140,7 +140,8 @@ def test_profile_list() -> None:
     assert result.exit_code == 0
     assert result.stdout.splitlines()[0] == "Istio configuration profiles:"
     assert "    ambient" in result.stdout.splitlines()
-    assert invoke("profile", "list", "-o", "json").json == ["ambient", "default", "demo", "empty", "minimal"]
+    assert invoke("profile", "list", "-o", "json").json == [
+        "ambient", "default", "demo", "empty", "minimal", "openshift-ambient", "remote"]
 
 
 def test_profile_dump_and_config_path() -> None:
@@ -161,6 +162,9 @@ def test_profile_diff_is_unified_and_exits_zero() -> None:
     lines = result.stdout.splitlines()
     assert lines[0] == "--- default" and lines[1] == "+++ ambient"
     assert "-      enabled: false" in lines and "+      enabled: true" in lines
+    # A profile that names a platform is shown with the platform's settings.
+    openshift = invoke("profile", "diff", "ambient", "openshift-ambient").stdout.splitlines()
+    assert "+      cniBinDir: /var/lib/cni/bin" in openshift and "+      platform: openshift" in openshift
     same = invoke("profile", "diff", "demo", "demo")
     assert same.exit_code == 0 and "identical" in same.stdout
     _one_line_error(invoke("profile", "diff", "default", "nope"))

@@ -22,7 +22,8 @@ from tests.support.golden import assert_golden
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "tests" / "resources" / "guide"
-PROFILES = ["ambient", "default", "demo", "minimal", "empty"]
+PROFILES = ["ambient", "default", "demo", "minimal", "empty", "openshift-ambient", "remote"]
+MULTUS_KINDS = {"NetworkAttachmentDefinition"}
 
 
 def _manifest(profile: str) -> str:
@@ -286,6 +287,10 @@ def test_k8s_settings_reach_the_workload() -> None:
                          "components.ingressGateways[1].enabled=true"]}, ["two ingressGateways"]),
         ({"set_values": ["values.pilot=broken"]}, ["cannot render"]),
         ({"istio_namespace": "Not_A_Namespace"}, ["invalid Istio namespace"]),
+        ({"set_values": ["values.global.platform=eks"]}, ["unknown platform 'eks'", "gke, k3d, k3s"]),
+        ({"profile": "remote", "set_values": ["values.istiodRemote.enabledLocalInjectorIstiod=true"]},
+         ["enabledLocalInjectorIstiod", "not supported"]),
+        ({"profile": "remote", "set_values": ["values.global.configCluster=true"]}, ["configCluster"]),
     ],
 )
 def test_bad_configuration_is_invalid_input(kwargs: dict[str, Any], words: list[str]) -> None:
@@ -310,7 +315,18 @@ def test_load_profile_is_merged_over_default() -> None:
 def test_builtin_objects_are_valid_kubernetes(profile: str) -> None:
     version = _newest_validator_version()
     for obj in render(profile).all_objects():
+        if obj["kind"] in MULTUS_KINDS:  # a CRD of Multus's, not in Kubernetes' schemas
+            assert obj["apiVersion"] == "k8s.cni.cncf.io/v1" and set(obj) == {"apiVersion", "kind", "metadata"}
+            continue
         kubernetes_validate.validate(obj, version, strict=True)
+
+
+@pytest.mark.parametrize("platform", ["gke", "k3d", "k3s", "microk8s", "minikube", "openshift"])
+def test_platform_objects_are_valid_kubernetes(platform: str) -> None:
+    version = _newest_validator_version()
+    for obj in render("ambient", set_values=[f"values.global.platform={platform}"]).all_objects():
+        if obj["kind"] not in MULTUS_KINDS:
+            kubernetes_validate.validate(obj, version, strict=True)
 
 
 def _schema_problems(node: Any, where: str) -> list[str]:
@@ -439,3 +455,76 @@ def test_compiled_templates_are_cached_privately_and_optional(tmp_path, monkeypa
         assert dump_stream(render("ambient").all_objects()) == expected
     finally:
         engine.environment.cache_clear()
+
+
+# ------------------------------------------------------------------------------------ platforms, profiles
+
+
+def _container(obj: dict[str, Any]) -> dict[str, Any]:
+    return obj["spec"]["template"]["spec"]["containers"][0]
+
+
+def _volume_path(obj: dict[str, Any], name: str) -> str:
+    return next(v["hostPath"]["path"] for v in obj["spec"]["template"]["spec"]["volumes"] if v["name"] == name)
+
+
+def test_platform_settings_sit_below_the_users_flags() -> None:
+    """As in istioctl: the platform's CNI directories apply, but a --set of the same value wins,
+    and the platform may be named by --set after the profile."""
+    k3s = render("ambient", set_values=["values.global.platform=k3s"]).all_objects()
+    assert _volume_path(_find(k3s, "DaemonSet", "istio-cni-node"), "cni-bin-dir") == "/var/lib/rancher/k3s/data/cni"
+    mine = render("ambient", set_values=["values.cni.cniBinDir=/mine", "values.global.platform=k3s"]).all_objects()
+    cni = _find(mine, "DaemonSet", "istio-cni-node")
+    assert _volume_path(cni, "cni-bin-dir") == "/mine"
+    assert _volume_path(cni, "cni-net-dir") == "/var/lib/rancher/k3s/agent/etc/cni/net.d"
+
+
+def test_gke_gets_resource_quotas_for_the_node_agents() -> None:
+    objects = render("ambient", set_values=["values.global.platform=gke"]).all_objects()
+    quotas = {o["metadata"]["name"]: o for o in objects if o["kind"] == "ResourceQuota"}
+    assert set(quotas) == {"istio-cni-resource-quota", "ztunnel"}
+    for quota in quotas.values():
+        assert quota["spec"]["scopeSelector"]["matchExpressions"][0]["values"] == ["system-node-critical"]
+    assert [o["kind"] for o in objects].index("ResourceQuota") < [o["kind"] for o in objects].index("DaemonSet")
+    assert not [o for o in render("ambient").all_objects() if o["kind"] == "ResourceQuota"]
+
+
+def test_openshift_ambient_runs_the_node_agents_in_kube_system() -> None:
+    objects = render("openshift-ambient").all_objects()
+    ztunnel, cni = _find(objects, "DaemonSet", "ztunnel"), _find(objects, "DaemonSet", "istio-cni-node")
+    assert ztunnel["metadata"]["namespace"] == cni["metadata"]["namespace"] == "kube-system"
+    assert _container(ztunnel)["securityContext"]["seLinuxOptions"] == {"type": "spc_t"}
+    assert _container(cni)["securityContext"]["seLinuxOptions"] == {"type": "spc_t"}
+    assert _volume_path(cni, "cni-net-dir") == "/etc/cni/multus/net.d"
+    istiod = _container(_find(objects, "Deployment", "istiod"))
+    env = {e["name"]: e.get("value") for e in istiod["env"]}
+    assert env["CA_TRUSTED_NODE_ACCOUNTS"] == "kube-system/ztunnel" and env["PLATFORM"] == "openshift"
+    assert istiod["terminationMessagePolicy"] == "FallbackToLogsOnError"
+    assert _find(objects, "NetworkAttachmentDefinition", "istio-cni")["metadata"]["namespace"] == "default"
+    assert not [o for o in objects if o["metadata"]["name"].startswith("istio-ingressgateway")]
+
+
+def test_remote_renders_only_what_a_remote_control_plane_needs() -> None:
+    objects = render("remote").all_objects()
+    kinds = {o["kind"] for o in objects}
+    assert kinds == {"CustomResourceDefinition", "ServiceAccount", "ClusterRole", "ClusterRoleBinding",
+                     "ConfigMap", "MutatingWebhookConfiguration"}
+    assert [o["metadata"]["name"] for o in objects if o["kind"] == "ConfigMap"] == ["values"]
+    webhook = _find(objects, "MutatingWebhookConfiguration", "istio-sidecar-injector")
+    assert webhook["webhooks"][0]["clientConfig"]["service"]["path"] == "/inject"
+    reader = _find(objects, "ClusterRole", "istio-reader-clusterrole-istio-system")
+    assert any("mutatingwebhookconfigurations" in rule["resources"] for rule in reader["rules"])
+
+
+def test_remote_points_the_injector_at_the_remote_istiod() -> None:
+    by_url = render("remote", set_values=["values.istiodRemote.injectionURL=https://istiod.example:15017/inject"])
+    hook = _find(by_url.all_objects(), "MutatingWebhookConfiguration", "istio-sidecar-injector")["webhooks"][0]
+    assert hook["clientConfig"] == {"url": "https://istiod.example:15017/inject"}
+    by_ip = render("remote", set_values=["values.global.remotePilotAddress=192.0.2.10"]).all_objects()
+    assert _find(by_ip, "EndpointSlice", "istiod")["endpoints"] == [{"addresses": ["192.0.2.10"]}]
+    assert "type" not in _find(by_ip, "Service", "istiod")["spec"]
+    by_ipv6 = render("remote", set_values=["values.global.remotePilotAddress=2001:db8::1"]).all_objects()
+    assert _find(by_ipv6, "EndpointSlice", "istiod")["addressType"] == "IPv6"
+    by_name = render("remote", set_values=["values.global.remotePilotAddress=istiod.example"]).all_objects()
+    assert _find(by_name, "Service", "istiod")["spec"]["externalName"] == "istiod.example"
+    assert not [o for o in by_name if o["kind"] == "EndpointSlice"]
