@@ -32,8 +32,9 @@ def format_versions(info: dict[str, Any], short: bool) -> str:
         if not mesh:
             lines.append("control plane version: no running Istio control plane found")
         for entry in mesh:
+            by = f", installed by {entry['installedBy']}" if entry.get("installedBy") else ""
             lines.append(f"{entry['component']} version: {entry['version']} ({entry['pods']} pods, "
-                         f"revision {entry['revision']})")
+                         f"revision {entry['revision']}{by})")
     return "\n".join(lines) + "\n"
 
 

@@ -24,6 +24,7 @@ from ambientctl.bugreport.redact import redact_document, secret_rows
 from ambientctl.bugreport.selection import PodInfo, Selection, TimeRange, line_time
 from ambientctl.errors import AmbientctlError
 from ambientctl.labels import GATEWAY_NAME_LABEL, SIDECAR_CONTAINER, labels_of
+from ambientctl.meshparts import CNI, ISTIOD, ZTUNNEL, component_of_pod
 from ambientctl.output import format_table, format_yaml_stream
 from ambientctl.proxy.sources import ADMIN_PORT, CONFIG_DUMP_PATH
 from ambientctl.workloads import monitoring_port
@@ -106,12 +107,9 @@ def classify(pod: dict[str, Any], istio_namespace: str, waypoints: set[tuple[str
     namespace = (pod.get("metadata") or {}).get("namespace", "")
     containers = {c.get("name") for c in (pod.get("spec") or {}).get("containers") or []}
     gateway = labels.get(GATEWAY_NAME_LABEL)
-    if labels.get("app") == "istiod" or labels.get("istio") == "pilot":
-        return "istiod"
-    if labels.get("app") == "ztunnel" or (namespace == istio_namespace and "ztunnel" in containers):
-        return "ztunnel"
-    if labels.get("k8s-app") == "istio-cni-node" or (namespace == istio_namespace and "install-cni" in containers):
-        return "cni"
+    component = component_of_pod(pod, istio_namespace)
+    if component is not None:
+        return {ISTIOD: "istiod", ZTUNNEL: "ztunnel", CNI: "cni"}[component]
     if gateway:
         waypoint = ((namespace, gateway) in waypoints
                     or labels.get("gateway.istio.io/managed") == "istio.io-mesh-controller")

@@ -22,12 +22,24 @@ _RESET_HELP = "Reset every logger to the default level (Envoy: the mesh's proxy 
 
 
 def is_ztunnel(pod: dict[str, Any]) -> bool:
-    """istioctl's test: the label app=ztunnel."""
-    return (pod["metadata"].get("labels") or {}).get("app") == "ztunnel"
+    """istioctl's test: the label app=ztunnel (the one rule, in `meshparts`)."""
+    from ambientctl.meshparts import is_ztunnel_pod
+
+    return is_ztunnel_pod(pod)
 
 
-def target_pods(cli: CliContext, ref: Optional[str], selector: Optional[str],
-                default_ref: Optional[str] = None, default_namespace: Optional[str] = None) -> list[dict[str, Any]]:
+def every_ztunnel(cli: CliContext, namespace: str) -> list[dict[str, Any]]:
+    """Every running ztunnel pod of the namespace, by the label every installer gives them (`meshparts`)."""
+    from ambientctl.meshparts import ZTUNNEL_POD_SELECTOR, ztunnel_pods
+
+    pods = [p for p in ztunnel_pods(cli.kube, namespace) if (p.get("status") or {}).get("phase") == "Running"]
+    if not pods:
+        raise NotFoundError(f"no running ztunnel pod ({ZTUNNEL_POD_SELECTOR}) in namespace {namespace}",
+                            "check the Istio namespace (-i or -n) and that ztunnel runs there")
+    return sorted(pods, key=lambda p: p["metadata"]["name"])
+
+
+def target_pods(cli: CliContext, ref: Optional[str], selector: Optional[str]) -> list[dict[str, Any]]:
     """Every pod the reference names (`ds/ztunnel`: one per node; a waypoint or gateway name: its pods;
     `svc/NAME`: one pod behind the Service), or the pods matching -l."""
     from ambientctl.kube.pods import parse_pod_ref, pods_of
@@ -46,8 +58,6 @@ def target_pods(cli: CliContext, ref: Optional[str], selector: Optional[str],
         return [resolve_envoy_pod(cli.kube, ref, cli.namespace)]
     if ref:
         kind, name, namespace = parse_pod_ref(ref, cli.namespace)
-    elif default_ref:
-        kind, name, namespace = parse_pod_ref(default_ref, default_namespace or cli.namespace)
     else:
         raise UsageError("a pod or --selector is required", "e.g. `ambientctl pc log deploy/waypoint`")
     if kind in ("pod", "pods", "po"):
@@ -157,7 +167,7 @@ def pc_log(
 def zc_log(
     ctx: typer.Context,
     pod_ref: Optional[str] = typer.Argument(None, metavar="[<type>/]<name>[.<namespace>]",
-                                            help="A ztunnel pod; default: every pod of ds/ztunnel.",
+                                            help="A ztunnel pod; default: every ztunnel pod (app=ztunnel).",
                                             autocompletion=complete_pod_refs),
     level: Optional[str] = typer.Option(None, "--level", help=_LEVEL_HELP),
     reset: bool = typer.Option(False, "--reset", "-r", help=_RESET_HELP),
@@ -178,8 +188,8 @@ def zc_log(
     changes = loglevels.parse_levels(level) if level else []
     port = proxy_admin_port
     cli = cli_context(ctx)
-    pods = target_pods(cli, pod_ref, None, default_ref="ds/ztunnel",
-                       default_namespace=cli.options.namespace or cli.istio_namespace)
+    pods = target_pods(cli, pod_ref, None) if pod_ref else \
+        every_ztunnel(cli, cli.options.namespace or cli.istio_namespace)
     for pod in pods:
         if not is_ztunnel(pod):
             raise InvalidInputError(f"pod {pod['metadata']['namespace']}/{pod['metadata']['name']} is not a ztunnel "

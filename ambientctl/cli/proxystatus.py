@@ -21,7 +21,6 @@ from ambientctl.cli.completion import complete_pod_refs, complete_revisions
 from ambientctl.context import CliContext
 from ambientctl.errors import ApiServerError, ClusterUnreachableError, NotFoundError, UsageError
 
-ISTIOD_SELECTOR = "app=istiod"
 
 
 class StatusFormat(str, Enum):
@@ -32,7 +31,9 @@ class StatusFormat(str, Enum):
 
 
 def _istiod_pods(cli: CliContext, revision: Optional[str]) -> list[dict[str, Any]]:
-    selector = ISTIOD_SELECTOR + (f",istio.io/rev={revision}" if revision else "")
+    from ambientctl.meshparts import istiod_pod_selector
+
+    selector = istiod_pod_selector(revision)
     pods = [p for p in cli.kube.list("v1", "Pod", cli.istio_namespace, label_selector=selector)
             if (p.get("status") or {}).get("phase") == "Running"]
     if not pods:

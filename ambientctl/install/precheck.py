@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ambientctl.install.checks import Check, CheckResult
 from ambientctl.labels import AMBIENT_MODE, DATAPLANE_MODE_LABEL, INJECTION_LABEL, REVISION_LABEL
+from ambientctl.meshparts import ISTIOD_POD_SELECTOR, UNKNOWN, installer_of
 from ambientctl.ownership import OWNER_REVISION_LABEL, is_owned
 from ambientctl.versions import GATEWAY_API_RELEASE, ISTIO_VERSION, MAX_KUBERNETES_MINOR, MIN_KUBERNETES_MINOR
 
@@ -100,7 +101,8 @@ def existing_install_result(istiods: list[dict[str, Any]], crds: list[dict[str, 
     ours = sorted({(d["metadata"].get("labels") or {}).get(OWNER_REVISION_LABEL, "default") for d in istiods if is_owned(d)})
     details = [
         f"Deployment {d['metadata'].get('namespace')}/{d['metadata']['name']} "
-        f"(revision {(d['metadata'].get('labels') or {}).get(REVISION_LABEL, 'default')}, not installed by ambientctl)"
+        f"(revision {(d['metadata'].get('labels') or {}).get(REVISION_LABEL, 'default')}, "
+        f"{'not installed by ambientctl' if installer_of(d) == UNKNOWN else 'installed by ' + installer_of(d)})"
         for d in foreign
     ]
     if foreign_crds:
@@ -168,7 +170,7 @@ def check_gateway_api(kube: KubeClient) -> CheckResult:
 
 
 def check_existing_install(kube: KubeClient) -> CheckResult:
-    istiods = kube.list("apps/v1", "Deployment", all_namespaces=True, label_selector="app=istiod")
+    istiods = kube.list("apps/v1", "Deployment", all_namespaces=True, label_selector=ISTIOD_POD_SELECTOR)
     crds = [c for c in kube.list("apiextensions.k8s.io/v1", "CustomResourceDefinition")
             if str(c.get("spec", {}).get("group", "")).endswith("istio.io")]
     return existing_install_result(istiods, crds)

@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from ambientctl.kube.client import KubeClient
     from ambientctl.proxy.model import ConfigDump
 
-ZTUNNEL_REF = "ds/ztunnel"
 
 
 @dataclass
@@ -79,7 +78,7 @@ def resolve_proxy_pod(
     from ambientctl.kube.pods import resolve_pod
 
     if not ref:
-        return resolve_pod(kube, ZTUNNEL_REF, namespace, node=node), None
+        return ztunnel_pod(kube, namespace, node), None
     pod = resolve_pod(kube, ref, namespace, node=node)
     if is_proxy(pod):
         return pod, None
@@ -87,7 +86,7 @@ def resolve_proxy_pod(
     if not workload_node:
         raise InvalidInputError(f"pod {pod['metadata']['namespace']}/{pod['metadata']['name']} is not a proxy and is "
                                 "not scheduled to a node yet", "wait for it to be scheduled, or name a ztunnel pod")
-    ztunnel = resolve_pod(kube, ZTUNNEL_REF, istio_namespace, node=workload_node)
+    ztunnel = ztunnel_pod(kube, istio_namespace, workload_node)
     account = pod.get("spec", {}).get("serviceAccountName") or "default"
     identity = f"{pod['metadata']['namespace']}/{account}"
     info(f"pod {pod['metadata']['namespace']}/{pod['metadata']['name']} is not a proxy: showing identity "
@@ -95,15 +94,25 @@ def resolve_proxy_pod(
     return ztunnel, identity
 
 
+def ztunnel_pod(kube: KubeClient, namespace: str, node: str | None) -> dict[str, Any]:
+    """The ztunnel pod of `namespace` (on `node` if given), found as `meshparts` finds ztunnel under any installer."""
+    from ambientctl.errors import NotFoundError
+    from ambientctl.meshparts import ZTUNNEL_POD_SELECTOR, ztunnel_pods
+
+    pods = ztunnel_pods(kube, namespace, node)
+    if not pods:
+        where = f" on node {node}" if node else ""
+        raise NotFoundError(f"no ztunnel pod ({ZTUNNEL_POD_SELECTOR}) in namespace {namespace}{where}",
+                            "check the Istio namespace (-i or -n) and that ztunnel runs there")
+    return pods[0]
+
+
 def is_proxy(pod: dict[str, Any]) -> bool:
     """ztunnel (label app=ztunnel, as istioctl checks) or an Envoy (an istio-proxy container)."""
-    from ambientctl.labels import SIDECAR_CONTAINER, labels_of
+    from ambientctl.labels import SIDECAR_CONTAINER
+    from ambientctl.meshparts import is_ztunnel_pod
 
-    labels = labels_of(pod)
-    if "app" in labels:
-        if labels["app"] == "ztunnel":
-            return True
-    elif pod["metadata"]["name"].startswith("ztunnel"):
+    if is_ztunnel_pod(pod):
         return True
     containers = pod.get("spec", {}).get("containers", []) + pod.get("spec", {}).get("initContainers", [])
     return any(c.get("name") == SIDECAR_CONTAINER for c in containers)

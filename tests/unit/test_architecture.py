@@ -13,7 +13,7 @@ name (a package's __init__ is the module `a.b`), not to its parents.
 The rules (docs/architecture.md says the same):
 
 * rule modules (FOUNDATION: errors, names, durations, labels, ownership,
-  gateways, workloads, versions, lazyre, yamlout, output) import only each
+  gateways, workloads, versions, lazyre, yamlout, output, meshparts) import only each
   other and the pure kind table `kube.resources`;
 * `kube/` imports only `errors` (it is built from a kubeconfig path, a context,
   a namespace and a timeout, never from the CLI's options);
@@ -39,7 +39,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "ambientctl"
 
 FOUNDATION = {"errors", "names", "durations", "labels", "ownership", "gateways", "workloads", "versions", "lazyre",
-              "yamlout", "output"}
+              "yamlout", "output", "meshparts"}
 PURE_KUBE = {"kube.resources"}
 DOMAIN = {"mesh", "proxy", "waypoint", "samples", "install", "analyze", "render", "dashboard", "bugreport",
           "describe", "lookup"}
