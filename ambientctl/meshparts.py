@@ -111,13 +111,14 @@ def component_of_pod(pod: dict[str, Any], istio_namespace: str | None = None) ->
         if part.matches_pod(pod):
             return part.component
     if istio_namespace and namespace_of(pod) == istio_namespace:
+        # unlabelled pods of the Istio namespace, by container (ztunnel's container is named istio-proxy)
         containers = {c.get("name") for c in (pod.get("spec") or {}).get("containers") or []}
-        if "ztunnel" in containers:
-            return ZTUNNEL
         if "install-cni" in containers:
             return CNI
         if "discovery" in containers:
             return ISTIOD
+        if name_of(pod).startswith(f"{ZTUNNEL}-"):
+            return ZTUNNEL
     return None
 
 
@@ -264,6 +265,15 @@ def foreign(found: list[Installed]) -> list[Installed]:
     return [e for e in found if e.installer != AMBIENTCTL]
 
 
+def describe(found: list[Installed]) -> str:
+    """`istioctl: Deployment istio-system/istiod, ...`, grouped by the tool that installed them."""
+    groups = []
+    for tool in installers(found):
+        refs = [f"{e.kind} {e.namespace}/{e.name}" for e in found if e.installer == tool]
+        groups.append(f"{'an unknown tool' if tool == UNKNOWN else tool}: {', '.join(refs)}")
+    return "; ".join(groups)
+
+
 def uninstall_hint(found: list[Installed]) -> str:
     """How to remove what another tool installed."""
     hints = []
@@ -274,5 +284,6 @@ def uninstall_hint(found: list[Installed]) -> str:
                      else f"`istioctl uninstall --revision {revisions[0]}`")
     releases = sorted({(e.helm_release, e.namespace) for e in found if e.installer == HELM and e.helm_release})
     if releases:
-        hints.append(" and ".join(f"`helm uninstall {r} -n {ns}`" for r, ns in releases))
+        hints.append(" and ".join(f"`helm uninstall {r} -n {ns}`" for r, ns in releases)
+                     + " (then the base chart's release, which holds the CRDs)")
     return " or ".join(hints) or "`istioctl uninstall --purge`"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ambientctl.labels import REDIRECTION_ANNOTATION, SIDECAR_CONTAINER, SIDECAR_STATUS_ANNOTATION, annotations_of
+from ambientctl.meshparts import PART, ZTUNNEL
 
 
 def selector_matches(selector: dict[str, str] | None, labels: dict[str, str]) -> bool:
@@ -30,9 +31,14 @@ def is_live(pod: dict[str, Any]) -> bool:
 
 
 def has_sidecar(pod: dict[str, Any]) -> bool:
-    """True when the pod runs Istio's sidecar (ambient leaves such pods alone)."""
+    """True when the pod runs Istio's sidecar (ambient leaves such pods alone).
+
+    ztunnel's own container is named istio-proxy too; a ztunnel pod is not a sidecar.
+    """
     if SIDECAR_STATUS_ANNOTATION in annotations_of(pod):
         return True
+    if PART[ZTUNNEL].matches_pod(pod):
+        return False
     spec = pod.get("spec") or {}
     containers = (spec.get("containers") or []) + (spec.get("initContainers") or [])
     return any(c.get("name") == SIDECAR_CONTAINER for c in containers)

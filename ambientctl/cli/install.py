@@ -213,7 +213,13 @@ def uninstall(
         more = f" and {len(others) - 3} more" if len(others) > 3 else ""
         cli.warn(f"namespace {name} will be kept: it holds objects ambientctl did not create "
                  f"({', '.join(others[:3])}{more})")
+    others = _foreign_components(cli)
     if plan.empty:
+        if others:
+            from ambientctl.meshparts import describe, uninstall_hint
+
+            raise UsageError(f"nothing to uninstall: ambientctl did not install the mesh it found ({describe(others)}) "
+                             "and deletes only objects it installed", f"remove it with {uninstall_hint(others)}")
         cli.info(f"Nothing to uninstall: no object managed by ambientctl ({scope})")
         return
     if dry_run:
@@ -242,6 +248,19 @@ def uninstall(
         return
     cli.info(f"✔ Removed {len(deleted)} object(s)")
     cli.info("✔ Uninstall complete")
+
+
+def _foreign_components(cli: CliContext) -> list:
+    """The mesh components another tool installed; said on stderr when some of ours are there too."""
+    from ambientctl.meshparts import AMBIENTCTL, describe, find_installed, foreign, uninstall_hint
+
+    found = find_installed(cli.kube, cli.istio_namespace)
+    others = foreign(found)
+    if others and any(e.installer == AMBIENTCTL for e in found):
+        cli.warn(f"found Istio components ambientctl did not install ({describe(others)}): uninstall will not remove "
+                 "them, nor their CRDs, webhooks and RBAC (ambientctl deletes only objects carrying its label "
+                 f"ambientctl.dev/managed-by); remove them with {uninstall_hint(others)}")
+    return others
 
 
 def _uninstall_revision(revision: Optional[str], filename: Optional[str], sets: list[str]) -> Optional[str]:
@@ -282,7 +301,49 @@ def verify_install(
     (said on stderr); with them, that render. Exit 3 when something is wrong.
     """
     cli = cli_context(ctx)
+    if not filenames and not set_values:
+        found = _foreign_mesh(cli, revision)
+        if found:
+            _verify_foreign(cli, found, revision, output)
+            return
     _verify(cli, _installed_render(cli, filenames, set_values, revision), output)
+
+
+def _foreign_mesh(cli: CliContext, revision: Optional[str]) -> list:
+    """The mesh's components when another tool installed it (no ambientctl record and none of ours); else []."""
+    from ambientctl.install import record
+    from ambientctl.meshparts import AMBIENTCTL, find_installed
+
+    found = find_installed(cli.kube, cli.istio_namespace)
+    if not found or any(e.installer == AMBIENTCTL for e in found):
+        return []
+    if record.find(cli.kube, revision, cli.istio_namespace) is not None:
+        return []
+    return found
+
+
+def _verify_foreign(cli: CliContext, found: list, revision: Optional[str], output: CheckOutput) -> None:
+    """verify-install of an istioctl/Helm install: readiness, versions, CRDs (no render to compare with)."""
+    from ambientctl.install.checks import Status, count, format_outcome, outcomes_document, raise_if_failed
+    from ambientctl.install.verify import ForeignVerifier
+    from ambientctl.meshparts import describe, installers
+
+    tools = " and ".join(installers(found))
+    cli.info(f"Found a mesh installed by {tools}, not by ambientctl ({describe(found)}); no install inputs "
+             "are recorded, so checking readiness, versions and CRDs (pass the install's --set/-f flags to also "
+             "compare its objects with a render)")
+    verifier = ForeignVerifier(cli.kube, found, revision)
+    outcomes = verifier.run()
+    if output not in (CheckOutput.text, CheckOutput.log):
+        document = outcomes_document(outcomes)
+        document["installedBy"] = installers(found)
+        print_document(document, output.value)
+    else:
+        write_stdout("".join(format_outcome(o) for o in outcomes))
+        if not count(outcomes, Status.FAIL):
+            write_stdout(f"✔ Istio installed by {tools} is ready: {len(verifier.found)} components "
+                         f"(revision {revision or 'default'}); ambientctl's read commands work on it\n")
+    raise_if_failed(outcomes, "verify-install", f"see the ✘ lines; repair with the tool that installed it ({tools})")
 
 
 def _verify(cli: CliContext, rendered: Rendered, output: CheckOutput) -> None:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Iterable
 
-from ambientctl.install.checks import CheckResult, Outcome
+from ambientctl.install.checks import CheckResult, Outcome, Status
 from ambientctl.errors import ConflictError, CRDMissingError, ForbiddenError
 from ambientctl.install.diff import normalize_for_diff
 from ambientctl.kube.pods import selector_string
 from ambientctl.kube.resources import object_ref
 from ambientctl.kube.wait import WORKLOAD_KINDS, workload_readiness
+from ambientctl.meshparts import HELM, ISTIOCTL, ISTIOD, PARTS, Installed, installer_of
 from ambientctl.ownership import owner_labels
 
 if TYPE_CHECKING:
@@ -59,8 +60,12 @@ def _pod_ready(pod: dict[str, Any]) -> bool:
 
 
 def component_result(count: int, missing: list[str], foreign: list[str], drifted: list[str],
-                     unready: list[str]) -> CheckResult:
-    """`N objects, ready`, or what is wrong (first few of each problem as details)."""
+                     unready: list[str], others: dict[str, int] | None = None) -> CheckResult:
+    """`N objects, ready`, or what is wrong (first few of each problem as details).
+
+    `others`: objects another tool installed (tool -> count), checked for presence and readiness only.
+    """
+    note = "".join(f", {n} installed by {tool} (presence and readiness checked)" for tool, n in (others or {}).items())
     problems = []
     details: list[str] = []
     for label, items in (("missing", missing), ("not managed by ambientctl", foreign),
@@ -71,11 +76,11 @@ def component_result(count: int, missing: list[str], foreign: list[str], drifted
             if len(items) > 5:
                 details.append(f"{label}: ... and {len(items) - 5} more")
     if not problems:
-        return CheckResult.ok(f"{count} objects, ready")
+        return CheckResult.ok(f"{count} objects, ready{note}")
     hint = "re-run `ambientctl install` with the same flags to repair"
     if unready and not (missing or foreign or drifted):
         hint = "look at the pods' events (kubectl describe pod), fix the cause; install prints the reasons on timeout"
-    return CheckResult.fail(f"{count} objects: " + ", ".join(problems), hint, details)
+    return CheckResult.fail(f"{count} objects: " + ", ".join(problems) + note, hint, details)
 
 
 # ------------------------------------------------------------------ cluster checks
@@ -106,6 +111,7 @@ class Verifier:
 
     def component(self, component: Component) -> Outcome:
         missing, foreign, drifted, unready = [], [], [], []
+        others: dict[str, int] = {}
         for obj in component.objects:
             meta = obj.get("metadata") or {}
             ref = object_ref(obj)
@@ -117,18 +123,22 @@ class Verifier:
                 missing.append(ref)
                 continue
             labels = missing_labels(obj, live)
-            if labels:
+            tool = installer_of(live)
+            if labels and tool in (ISTIOCTL, HELM):
+                # another tool's object: its labels and field managers differ by design; present and ready is
+                # what can be asked of it (as istioctl's verify-install -f does)
+                others[tool] = others.get(tool, 0) + 1
+            elif labels:
                 foreign.append(f"{ref} (lacks {', '.join(labels)})")
                 continue
-            difference = self.matches(obj, live)
-            if difference:
+            elif difference := self.matches(obj, live):
                 drifted.append(f"{ref}: {difference}")
             if obj.get("kind") in WORKLOAD_KINDS:
                 ready, summary = workload_readiness(live)
                 if not ready:
                     unready.append(f"{ref}: {summary}")
         title = component.title
-        result = component_result(len(component.objects), missing, foreign, drifted, unready)
+        result = component_result(len(component.objects), missing, foreign, drifted, unready, others)
         return Outcome(component.name, title, result)
 
     def shape(self) -> list[Outcome]:
@@ -162,3 +172,94 @@ class Verifier:
 
     def run(self) -> list[Outcome]:
         return [self.component(c) for c in self.rendered.components] + self.shape()
+
+
+# ------------------------------------------------------------------ a mesh another tool installed
+
+
+def versions_result(found: list[Installed], client_istio: str) -> CheckResult:
+    """One Istio release across the components, and the one this ambientctl is built for."""
+    versions = sorted({e.version for e in found})
+    details = [f"{e.kind} {e.name}: {e.image}" for e in found]
+    if len(versions) > 1:
+        return CheckResult.warn(f"components run different releases: {', '.join(versions)}",
+                                "finish the upgrade (each component at one release)", details)
+    if versions and versions[0] != client_istio:
+        return CheckResult.warn(f"Istio {versions[0]}; this ambientctl is built for Istio {client_istio}",
+                                "commands read it all the same; config dump fields may differ between releases",
+                                details)
+    return CheckResult.ok(f"Istio {versions[0] if versions else '?'} on every component", details)
+
+
+def readiness_result(entry: Installed) -> CheckResult:
+    ready, summary = workload_readiness(entry.obj)
+    if ready:
+        return CheckResult.ok(summary)
+    return CheckResult.fail(summary, "kubectl describe pods of this workload; the events say why")
+
+
+def crds_result(crds: list[dict[str, Any]]) -> CheckResult:
+    istio = [c for c in crds if str((c.get("spec") or {}).get("group", "")).endswith("istio.io")]
+    if not istio:
+        return CheckResult.fail("no Istio CRD (security.istio.io, networking.istio.io, ...)",
+                                "the base chart or istioctl's Base component is missing: re-run the install")
+    unready = [c["metadata"]["name"] for c in istio
+               if not any(cond.get("type") == "Established" and cond.get("status") == "True"
+                          for cond in (c.get("status") or {}).get("conditions") or [])]
+    if unready:
+        return CheckResult.fail(f"{len(unready)} of {len(istio)} Istio CRDs not Established", "", unready[:5])
+    return CheckResult.ok(f"{len(istio)} Istio CRDs established")
+
+
+class ForeignVerifier:
+    """verify-install on a mesh istioctl or Helm installed: what can be checked without its inputs.
+
+    Without the install's flags there is no render to compare with, so this
+    checks what every install must have: istiod of the revision and both node
+    agents present and ready (on every schedulable node), one Istio release
+    throughout, and the CRDs established.
+    """
+
+    def __init__(self, kube: KubeClient, found: list[Installed], revision: str | None) -> None:
+        self.kube = kube
+        self.revision = revision or "default"
+        # node agents serve every revision; istiod is per revision
+        self.found = [e for e in found if e.component != ISTIOD or e.revision == self.revision]
+
+    def presence(self) -> list[Outcome]:
+        outcomes = []
+        for part in PARTS:
+            entries = [e for e in self.found if e.component == part.component]
+            what = f"{part.kind} {part.name}" + (f" (revision {self.revision})" if part.component == ISTIOD else "")
+            if not entries:
+                result = CheckResult.fail(f"not found: no {what}", "an ambient mesh needs istiod, ztunnel and "
+                                          "the istio-cni node agent; install the missing component")
+                outcomes.append(Outcome(f"present/{part.component}", what, result))
+        return outcomes
+
+    def workloads(self) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        nodes: list[dict[str, Any]] | None = None
+        for entry in self.found:
+            name = f"{entry.kind} {entry.namespace}/{entry.name} ({entry.installer})"
+            result = readiness_result(entry)
+            if entry.kind == "DaemonSet" and result.status is Status.OK:
+                if nodes is None:
+                    nodes = self.kube.list("v1", "Node")
+                pods = self.kube.list("v1", "Pod", entry.namespace, label_selector=entry.pod_selector)
+                lacking = unready_nodes(nodes, pods)
+                if lacking:
+                    result = CheckResult.fail(f"no ready pod on {len(lacking)} node(s)",
+                                              "check the DaemonSet's tolerations and the nodes' taints", lacking)
+                else:
+                    result = CheckResult.ok(f"{result.message}; a ready pod on every schedulable node")
+            outcomes.append(Outcome(f"ready/{entry.name}", name, result))
+        return outcomes
+
+    def run(self) -> list[Outcome]:
+        from ambientctl.versions import ISTIO_VERSION
+
+        crds = self.kube.list("apiextensions.k8s.io/v1", "CustomResourceDefinition")
+        return [*self.presence(), *self.workloads(),
+                Outcome("versions", "Versions", versions_result(self.found, ISTIO_VERSION)),
+                Outcome("crds", "Istio CRDs", crds_result(crds))]
