@@ -117,7 +117,7 @@ def component_of_pod(pod: dict[str, Any], istio_namespace: str | None = None) ->
             return CNI
         if "discovery" in containers:
             return ISTIOD
-        if name_of(pod).startswith(f"{ZTUNNEL}-"):
+        if "ztunnel" in containers or name_of(pod).startswith(f"{ZTUNNEL}-"):
             return ZTUNNEL
     return None
 
