@@ -189,6 +189,9 @@ def uninstall(
 ) -> None:
     """Remove what `ambientctl install` created (only objects carrying its owner label).
 
+    A mesh istioctl or Helm installed is never touched: uninstall says what it
+    found and which command removes it (exit 2 when nothing of ambientctl's is there).
+
     Which revision: -r, else the revision -f/--set name (as istioctl), else the
     default one. Its install record goes with it.
 
@@ -298,7 +301,9 @@ def verify_install(
     """Check that the installation matches its render: objects present, ours, unchanged and ready.
 
     Without --set/-f it checks what the last install of the revision recorded
-    (said on stderr); with them, that render. Exit 3 when something is wrong.
+    (said on stderr); with them, that render. On a mesh istioctl or Helm
+    installed (no record of ambientctl's), it checks readiness, versions and
+    CRDs instead. Exit 3 when something is wrong.
     """
     cli = cli_context(ctx)
     if not filenames and not set_values:
