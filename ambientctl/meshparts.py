@@ -254,6 +254,12 @@ def find_installed(kube: KubeClient, namespace: str) -> list[Installed]:
     return sorted(found, key=lambda e: (order.index(e.component), e.revision, e.name))
 
 
+def of_revision(found: list[Installed], revision: str | None) -> list[Installed]:
+    """The revision's istiod and the node agents (ztunnel, CNI), which serve every revision."""
+    wanted = revision or "default"
+    return [e for e in found if e.component != ISTIOD or e.revision == wanted]
+
+
 def installers(found: list[Installed]) -> list[str]:
     """The tools that installed what was found, ambientctl first, then as found."""
     names = dict.fromkeys(e.installer for e in found)

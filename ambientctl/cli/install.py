@@ -315,12 +315,14 @@ def verify_install(
 
 
 def _foreign_mesh(cli: CliContext, revision: Optional[str]) -> list:
-    """The mesh's components when another tool installed it (no ambientctl record and none of ours); else []."""
+    """The mesh's components when another tool installed the revision (its istiod, else every component,
+    is not ambientctl's, and ambientctl recorded no install of it); else []."""
     from ambientctl.install import record
-    from ambientctl.meshparts import AMBIENTCTL, find_installed
+    from ambientctl.meshparts import AMBIENTCTL, ISTIOD, find_installed, of_revision
 
-    found = find_installed(cli.kube, cli.istio_namespace)
-    if not found or any(e.installer == AMBIENTCTL for e in found):
+    found = of_revision(find_installed(cli.kube, cli.istio_namespace), revision)
+    istiods = [e for e in found if e.component == ISTIOD]
+    if not found or any(e.installer == AMBIENTCTL for e in istiods or found):
         return []
     if record.find(cli.kube, revision, cli.istio_namespace) is not None:
         return []

@@ -16,7 +16,7 @@ from ambientctl.install.diff import normalize_for_diff
 from ambientctl.kube.pods import selector_string
 from ambientctl.kube.resources import object_ref
 from ambientctl.kube.wait import WORKLOAD_KINDS, workload_readiness
-from ambientctl.meshparts import HELM, ISTIOCTL, ISTIOD, PARTS, Installed, installer_of
+from ambientctl.meshparts import HELM, ISTIOCTL, ISTIOD, PARTS, Installed, installer_of, of_revision
 from ambientctl.ownership import owner_labels
 
 if TYPE_CHECKING:
@@ -223,8 +223,7 @@ class ForeignVerifier:
     def __init__(self, kube: KubeClient, found: list[Installed], revision: str | None) -> None:
         self.kube = kube
         self.revision = revision or "default"
-        # node agents serve every revision; istiod is per revision
-        self.found = [e for e in found if e.component != ISTIOD or e.revision == self.revision]
+        self.found = of_revision(found, revision)
 
     def presence(self) -> list[Outcome]:
         outcomes = []

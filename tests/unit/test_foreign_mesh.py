@@ -272,3 +272,18 @@ def test_bug_report_classifies_istioctls_pods():
     assert roles == {"istiod-abc12": "istiod", "ztunnel-n0": "ztunnel", "ztunnel-n1": "ztunnel",
                      "ztunnel-n2": "ztunnel", "istio-cni-node-n0": "cni", "istio-cni-node-n1": "cni",
                      "istio-cni-node-n2": "cni"}
+
+
+def test_verify_install_of_istioctls_revision_beside_ambientctls_canary():
+    from ambientctl.render import render
+
+    canary = [o for o in render(set_values=["profile=ambient", "revision=canary"]).all_objects()
+              if o["kind"] == "Deployment" and o["metadata"]["name"] == "istiod-canary"]
+    kube = mesh("istioctl", *canary)
+    result = invoke_with(kube, "verify-install")
+    assert "Found a mesh installed by istioctl, not by ambientctl" in result.stderr
+    assert "istiod-canary" not in result.stdout  # another revision's istiod is not this revision's business
+    assert "✔ DaemonSet istio-system/ztunnel (istioctl)" in result.stdout
+    ours = invoke_with(kube, "verify-install", "-r", "canary")
+    assert "Found a mesh installed by" not in ours.stderr  # ambientctl's own revision: its render is checked
+    assert "no install record of revision canary" in ours.stderr
