@@ -307,26 +307,13 @@ def verify_install(
     """
     cli = cli_context(ctx)
     if not filenames and not set_values:
-        found = _foreign_mesh(cli, revision)
+        from ambientctl.install.verify import foreign_install
+
+        found = foreign_install(cli.kube, cli.istio_namespace, revision)
         if found:
             _verify_foreign(cli, found, revision, output)
             return
     _verify(cli, _installed_render(cli, filenames, set_values, revision), output)
-
-
-def _foreign_mesh(cli: CliContext, revision: Optional[str]) -> list:
-    """The mesh's components when another tool installed the revision (its istiod, else every component,
-    is not ambientctl's, and ambientctl recorded no install of it); else []."""
-    from ambientctl.install import record
-    from ambientctl.meshparts import AMBIENTCTL, ISTIOD, find_installed, of_revision
-
-    found = of_revision(find_installed(cli.kube, cli.istio_namespace), revision)
-    istiods = [e for e in found if e.component == ISTIOD]
-    if not found or any(e.installer == AMBIENTCTL for e in istiods or found):
-        return []
-    if record.find(cli.kube, revision, cli.istio_namespace) is not None:
-        return []
-    return found
 
 
 def _verify_foreign(cli: CliContext, found: list, revision: Optional[str], output: CheckOutput) -> None:

@@ -16,7 +16,9 @@ from ambientctl.install.diff import normalize_for_diff
 from ambientctl.kube.pods import selector_string
 from ambientctl.kube.resources import object_ref
 from ambientctl.kube.wait import WORKLOAD_KINDS, workload_readiness
-from ambientctl.meshparts import HELM, ISTIOCTL, ISTIOD, PARTS, Installed, installer_of, of_revision
+from ambientctl.meshparts import (
+    AMBIENTCTL, HELM, ISTIOCTL, ISTIOD, PARTS, Installed, find_installed, installer_of, of_revision,
+)
 from ambientctl.ownership import owner_labels
 
 if TYPE_CHECKING:
@@ -209,6 +211,23 @@ def crds_result(crds: list[dict[str, Any]]) -> CheckResult:
     if unready:
         return CheckResult.fail(f"{len(unready)} of {len(istio)} Istio CRDs not Established", "", unready[:5])
     return CheckResult.ok(f"{len(istio)} Istio CRDs established")
+
+
+def foreign_install(kube: KubeClient, istio_namespace: str, revision: str | None) -> list[Installed]:
+    """The revision's components when another tool installed it, else [].
+
+    Another tool's: the revision's istiod (else every component found) is not
+    ambientctl's, and ambientctl recorded no install of that revision.
+    """
+    from ambientctl.install import record
+
+    found = of_revision(find_installed(kube, istio_namespace), revision)
+    istiods = [e for e in found if e.component == ISTIOD]
+    if not found or any(e.installer == AMBIENTCTL for e in istiods or found):
+        return []
+    if record.find(kube, revision, istio_namespace) is not None:
+        return []
+    return found
 
 
 class ForeignVerifier:
