@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ambientctl.labels import REVISION_LABEL, annotations_of, labels_of, name_of, namespace_of
+from ambientctl.labels import GATEWAY_NAME_LABEL, REVISION_LABEL, annotations_of, labels_of, name_of, namespace_of
 from ambientctl.ownership import is_owned
 
 if TYPE_CHECKING:
@@ -96,9 +96,11 @@ PART = {p.component: p for p in PARTS}
 
 def part_of_workload(obj: dict[str, Any]) -> Part | None:
     """Which component a Deployment/DaemonSet is, or None (gateways, apps)."""
-    containers = ((obj.get("spec") or {}).get("template") or {}).get("spec", {}).get("containers") or []
-    if not containers:
+    template = (obj.get("spec") or {}).get("template") or {}
+    if not (template.get("spec") or {}).get("containers"):
         return None
+    if GATEWAY_NAME_LABEL in labels_of(template):
+        return None  # a waypoint or gateway istiod deployed, whatever its name
     return next((p for p in PARTS if p.matches_workload(obj)), None)
 
 

@@ -31,6 +31,8 @@ def test_components_match_by_name_or_label():
     assert part_of_workload(renamed) is PART["istiod"]
     assert part_of_workload(_workload("Deployment", "istiodx")) is None
     assert part_of_workload(_workload("Deployment", "ztunnel")) is None  # right name, wrong kind
+    waypoint = _workload("Deployment", "istiod-waypoint", {}, {"gateway.networking.k8s.io/gateway-name": "istiod-waypoint"})
+    assert part_of_workload(waypoint) is None
     assert part_of_workload(_workload("DaemonSet", "istio-cni-node", {"k8s-app": "istio-cni-node"})) is PART["istio-cni"]
 
 
