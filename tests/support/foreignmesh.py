@@ -103,6 +103,7 @@ def istioctl_installed() -> list[dict[str, Any]]:
     for obj in objects:
         labels = obj["metadata"].setdefault("labels", {})
         labels.update(ISTIOCTL_INSTALL_LABELS)
+        labels.setdefault("istio.io/rev", "default")  # istioctl adds it where the chart did not (ztunnel)
         component = CHARTS.get(_chart(obj), (None, None))[0]
         if component:
             labels.setdefault("operator.istio.io/component", component)
