@@ -12,9 +12,6 @@ if TYPE_CHECKING:
     from ambientctl.kube.client import KubeClient
     from ambientctl.mesh.model import MeshState
 
-ZTUNNEL_REF = "ds/ztunnel"
-
-
 def load_pod(kube: KubeClient, ref: str, namespace: str, istio_namespace: str) -> tuple[MeshState, dict[str, Any]]:
     """The pod a reference names, and the mesh model of its namespace (and the root namespace's policies)."""
     from ambientctl.kube.pods import resolve_pod
@@ -46,15 +43,14 @@ def ztunnel_view(kube: KubeClient, pod: dict[str, Any], istio_namespace: str, ad
     """The ztunnel on the pod's node: how it knows the workload and whether it holds the pod's certificate.
 
     Never raises for the ztunnel's sake: describe still shows everything else, with the reason."""
-    from ambientctl.kube.pods import resolve_pod
-    from ambientctl.proxy.target import read_pod
+    from ambientctl.proxy.target import read_pod, ztunnel_pod
     from ambientctl.proxy.ztunneldump import Request, WorkloadFilter
 
     node = (pod.get("spec") or {}).get("nodeName")
     if not node:
         return ZtunnelView(pod="", error="the pod is not scheduled to a node")
     try:
-        ztunnel = resolve_pod(kube, ZTUNNEL_REF, istio_namespace, node=node)
+        ztunnel = ztunnel_pod(kube, istio_namespace, node)  # by app=ztunnel, whoever installed it (meshparts)
     except NotFoundError:
         return ZtunnelView(pod="")
     where = f"{namespace_of(ztunnel)}/{name_of(ztunnel)}"

@@ -287,3 +287,12 @@ def test_verify_install_of_istioctls_revision_beside_ambientctls_canary():
     ours = invoke_with(kube, "verify-install", "-r", "canary")
     assert "Found a mesh installed by" not in ours.stderr  # ambientctl's own revision: its render is checked
     assert "no install record of revision canary" in ours.stderr
+
+
+def test_x_describe_finds_the_pods_ztunnel_on_istioctls_mesh(admin):
+    kube = mesh("istioctl", _namespace("demo", {"istio.io/dataplane-mode": "ambient"}),
+                _app_pod("demo", "sleep", node="ambient-worker2"))
+    result = invoke_with(kube, "x", "describe", "pod", "sleep", "-n", "demo")
+    assert result.exit_code == 0, result.stderr
+    assert admin == [("ztunnel-n2", 15000, "/config_dump")]
+    assert "istio-system/ztunnel-n2" in result.stdout
