@@ -14,8 +14,8 @@ from ambientctl.cli.common import cli_context, refused_option
 from ambientctl.cli.options import output_option
 from ambientctl.context import CliContext
 from ambientctl.errors import AmbientctlError, UsageError
+from ambientctl.istiod.pods import ISTIOD_SELECTOR  # the one definition (meshparts)
 
-ISTIOD_SELECTOR = "app=istiod"
 _SELECTOR_KEY = "ambientctl.istiod_selector"
 
 admin_app = typer.Typer(help="Manage istiod: its logging scopes (istioctl's `admin`, alias `istiod`).",

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ambientctl.errors import NotFoundError
-from ambientctl.labels import labels_of
+from ambientctl.labels import REVISION_LABEL, labels_of
+from ambientctl.meshparts import ISTIOD_POD_SELECTOR
 
 if TYPE_CHECKING:
     from ambientctl.kube.client import KubeClient
 
-ISTIOD_SELECTOR = "app=istiod"
-REVISION_LABEL = "istio.io/rev"
+ISTIOD_SELECTOR = ISTIOD_POD_SELECTOR  # every installer's istiod pods carry it (meshparts: the one lookup)
 DEFAULT_REVISION = "default"
 
 
