@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from ambientctl.gateways import is_waypoint
 from ambientctl.labels import REVISION_LABEL, labels_of
+from ambientctl.meshparts import ISTIOD_POD_SELECTOR
 from ambientctl.names import is_dns_label
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ def waypoints(kube: KubeClient, namespace: str) -> list[str]:
 def revisions(kube: KubeClient) -> list[str]:
     """Control-plane revisions: the `istio.io/rev` of every istiod Deployment, and every revision tag."""
     found = {labels_of(d).get(REVISION_LABEL) or "default"
-             for d in kube.list("apps/v1", "Deployment", all_namespaces=True, label_selector="app=istiod")}
+             for d in kube.list("apps/v1", "Deployment", all_namespaces=True, label_selector=ISTIOD_POD_SELECTOR)}
     found |= {labels_of(w)[TAG_LABEL] for w in kube.list(
         "admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration", label_selector=TAG_LABEL)}
     return sorted(found)
