@@ -239,7 +239,9 @@ def _closed_port() -> int:
 
 def test_an_unreachable_api_server_is_silent_and_quick(tmp_path):
     """The real client, a kubeconfig whose server refuses connections: no candidates, nothing on stderr
-    (urllib3 logs its retries as warnings), well inside the completion timeout."""
+    (urllib3 logs its retries as warnings), and no wait for a timeout: a refused connection answers at once,
+    so even a loaded machine (the kubernetes import alone took 5-8 s at load 16) stays far below 30 s, while a
+    retry loop with the 3 s completion timeout per attempt would not."""
     kubeconfig = tmp_path / "config"
     kubeconfig.write_text(
         "apiVersion: v1\nkind: Config\ncurrent-context: dead\n"
@@ -250,7 +252,7 @@ def test_an_unreachable_api_server_is_silent_and_quick(tmp_path):
     started = time.monotonic()
     out = subprocess.run([sys.executable, "-m", "ambientctl"], capture_output=True, text=True, env=env, timeout=60)
     assert (out.returncode, out.stdout.strip(), out.stderr) == (0, "", "")
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 30
 
 
 def test_no_kubeconfig_is_silent(tmp_path):
