@@ -18,6 +18,9 @@ NO_WAYPOINT = "none"  # `istio.io/use-waypoint: none` opts out of the namespace'
 WAYPOINT_FOR_LABEL = "istio.io/waypoint-for"
 # The Istio revision (control plane) a namespace, workload or waypoint uses.
 REVISION_LABEL = "istio.io/rev"
+# A revision tag's name on its webhook and Service (istioctl's `tag set`); `istio.io/rev` there names its revision.
+TAG_LABEL = "istio.io/tag"
+DEFAULT_REVISION = "default"
 INJECTION_LABEL = "istio-injection"
 # istiod labels the Deployment and pods it runs for a Gateway with the Gateway's name.
 GATEWAY_NAME_LABEL = "gateway.networking.k8s.io/gateway-name"

@@ -129,6 +129,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "install": LazyCommand(("install",), "Install (or upgrade in place) Istio's ambient data plane."),
     "verify-install": LazyCommand(("install",), "Check that the installation matches its render and is ready."),
     "uninstall": LazyCommand(("install",), "Remove what `ambientctl install` created (only objects it owns)."),
+    "tag": LazyCommand(("tag",), "Revision tags: stable names that point at a control plane revision."),
     "manifest": LazyCommand(("manifest", "install"), "Render Istio's manifests without a cluster (istioctl manifest)."),
     "profile": LazyCommand(("manifest",), "List, show and compare configuration profiles."),
     "dataplane": LazyCommand(("dataplane",), "Enrol namespaces in the ambient data plane (no pod restarts)."),

@@ -42,7 +42,7 @@ FOUNDATION = {"errors", "names", "durations", "labels", "ownership", "gateways",
               "yamlout", "output", "meshparts"}
 PURE_KUBE = {"kube.resources"}
 DOMAIN = {"mesh", "proxy", "waypoint", "samples", "install", "analyze", "render", "dashboard", "bugreport",
-          "describe", "lookup"}
+          "describe", "lookup", "revision"}
 # What each top-level part may import besides itself (None: anything). A name is a top-level module
 # or package of ambientctl ("kube"), or one module of it ("kube.resources").
 ALLOWED: dict[str, set[str] | None] = {
@@ -59,6 +59,8 @@ ALLOWED: dict[str, set[str] | None] = {
     "istiod": FOUNDATION | {"kube", "proxy"},
     "validate": FOUNDATION,  # proxy: istioctl's table layout (proxy.envoy.tabwriter)
     "lookup": FOUNDATION | {"kube"},  # the names shell completion offers
+    # revision tags, revision lookups, versions per revision, upgrade (which reuses install's plan and diff)
+    "revision": FOUNDATION | {"kube", "install", "render", "mesh"},
     # bug-report collects every other part's view of the mesh (dumps, certificates, analyze)
     "bugreport": FOUNDATION | {"kube", "proxy", "analyze"},
     # describe puts the mesh model and the pod's ztunnel side by side
