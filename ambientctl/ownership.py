@@ -6,7 +6,10 @@ helpers are the one definition of that rule.
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+from ambientctl.labels import annotations_of, labels_of
 
 MANAGED_BY_LABEL = "ambientctl.dev/managed-by"
 MANAGED_BY_VALUE = "ambientctl"
@@ -55,3 +58,43 @@ def is_shared_object(component: str | None, obj: dict[str, Any]) -> bool:
     if obj.get("kind") == "CustomResourceDefinition":
         return True
     return component == "Base" and not (obj.get("metadata") or {}).get("namespace")
+
+
+def read_added_labels(obj: dict[str, Any]) -> dict[str, str]:
+    """The labels ambientctl recorded as added to `obj` (JSON object in the annotation).
+
+    Tolerates a bare list of keys or `k=v,k2` text from other writers; an
+    unreadable value counts as "nothing recorded", so we never remove a label
+    we cannot prove we added.
+    """
+    return _read_label_record(obj, ADDED_LABELS_ANNOTATION)
+
+
+def read_replaced_labels(obj: dict[str, Any]) -> dict[str, str]:
+    """The user's label values that `--overwrite` replaced (restored by `delete`).
+
+    Only the JSON object ambientctl writes counts: a value to restore cannot be guessed.
+    """
+    return _read_label_record(obj, REPLACED_LABELS_ANNOTATION, keys_only=False)
+
+
+def _read_label_record(obj: dict[str, Any], annotation: str, keys_only: bool = True) -> dict[str, str]:
+    """A {label: value} record from an annotation; with keys_only, bare keys take the live value."""
+    raw = annotations_of(obj).get(annotation)
+    if not raw:
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        data = [part.strip() for part in raw.split(",") if part.strip()]
+    if isinstance(data, dict):
+        return {str(k): str(v) for k, v in data.items()}
+    if isinstance(data, list) and keys_only:
+        pairs = (str(item).partition("=") for item in data)
+        return {key: (value if sep else labels_of(obj).get(key, "")) for key, sep, value in pairs}
+    return {}
+
+
+def encode_label_record(record: dict[str, str]) -> str | None:
+    """The annotation value for a {label: value} record (None deletes the annotation)."""
+    return json.dumps(dict(sorted(record.items())), separators=(",", ":")) if record else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import List
+from typing import List, Optional
 
 import typer
 
@@ -20,24 +20,39 @@ def enroll(
     ctx: typer.Context,
     namespaces: List[str] = typer.Argument(..., help="Namespaces to enrol.", autocompletion=complete_namespaces),
     dry_run: bool = typer.Option(False, "--dry-run", help="Validate on the server, change nothing."),
+    revision: Optional[str] = typer.Option(None, "--revision", "-r", help="Control plane revision or tag to use "
+                                           "(sets istio.io/rev; refused when no control plane answers to it)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an istio.io/rev someone else set "
+                                   "(unenroll puts it back)."),
 ) -> None:
     """Label namespaces istio.io/dataplane-mode=ambient: their pods join the mesh without a restart.
 
+    With -r, also istio.io/rev=REV: the revision (or tag) whose istiod serves
+    the namespace. unenroll removes only the labels enroll set.
+
     \b
-    Example:
+    Examples:
       ambientctl dataplane enroll default
+      ambientctl dataplane enroll shop -r prod      # a revision tag (ambientctl tag set prod -r canary)
     """
     cli = cli_context(ctx)
     _validate_names(namespaces)
+    if revision is not None:
+        from ambientctl.revision.lookup import resolve
+
+        target, _ = resolve(cli.kube, cli.istio_namespace, revision, "dataplane enroll -r")
+        if target != revision:
+            cli.info(f"tag {revision} points at revision {target}")
     _require_patch_namespaces(cli)
     for name in namespaces:
-        result = dp.enroll(cli.kube, name, dry_run=dry_run)
+        result = dp.enroll(cli.kube, name, dry_run=dry_run, revision=revision, overwrite=overwrite)
         for warning in result.warnings:
             cli.warn(warning)
         suffix = " (dry run)" if dry_run else ""
         if result.changed:
-            cli.out.print(f"namespace/{name} enrolled in ambient: {result.pods} pod(s) captured without restart{suffix}",
-                          markup=False)
+            rev = f" (revision {revision})" if revision else ""
+            cli.out.print(f"namespace/{name} enrolled in ambient{rev}: {result.pods} pod(s) captured without "
+                          f"restart{suffix}", markup=False)
         else:
             cli.out.print(f"namespace/{name} already enrolled in ambient (no change)", markup=False)
 
@@ -50,7 +65,7 @@ def unenroll(
     force: bool = typer.Option(False, "--force", help="Unenrol even while waypoints of the namespace are in use."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Validate on the server, change nothing."),
 ) -> None:
-    """Remove the ambient label: traffic of these namespaces leaves the mesh (no restart)."""
+    """Remove the ambient label (and the istio.io/rev that enroll -r set): traffic leaves the mesh (no restart)."""
     cli = cli_context(ctx)
     _validate_names(namespaces)
     _require_patch_namespaces(cli)
