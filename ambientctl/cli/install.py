@@ -57,6 +57,17 @@ def _installed_render(cli: CliContext, files: list[str], sets: list[str], revisi
     return render(**found.render_arguments())
 
 
+def _coexisting(cli: CliContext, rendered: Rendered) -> Rendered:
+    """The render minus objects another installed revision owns (ztunnel, istio-cni, ...): said on stderr."""
+    from ambientctl.render.components import istio_namespace_of
+    from ambientctl.revision.coexist import without_other_revisions
+
+    result = without_other_revisions(cli.kube, rendered, istio_namespace_of(rendered.config))
+    if result.left:
+        cli.info(f"Revision {rendered.revision or 'default'} next to other revisions: {result.describe()}")
+    return result.rendered
+
+
 def _confirm(cli: CliContext, summary: str, skip: bool, changes_nothing: bool, question: str) -> None:
     """Show what will happen and ask; without a terminal and without -y, refuse."""
     import click
@@ -119,7 +130,7 @@ def install(
         readiness_timeout=parse_duration(readiness_timeout, "--readiness-timeout"),
         lock_timeout=parse_duration(lock_timeout, "--lock-timeout"),
     )
-    rendered = _render(cli, filenames, set_values, revision)
+    rendered = _coexisting(cli, _render(cli, filenames, set_values, revision))
     kube = cli.kube
     summary = install_summary(rendered, kube.context_name, kube.server, ISTIO_VERSION)
     installer = Installer(kube, rendered, options, InstallProgress(cli.err, cli.interactive))
@@ -313,7 +324,7 @@ def verify_install(
         if found:
             _verify_foreign(cli, found, revision, output)
             return
-    _verify(cli, _installed_render(cli, filenames, set_values, revision), output)
+    _verify(cli, _coexisting(cli, _installed_render(cli, filenames, set_values, revision)), output)
 
 
 def _verify_foreign(cli: CliContext, found: list, revision: Optional[str], output: CheckOutput) -> None:

@@ -190,9 +190,24 @@ def plan_uninstall(kube: KubeClient, revision: str, purge: bool) -> UninstallPla
         purge=purge,
         objects=chosen,
         namespaces=namespaces,
-        blockers=find_blockers(kube, revision, purge),
+        blockers=find_blockers(kube, revision, purge) + node_component_blockers(owned, chosen, revision, purge),
         kept_namespaces=kept,
     )
+
+
+def node_component_blockers(owned: list[dict[str, Any]], chosen: list[dict[str, Any]], revision: str,
+                            purge: bool) -> list[str]:
+    """A revision's DaemonSets (ztunnel, istio-cni) carry every revision's ambient traffic: removing them
+    while another revision's istiod stays breaks that revision's pods."""
+    if purge:
+        return []
+    others = sorted({object_revision(o) for o in owned if o.get("kind") == "Deployment"
+                     and labels_of(o).get("app") == "istiod"} - {revision})
+    if not others:
+        return []
+    return [f"DaemonSet {(d.get('metadata') or {}).get('namespace')}/{(d.get('metadata') or {}).get('name')} of "
+            f"revision {revision} also carries revision {', '.join(others)}'s ambient traffic"
+            for d in chosen if d.get("kind") == "DaemonSet"]
 
 
 def namespace_foreign_content(kube: KubeClient, namespace: str) -> list[str]:
