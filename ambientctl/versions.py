@@ -23,15 +23,13 @@ def client_info() -> dict[str, Any]:
 
 
 def format_versions(info: dict[str, Any], short: bool) -> str:
-    """`version`'s text: the client, then (with a cluster) Kubernetes and each mesh component."""
+    """`version`'s first lines: the client, and (with a cluster) Kubernetes and each mesh workload; the
+    control plane per revision and the data plane (revision/remote.py) follow them."""
     client = info["clientVersion"]
     lines = [client["version"] if short else f"client version: {client['version']} (Istio {client['istioVersion']})"]
-    if "kubernetesVersion" in info:
+    if "kubernetesVersion" in info and not short:
         lines.append(f"kubernetes version: {info['kubernetesVersion']['gitVersion']}")
-        mesh = info["meshVersion"]
-        if not mesh:
-            lines.append("control plane version: no running Istio control plane found")
-        for entry in mesh:
+        for entry in info.get("meshVersion") or []:  # each workload, and who installed it
             by = f", installed by {entry['installedBy']}" if entry.get("installedBy") else ""
             lines.append(f"{entry['component']} version: {entry['version']} ({entry['pods']} pods, "
                          f"revision {entry['revision']}{by})")

@@ -7,7 +7,7 @@ from typing import Any, Optional
 
 import typer
 
-from ambientctl.cli.common import BoolValuesCommand, cli_context, refused_option
+from ambientctl.cli.common import BoolValuesCommand, cli_context
 from ambientctl.output import print_document, write_stdout
 from ambientctl.versions import client_info, format_versions
 
@@ -25,29 +25,43 @@ def version(
     output: VersionOutput = typer.Option(VersionOutput.text, "--output", "-o", help="Output format."),
     remote: bool = typer.Option(True, "--remote/--no-remote", help="Read the cluster's versions (istioctl's "
                                 "--remote=false: same as --client)."),
-    revision: Optional[str] = refused_option(
-        "--revision", "-r", reason="version reports every revision's control plane together",
-        use="drop -r; the meshVersion list names each component's revision"),
+    revision: Optional[str] = typer.Option(None, "--revision", "-r", help="Only this control plane revision "
+                                           "(or tag) and the ztunnels and waypoints it serves."),
 ) -> None:
     """Print the client version, and the cluster's Kubernetes and Istio versions.
+
+    With a cluster: the control plane per revision, then the data plane:
+    ztunnel per node and waypoints per namespace. Versions are the running
+    pods' image tags (docs/revisions.md says why).
 
     \b
     Examples:
       ambientctl version --client
       ambientctl version -o json
+      ambientctl version -r canary
     """
     cli = cli_context(ctx)
     info: dict[str, Any] = {"clientVersion": client_info()}
+    text = ""
     if remote and not client:
         from ambientctl.mesh.components import mesh_versions
+        from ambientctl.revision.remote import format_remote, remote_versions
 
         server = cli.kube.server_version()
         info["kubernetesVersion"] = {"gitVersion": server.get("gitVersion"), "platform": server.get("platform")}
-        info["meshVersion"] = mesh_versions(cli.kube, cli.istio_namespace)
+        if revision is not None:
+            from ambientctl.revision.lookup import resolve
+
+            revision, _ = resolve(cli.kube, cli.istio_namespace, revision, "version -r")
+        info["meshVersion"] = [m for m in mesh_versions(cli.kube, cli.istio_namespace)
+                               if revision is None or m["revision"] == revision]
+        report = remote_versions(cli.kube, cli.istio_namespace, revision)
+        info.update(report.document())
+        text = format_remote(report, short)
     if output is not VersionOutput.text:
         print_document(info, output.value)
         return
-    write_stdout(format_versions(info, short))
+    write_stdout(format_versions(info, short) + text)
 
 
 def register(app: typer.Typer) -> None:

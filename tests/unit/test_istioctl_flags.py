@@ -153,7 +153,8 @@ ROWS = [
     # version
     Row(["version", "--remote=false"], 0,
         lambda r, k: r.stdout.startswith("client version:") and not k.calls, lambda: FakeKube()),
-    Row(["version", "-r", "canary"], 2, refused("--revision/-r")),
+    Row(["version", "-r", "canary"], 8, lambda r, k: "revision 'canary' has no control plane" in r.stderr,
+        VersionedKube),
 ]
 
 
