@@ -127,6 +127,8 @@ COMMANDS: dict[str, LazyCommand] = {
     "version": LazyCommand(("version",), "Print the client version, and the cluster's Kubernetes and Istio versions."),
     "precheck": LazyCommand(("install",), "Check that the cluster can take Istio's ambient mode."),
     "install": LazyCommand(("install",), "Install (or upgrade in place) Istio's ambient data plane."),
+    "upgrade": LazyCommand(("upgrade",), "Upgrade a revision in place to the pinned Istio release (precheck, diff, "
+                           "confirm)."),
     "verify-install": LazyCommand(("install",), "Check that the installation matches its render and is ready."),
     "uninstall": LazyCommand(("install",), "Remove what `ambientctl install` created (only objects it owns)."),
     "tag": LazyCommand(("tag",), "Revision tags: stable names that point at a control plane revision."),

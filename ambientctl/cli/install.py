@@ -374,12 +374,12 @@ def _verify(cli: CliContext, rendered: Rendered, output: CheckOutput) -> None:
 def precheck(
     ctx: typer.Context,
     output: CheckOutput = typer.Option(CheckOutput.text, "--output", "-o", help="Output format (log: as text)."),
-    from_version: Optional[str] = refused_option(
-        "--from-version", "-f", reason="ambientctl has no upgrade notes between Istio releases yet",
-        use="see what an upgrade changes with `ambientctl install --diff --set tag=VERSION`"),
-    revision: Optional[str] = refused_option(
-        "--revision", "-r", reason="precheck's checks do not depend on a revision",
-        use="drop -r; `ambientctl verify-install -r REV` checks an installed revision"),
+    from_version: Optional[str] = typer.Option(
+        None, "--from-version", "-f", help="Check the upgrade from this Istio version to the pinned release "
+        "(one minor in place, two as a canary)."),
+    revision: Optional[str] = typer.Option(
+        None, "--revision", "-r", help="Check this installed revision's upgrade (its running version, unless "
+        "--from-version)."),
     output_threshold: Optional[str] = refused_option(
         "--output-threshold", reason="precheck prints every check with its ✔/!/✘ status",
         use="filter the output, e.g. `ambientctl precheck | grep -v ✔`"),
@@ -391,13 +391,19 @@ def precheck(
 
     \b
     Checks: Kubernetes version, install permissions, Gateway API CRDs,
-    an existing Istio installation, sidecar-injected namespaces.
+    an existing Istio installation, sidecar-injected namespaces; with
+    --from-version or -r, the upgrade step to the pinned release.
     """
     from ambientctl.install.checks import Status, count, format_outcome, outcomes_document, raise_if_failed, run_checks
     from ambientctl.install.precheck import PRECHECKS
 
+    checks = list(PRECHECKS)
+    if from_version is not None or revision is not None:
+        from ambientctl.revision.upgrade import upgrade_checks
+
+        checks += upgrade_checks(cli_context(ctx).istio_namespace, revision, from_version, in_place=False)
     cli = cli_context(ctx)
-    outcomes = run_checks(cli.kube, PRECHECKS)
+    outcomes = run_checks(cli.kube, checks)
     if output not in (CheckOutput.text, CheckOutput.log):
         print_document(outcomes_document(outcomes), output.value)
     else:

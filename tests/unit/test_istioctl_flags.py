@@ -145,9 +145,10 @@ ROWS = [
     # precheck
     Row(["precheck", "-o", "log"], 0, same_as_text("precheck"), VersionedKube),
     Row(["x", "precheck", "-o", "log"], 0, same_as_text("x", "precheck"), VersionedKube),
-    Row(["precheck", "--from-version", "1.30.0"], 2, refused("--from-version/-f", "install --diff")),
-    Row(["precheck", "-f", "1.30.0"], 2, refused("--from-version/-f")),
-    Row(["precheck", "-r", "canary"], 2, refused("--revision/-r")),
+    Row(["precheck", "--from-version", "1.30.0"], 0, lambda r, k: "Upgrade to " in r.stdout, VersionedKube),
+    Row(["precheck", "-f", "1.27.0"], 3, lambda r, k: "more than Istio supports" in r.stdout, VersionedKube),
+    Row(["precheck", "-r", "canary"], 3, lambda r, k: "revision canary has no control plane" in r.stdout,
+        VersionedKube),
     Row(["precheck", "--skip-controlplane"], 2, refused("--skip-controlplane")),
     Row(["precheck", "--output-threshold", "Error"], 2, refused("--output-threshold")),
     # version
