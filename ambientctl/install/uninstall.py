@@ -17,7 +17,7 @@ from ambientctl.errors import ConflictError, CRDMissingError, KubeTimeoutError
 from ambientctl.gateways import GATEWAY_API_VERSION, is_waypoint
 from ambientctl.install.kinds import MANAGED_KINDS, install_selector, is_installed
 from ambientctl.kube.resources import object_ref, sort_for_delete
-from ambientctl.labels import AMBIENT_MODE, DATAPLANE_MODE_LABEL, REVISION_LABEL, labels_of
+from ambientctl.labels import AMBIENT_MODE, DATAPLANE_MODE_LABEL, REVISION_LABEL, TAG_LABEL, labels_of
 from ambientctl.ownership import COMPONENT_LABEL, OWNER_REVISION_LABEL, is_shared_object
 
 if TYPE_CHECKING:
@@ -190,9 +190,20 @@ def plan_uninstall(kube: KubeClient, revision: str, purge: bool) -> UninstallPla
         purge=purge,
         objects=chosen,
         namespaces=namespaces,
-        blockers=find_blockers(kube, revision, purge) + node_component_blockers(owned, chosen, revision, purge),
+        blockers=(find_blockers(kube, revision, purge) + node_component_blockers(owned, chosen, revision, purge)
+                  + tag_blockers(kube, revision, purge)),
         kept_namespaces=kept,
     )
+
+
+def tag_blockers(kube: KubeClient, revision: str, purge: bool) -> list[str]:
+    """Revision tags (istioctl's `tag set`) pointing at the revision: after it goes, their webhooks name
+    an istiod that is gone, and every pod created in a namespace using the tag is refused."""
+    selector = TAG_LABEL if purge else f"{TAG_LABEL},{REVISION_LABEL}={revision}"
+    hooks = kube.list("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration", label_selector=selector)
+    return [f"revision tag {labels_of(h)[TAG_LABEL]} points at revision {labels_of(h).get(REVISION_LABEL)} "
+            f"(move it with `ambientctl tag set {labels_of(h)[TAG_LABEL]} -r REV --overwrite` or remove it)"
+            for h in hooks]
 
 
 def node_component_blockers(owned: list[dict[str, Any]], chosen: list[dict[str, Any]], revision: str,

@@ -69,3 +69,14 @@ def test_a_single_revision_install_is_unchanged():
     kube = FakeKube()
     _install(kube, "-r", "canary")
     assert _owner(kube, "apps/v1", "DaemonSet", "ztunnel") == "canary"
+
+
+def test_uninstalling_a_revision_a_tag_points_at_is_refused_unless_forced():
+    kube, _ = two_revisions()
+    assert invoke_with(kube, "tag", "set", "prod", "-r", "canary").exit_code == 0
+    refused = invoke_with(kube, "uninstall", "-r", "canary", "-y")
+    assert refused.exit_code == ExitCode.CONFLICT and "revision tag prod points at revision canary" in refused.stderr
+    assert "istiod-canary" in kube.names("Deployment")
+    forced = invoke_with(kube, "uninstall", "-r", "canary", "-y", "--force")
+    assert forced.exit_code == 0, forced.stderr
+    assert "istiod-canary" not in kube.names("Deployment")
