@@ -84,12 +84,14 @@ def blockers(
     waypoints: list[dict[str, Any]],
     revision: str,
     purge: bool,
+    revision_of: Callable[[dict[str, Any]], str] = istio_revision,
 ) -> list[str]:
-    """What still depends on the mesh being removed: one line each."""
+    """What still depends on the mesh being removed: one line each (`revision_of` says which revision serves
+    an object: its label by default; `find_blockers` also follows the namespace's label and tags)."""
     def affected(obj: dict[str, Any]) -> bool:
         if (obj.get("metadata") or {}).get("deletionTimestamp"):
             return False  # already going away: it no longer needs the mesh
-        return purge or istio_revision(obj) == revision
+        return purge or revision_of(obj) == revision
 
     lines = [f"namespace {ns['metadata']['name']} is enrolled in ambient ({DATAPLANE_MODE_LABEL}={AMBIENT_MODE})"
              for ns in ambient_namespaces if affected(ns)]
@@ -163,7 +165,22 @@ def find_blockers(kube: KubeClient, revision: str, purge: bool) -> list[str]:
     except CRDMissingError:
         gateways = []
     waypoints = [g for g in gateways if is_waypoint(g)]
-    return blockers(namespaces, pods, waypoints, revision, purge)
+    if purge:
+        return blockers(namespaces, pods, waypoints, revision, purge)
+    tags = {labels_of(h)[TAG_LABEL]: labels_of(h).get(REVISION_LABEL, "default") for h in kube.list(
+        "admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration", label_selector=TAG_LABEL)}
+    labelled = {ns["metadata"]["name"]: labels_of(ns).get(REVISION_LABEL)
+                for ns in kube.list("v1", "Namespace", label_selector=REVISION_LABEL)}
+
+    def serving(obj: dict[str, Any]) -> str:
+        """istiod's rule: the object's istio.io/rev, else its namespace's; a tag means the revision it points at."""
+        own = labels_of(obj).get(REVISION_LABEL)
+        if not own and obj.get("kind") != "Namespace":
+            own = labelled.get((obj.get("metadata") or {}).get("namespace") or "")
+        own = own or "default"
+        return tags.get(own, own)
+
+    return blockers(namespaces, pods, waypoints, revision, purge, serving)
 
 
 def plan_uninstall(kube: KubeClient, revision: str, purge: bool) -> UninstallPlan:

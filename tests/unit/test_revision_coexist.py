@@ -80,3 +80,14 @@ def test_uninstalling_a_revision_a_tag_points_at_is_refused_unless_forced():
     forced = invoke_with(kube, "uninstall", "-r", "canary", "-y", "--force")
     assert forced.exit_code == 0, forced.stderr
     assert "istiod-canary" not in kube.names("Deployment")
+
+
+def test_a_waypoint_served_by_the_canary_through_its_namespaces_tag_blocks_the_canarys_uninstall():
+    kube, _ = two_revisions()
+    assert invoke_with(kube, "tag", "set", "prod", "-r", "canary").exit_code == 0
+    kube.add({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop", "labels": {"istio.io/rev": "prod"}}})
+    kube.add({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+              "metadata": {"name": "waypoint", "namespace": "shop"}, "spec": {"gatewayClassName": "istio-waypoint"}})
+    result = invoke_with(kube, "uninstall", "-r", "canary", "-y")
+    assert result.exit_code == ExitCode.CONFLICT and "waypoint shop/waypoint" in result.stderr
+    assert "waypoint shop/waypoint" not in invoke_with(kube, "uninstall", "-y", "--dry-run").stderr
