@@ -180,8 +180,13 @@ def tag_webhook_name(tag: str, istio_namespace: str) -> str:
     return base if istio_namespace == "istio-system" else f"{base}-{istio_namespace}"
 
 
-def tag_objects(canonical: dict[str, Any], options: TagOptions) -> list[dict[str, Any]]:
-    """The tag's objects, built from its revision's injector webhook: webhook, [default validator], Service."""
+def tag_objects(canonical: dict[str, Any], options: TagOptions,
+                validator_policy: str | None = "Ignore") -> list[dict[str, Any]]:
+    """The tag's objects, built from its revision's injector webhook: webhook, [default validator], Service.
+
+    `validator_policy`: the default validator's failurePolicy; None leaves it out (istiod already
+    switched the live one to Fail, and an apply must not switch it back, as istioctl does).
+    """
     settings = injector_settings(canonical)
     revision = revision_of(canonical)
     client = _client_config(settings, revision, options.istio_namespace)
@@ -199,13 +204,13 @@ def tag_objects(canonical: dict[str, Any], options: TagOptions) -> list[dict[str
         "webhooks": _hooks(options.tag, client, settings.reinvocation_policy, options.auto_inject_namespaces),
     }]
     if options.tag == DEFAULT_REVISION:
-        objects.append(default_validator(client, revision, settings, common))
+        objects.append(default_validator(client, revision, settings, common, validator_policy))
     objects.append(tag_service(options.tag, revision, options.istio_namespace, common))
     return objects
 
 
 def default_validator(client: dict[str, Any], revision: str, settings: InjectorSettings,
-                      common: dict[str, str]) -> dict[str, Any]:
+                      common: dict[str, str], policy: str | None = "Ignore") -> dict[str, Any]:
     """`istiod-default-validator` pointed at the tagged revision: `default` also moves cluster-wide validation."""
     validate = copy.deepcopy(client)
     if "url" in validate:
@@ -213,20 +218,25 @@ def default_validator(client: dict[str, Any], revision: str, settings: InjectorS
     else:
         validate["service"].pop("port", None)
         validate["service"]["path"] = "/validate"
+    hook: dict[str, Any] = {
+        "name": "validation.istio.io", "clientConfig": validate,
+        "rules": [{"operations": ["CREATE", "UPDATE"],
+                   "apiGroups": ["security.istio.io", "networking.istio.io", "telemetry.istio.io",
+                                 "extensions.istio.io"],
+                   "apiVersions": ["*"], "resources": ["*"]}],
+        "sideEffects": "None", "admissionReviewVersions": ["v1"],
+        # objects labelled with a revision are validated by that revision's own validator
+        "objectSelector": {"matchExpressions": [{"key": REVISION_LABEL, "operator": "DoesNotExist"}]},
+    }
+    if policy:
+        hook["failurePolicy"] = policy
     return {
         "apiVersion": MWC_VERSION, "kind": "ValidatingWebhookConfiguration",
         "metadata": {"name": DEFAULT_VALIDATOR,
                      "labels": _user_labels(common, settings.labels, {"app": "istiod", "istio": "istiod",
                                                                        REVISION_LABEL: revision,
                                                                        TAG_LABEL: DEFAULT_REVISION})},
-        "webhooks": [{
-            "name": "validation.istio.io", "clientConfig": validate,
-            "rules": [{"operations": ["CREATE", "UPDATE"],
-                       "apiGroups": ["security.istio.io", "networking.istio.io", "telemetry.istio.io",
-                                     "extensions.istio.io"],
-                       "apiVersions": ["*"], "resources": ["*"]}],
-            "failurePolicy": "Ignore", "sideEffects": "None", "admissionReviewVersions": ["v1"],
-        }],
+        "webhooks": [hook],
     }
 
 
@@ -307,7 +317,15 @@ def plan_tag(kube: KubeClient, options: TagOptions, *, generate: bool = False) -
         current = next((revision_of(h) for h in _webhooks(kube, f"{TAG_LABEL}={options.tag}")), "?")
         raise ConflictError(f"revision tag {options.tag!r} already exists (revision {current})",
                             "pass --overwrite to point it elsewhere")
-    return tag_objects(canonical_webhook(kube, options.revision), options)
+    return tag_objects(canonical_webhook(kube, options.revision), options,
+                       _validator_policy(kube) if options.tag == DEFAULT_REVISION else "Ignore")
+
+
+def _validator_policy(kube: KubeClient) -> str | None:
+    """Ignore, unless the live default validator is already Fail (istiod switched it): then left out."""
+    live = kube.get_or_none(MWC_VERSION, "ValidatingWebhookConfiguration", DEFAULT_VALIDATOR)
+    policies = [h.get("failurePolicy") for h in (live or {}).get("webhooks") or []]
+    return None if "Fail" in policies else "Ignore"
 
 
 def apply_tag(kube: KubeClient, objects: list[dict[str, Any]], tag: str, istio_namespace: str) -> None:
