@@ -119,6 +119,8 @@ def apply(
                            spec.service_account)
     kube = cli.kube
     _require_waypoint_permissions(kube, namespace, ["create", "patch"], enroll_namespace, bool(service_account))
+    if spec.revision:
+        _warn_without_control_plane(cli, spec.revision)
     if enroll_namespace:
         for warning in attach.check_namespace_enrollment(kube, namespace, spec.name, overwrite):
             cli.warn(warning)
@@ -139,6 +141,16 @@ def apply(
             cli.warn(warning)
     if enroll_namespace:
         _report_labels(cli, namespace, spec.name, [attach.enroll_namespace(kube, namespace, spec.name, overwrite=overwrite)])
+
+
+def _warn_without_control_plane(cli: CliContext, revision: str) -> None:
+    """A waypoint of a revision (or tag) that no istiod answers to is never programmed: say so before waiting."""
+    from ambientctl.revision.lookup import RevisionNotFoundError, resolve
+
+    try:
+        resolve(cli.kube, cli.istio_namespace, revision, "waypoint apply -r")
+    except RevisionNotFoundError as exc:
+        cli.warn(f"{exc.message}: no istiod will program this waypoint until it is installed")
 
 
 def _require_waypoint_permissions(kube: KubeClient, namespace: str, gateway_verbs: List[str], label_namespace: bool,

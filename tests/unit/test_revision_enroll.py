@@ -87,3 +87,13 @@ def test_plain_enroll_is_unchanged():
     assert invoke_with(kube, "dataplane", "enroll", "shop").exit_code == 0
     assert _labels(kube, "shop") == {"istio.io/dataplane-mode": "ambient"}
     assert not (_ns(kube, "shop")["metadata"].get("annotations") or {})
+
+
+def test_waypoint_apply_for_a_revision_without_a_control_plane_warns():
+    kube = cluster(None, "canary", namespaces={"shop": {}})
+    served = invoke_with(kube, "-n", "shop", "waypoint", "apply", "-r", "canary")
+    assert served.exit_code == 0, served.stderr
+    assert "no istiod will program" not in served.stderr
+    unserved = invoke_with(kube, "-n", "shop", "waypoint", "apply", "-r", "nope", "--name", "other")
+    assert unserved.exit_code == 0, unserved.stderr
+    assert "revision 'nope' has no control plane" in unserved.stderr and "no istiod will program" in unserved.stderr
