@@ -173,9 +173,12 @@ def format_remote(report: RemoteVersions, short: bool) -> str:
     if not report.control_plane:
         lines.append("control plane version: no running Istio control plane found")
     for cp in report.control_plane:
-        lines.append(cp.version if short else
-                     f"control plane version: {cp.version} (revision {cp.revision}, {cp.ready}/{cp.pods} istiod pods ready)")
-    proxies = Counter([z.version for z in report.ztunnels] + [w.version for w in report.waypoints for _ in range(w.pods)])
+        lines.append(cp.version if short else f"control plane version: {cp.version} "
+                     f"(revision {cp.revision}, {cp.ready}/{cp.pods} istiod pods ready)")
+    proxies = Counter(z.version for z in report.ztunnels)
+    for waypoint in report.waypoints:
+        proxies[waypoint.version] += waypoint.pods
+    proxies = +proxies  # a waypoint without pods adds no data-plane version
     if not proxies:
         lines.append("data plane version: none (no ztunnel or waypoint pods)")
     for version, count in sorted(proxies.items()):
