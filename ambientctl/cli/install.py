@@ -19,7 +19,7 @@ from ambientctl.errors import AbortedError, UsageError
 from ambientctl.output import print_document, write_stdout
 
 if TYPE_CHECKING:
-    from ambientctl.install.installer import InstallReport
+    from ambientctl.install.installer import Installer, InstallReport
     from ambientctl.render import Rendered
 
 
@@ -130,17 +130,13 @@ def install(
         readiness_timeout=parse_duration(readiness_timeout, "--readiness-timeout"),
         lock_timeout=parse_duration(lock_timeout, "--lock-timeout"),
     )
-    rendered = _coexisting(cli, _render(cli, filenames, set_values, revision))
+    full = _render(cli, filenames, set_values, revision)
     kube = cli.kube
+    if not options.dry_run:  # refuse before the first write, and before any read, not half-way (issue 8)
+        _require_install_permissions(cli, Installer(kube, full, options, InstallProgress(cli.err, cli.interactive)))
+    rendered = _coexisting(cli, full)
     summary = install_summary(rendered, kube.context_name, kube.server, ISTIO_VERSION)
     installer = Installer(kube, rendered, options, InstallProgress(cli.err, cli.interactive))
-    if not options.dry_run:  # refuse before the first write, not half-way (issue 8)
-        from ambientctl.install.permissions import install_permissions
-        from ambientctl.kube import permissions
-
-        permissions.require(kube, install_permissions(
-            kube, installer.objects, installer.namespaces(), installer.istio_namespace), "install",
-            "ask a cluster admin for them (`ambientctl precheck` lists everything install needs)")
     _confirm(cli, summary, skip_confirmation, options.dry_run, "Proceed?")
     if diff:
         _print_diff(cli, installer.plan())
@@ -152,6 +148,16 @@ def install(
         _record_install(cli, rendered, set_values, filenames, installer.istio_namespace)
         if verify:
             _verify(cli, rendered, CheckOutput.text)
+
+
+def _require_install_permissions(cli: CliContext, installer: "Installer") -> None:
+    """The RBAC pre-flight over the whole render (a superset of what is applied next to other revisions)."""
+    from ambientctl.install.permissions import install_permissions
+    from ambientctl.kube import permissions
+
+    permissions.require(cli.kube, install_permissions(
+        cli.kube, installer.objects, installer.namespaces(), installer.istio_namespace), "install",
+        "ask a cluster admin for them (`ambientctl precheck` lists everything install needs)")
 
 
 def _record_install(cli: CliContext, rendered: Rendered, sets: list[str], files: list[str], namespace: str) -> None:

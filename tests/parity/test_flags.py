@@ -27,7 +27,7 @@ TABLE: list[tuple[list[str], str]] = [
     (["--vklog=9", "version", "--remote=false"], "accepted"),
     (["--kubeclient-timeout", "5s", "version", "--remote=false"], "accepted"),
     (["version", "--remote=false"], "accepted"),
-    (["version", "-r", "canary"], "refused"),
+    (["version", "-r", "canary"], "accepted"),
     (["waypoint", "status", "--wait=false"], "accepted"),
     (["waypoint", "status", "--name", "waypoint", "--wait=false"], "accepted"),
     (["waypoint", "list", "--name", "waypoint"], "accepted"),
@@ -42,8 +42,8 @@ TABLE: list[tuple[list[str], str]] = [
     (["manifest", "generate", "-d", "/nonexistent/manifests"], "refused"),
     (["manifest", "generate", "--cluster-specific"], "refused"),
     (["x", "precheck", "-o", "log"], "accepted"),
-    (["x", "precheck", "--from-version", "1.30.0"], "refused"),
-    (["x", "precheck", "-r", "canary"], "refused"),
+    (["x", "precheck", "--from-version", "1.30.0"], "accepted"),
+    (["x", "precheck", "-r", "canary"], "accepted"),
     (["x", "precheck", "--skip-controlplane"], "refused"),
 ]
 
