@@ -19,9 +19,6 @@ from ambientctl.mesh import authz
 from ambientctl.mesh.model import MeshState
 from ambientctl.workloads import has_sidecar, is_captured, is_live, pod_service_account
 
-TRUST_DOMAIN = "cluster.local"
-
-
 @dataclass(frozen=True)
 class ZtunnelView:
     """What the ztunnel on the pod's node says about it; `error` when it could not be read."""
@@ -34,7 +31,7 @@ class ZtunnelView:
     error: str | None = None
 
 
-def spiffe_id(pod: dict[str, Any], trust_domain: str = TRUST_DOMAIN) -> str:
+def spiffe_id(pod: dict[str, Any], trust_domain: str = authz.TRUST_DOMAIN) -> str:
     return f"spiffe://{trust_domain}/ns/{namespace_of(pod)}/sa/{pod_service_account(pod)}"
 
 

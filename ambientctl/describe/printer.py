@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ambientctl.labels import REDIRECTION_ANNOTATION
+
 
 def _yes(flag: bool) -> str:
     return "yes" if flag else "no"
@@ -17,7 +19,7 @@ def format_pod(doc: dict[str, Any]) -> str:
         f"Identity:         {doc['identity']}",
         f"Data plane:       {plane['mode']} ({plane['reason']})",
         f"Captured:         {_yes(plane['captured'])}"
-        + (f" ({'ambient.istio.io/redirection'}={plane['redirection']})" if plane["redirection"] else ""),
+        + (f" ({REDIRECTION_ANNOTATION}={plane['redirection']})" if plane["redirection"] else ""),
         f"Services:         {', '.join(doc['services']) or '(none)'}",
     ]
     lines += _ztunnel_lines(doc["ztunnel"])
