@@ -12,6 +12,14 @@ from ambientctl.labels import REDIRECTION_ANNOTATION, SIDECAR_CONTAINER, SIDECAR
 from ambientctl.meshparts import PART, ZTUNNEL
 
 
+TRUST_DOMAIN = "cluster.local"  # Istio's default trust domain (meshConfig.trustDomain)
+
+
+def spiffe_id(namespace: str, service_account: str, trust_domain: str = TRUST_DOMAIN) -> str:
+    """The SPIFFE ID istiod issues to a workload running as NAMESPACE/SERVICE_ACCOUNT."""
+    return f"spiffe://{trust_domain}/ns/{namespace}/sa/{service_account}"
+
+
 def selector_matches(selector: dict[str, str] | None, labels: dict[str, str]) -> bool:
     """A Service's equality selector against a pod's labels; an empty selector selects nothing."""
     if not selector:

@@ -35,10 +35,7 @@ def pod(
     from ambientctl.describe import fetch, model, printer
 
     cli = cli_context(ctx)
-    ref_ns = cli.namespace
-    if "." in ref and "/" not in ref:
-        ref, _, ref_ns = ref.partition(".")
-    state, target = fetch.load_pod(cli.kube, ref, ref_ns, cli.istio_namespace)
+    state, target = fetch.load_pod(cli.kube, ref, cli.namespace, cli.istio_namespace)
     view = fetch.ztunnel_view(cli.kube, target, cli.istio_namespace, proxy_admin_port) if ztunnel else None
     document = model.describe_pod(state, target, view)
     if output == OutputFormat.table:

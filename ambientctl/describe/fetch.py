@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ambientctl.describe.model import ZtunnelView, spiffe_id
+from ambientctl.describe.model import ZtunnelView, pod_spiffe_id
 from ambientctl.errors import AmbientctlError, NotFoundError
 from ambientctl.labels import name_of, namespace_of
 
@@ -59,7 +59,7 @@ def ztunnel_view(kube: KubeClient, pod: dict[str, Any], istio_namespace: str, ad
         loaded = read_pod(kube, ztunnel, admin_port, request=request)
     except AmbientctlError as exc:
         return ZtunnelView(pod=where, error=exc.message)
-    return _view(where, loaded, spiffe_id(pod))
+    return _view(where, loaded, pod_spiffe_id(pod))
 
 
 def _view(where: str, loaded: Any, identity: str) -> ZtunnelView:

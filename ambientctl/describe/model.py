@@ -17,7 +17,7 @@ from ambientctl.labels import (
 )
 from ambientctl.mesh import authz
 from ambientctl.mesh.model import MeshState
-from ambientctl.workloads import has_sidecar, is_captured, is_live, pod_service_account
+from ambientctl.workloads import has_sidecar, is_captured, is_live, pod_service_account, spiffe_id
 
 @dataclass(frozen=True)
 class ZtunnelView:
@@ -31,8 +31,8 @@ class ZtunnelView:
     error: str | None = None
 
 
-def spiffe_id(pod: dict[str, Any], trust_domain: str = authz.TRUST_DOMAIN) -> str:
-    return f"spiffe://{trust_domain}/ns/{namespace_of(pod)}/sa/{pod_service_account(pod)}"
+def pod_spiffe_id(pod: dict[str, Any]) -> str:
+    return spiffe_id(namespace_of(pod), pod_service_account(pod))
 
 
 def data_plane(state: MeshState, pod: dict[str, Any]) -> dict[str, Any]:
@@ -114,7 +114,7 @@ def describe_pod(state: MeshState, pod: dict[str, Any], ztunnel: ZtunnelView | N
         "node": (pod.get("spec") or {}).get("nodeName"),
         "live": is_live(pod),
         "serviceAccount": pod_service_account(pod),
-        "identity": spiffe_id(pod),
+        "identity": pod_spiffe_id(pod),
         "dataPlane": data_plane(state, pod),
         "services": sorted(name_of(s) for s in state.services_of_pod(pod)),
         "ztunnel": _ztunnel(ztunnel),

@@ -24,10 +24,9 @@ from ambientctl.errors import InvalidInputError
 from ambientctl.gateways import GATEWAY_GROUP
 from ambientctl.labels import labels_of, name_of, namespace_of
 from ambientctl.mesh.model import MeshState
-from ambientctl.workloads import selector_matches
+from ambientctl.workloads import TRUST_DOMAIN, selector_matches
 
 API_VERSION = "security.istio.io/v1"
-TRUST_DOMAIN = "cluster.local"
 # `when` keys ztunnel can evaluate; every other key needs a waypoint.
 L4_WHEN_KEYS = frozenset({"source.ip", "source.namespace", "source.principal", "destination.ip", "destination.port"})
 _L7_OPERATION_FIELDS = ("hosts", "notHosts", "methods", "notMethods", "paths", "notPaths")

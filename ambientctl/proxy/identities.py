@@ -9,8 +9,7 @@ from typing import Any
 from ambientctl.errors import UsageError
 from ambientctl.lazyre import LazyPattern
 from ambientctl.proxy.model import ConfigDump, Identity
-
-DEFAULT_TRUST_DOMAIN = "cluster.local"
+from ambientctl.workloads import TRUST_DOMAIN, spiffe_id
 
 _SPIFFE_RE = LazyPattern(r"^spiffe://[^/]+/ns/([^/]+)/sa/([^/]+)$")
 
@@ -53,9 +52,8 @@ def select(dump: ConfigDump, wanted: IdentityFilter | None) -> list[Identity]:
 
 def workload_spiffe_id(workload: dict[str, Any]) -> str:
     """The SPIFFE ID ztunnel requests a certificate for on behalf of a workload of its dump."""
-    trust_domain = workload.get("trustDomain") or DEFAULT_TRUST_DOMAIN
-    account = workload.get("serviceAccount") or "default"
-    return f"spiffe://{trust_domain}/ns/{workload.get('namespace') or ''}/sa/{account}"
+    return spiffe_id(workload.get("namespace") or "", workload.get("serviceAccount") or "default",
+                     workload.get("trustDomain") or TRUST_DOMAIN)
 
 
 def needs_certificate(workload: dict[str, Any]) -> bool:
