@@ -7,6 +7,7 @@ commands that need no cluster never import the `kubernetes` package.
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -21,6 +22,11 @@ if TYPE_CHECKING:
     from ambientctl.kube.client import KubeClient
 
 DEFAULT_ISTIO_NAMESPACE = "istio-system"
+
+
+def no_color_requested(flag: bool) -> bool:
+    """--no-color, or NO_COLOR set to anything (the no-color.org convention)."""
+    return flag or bool(os.environ.get("NO_COLOR"))
 
 
 @dataclass

@@ -7,7 +7,19 @@ import sys
 
 
 def run(argv: list[str]) -> int:
-    """Run ambientctl with `argv` and return the exit code; never raises."""
+    """Run ambientctl with `argv` and return the exit code; never raises.
+
+    A plain `zc VIEW --file` or `pc secret --file` read runs without loading
+    Typer (cli/fastpath.py); every other command line goes through Typer.
+    """
+    from ambientctl.cli.fastpath import run_without_typer
+
+    code = run_without_typer(argv)
+    return run_with_typer(argv) if code is None else code
+
+
+def run_with_typer(argv: list[str]) -> int:
+    """Parse and run `argv` with the Typer app (every command; see `run`)."""
     from ambientctl.cli.app import app
 
     return int(app(args=argv, prog_name="ambientctl", standalone_mode=False) or 0)

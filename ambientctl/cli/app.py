@@ -15,7 +15,7 @@ import typer
 
 from ambientctl.cli.common import GlobalFlagsGroup, complete_contexts
 from ambientctl.cli.completion import complete_namespaces
-from ambientctl.context import DEFAULT_ISTIO_NAMESPACE, CliContext, GlobalOptions
+from ambientctl.context import DEFAULT_ISTIO_NAMESPACE, CliContext, GlobalOptions, no_color_requested
 from ambientctl.kube import DEFAULT_TIMEOUT
 
 MAX_REQUEST_TIMEOUT = 86400.0  # a day; nan and inf reach the socket layer as errors
@@ -83,7 +83,7 @@ def root(
         istio_namespace=istio_namespace,
         request_timeout=request_timeout,
         debug=debug,
-        no_color=no_color or bool(os.environ.get("NO_COLOR")),
+        no_color=no_color_requested(no_color),
         impersonate_user=impersonate_user or None,
         impersonate_groups=tuple(impersonate_groups),
         impersonate_uid=impersonate_uid or None,

@@ -3,24 +3,19 @@
 `pc` and `zc` subcommands take the same pod reference, `--node`, `--file`
 and `--proxy-admin-port`: `@dump_source_options` adds all four to a command,
 which then receives them as one `DumpSource` (`source.load(cli)` reads the
-dump). `--identity` and `-o` (each command has its own formats) are declared
+dump; cli/dumpviews.py). `--identity` and `-o` (each command has its own formats) are declared
 here too, so help text and flag names cannot drift apart.
 """
 
 # No `from __future__ import annotations` here: typer would eval every annotation string at every start.
 import functools
 import inspect
-from dataclasses import dataclass
 from typing import Annotated, Any, Callable, Optional
 
 import typer
+
 from ambientctl.cli.completion import complete_pod_refs
-
-
-from ambientctl.context import CliContext
-from ambientctl.proxy.target import LoadedDump
-
-DEFAULT_PROXY_ADMIN_PORT = 15000
+from ambientctl.cli.dumpviews import DEFAULT_PROXY_ADMIN_PORT, DumpSource
 
 POD_REF_HELP = ("ds/ztunnel (default, in -n or the Istio namespace), pod/NAME, NAME[.NAMESPACE], deploy/NAME; "
                 "a plain workload pod means the ztunnel on its node, showing that pod's identity.")
@@ -40,38 +35,6 @@ IdentityOption = Annotated[Optional[str], typer.Option(
 def output_option(default: Any, help_text: str) -> Any:
     """`-o/--output` with the command's own formats (each command has its own enum of them)."""
     return typer.Option(default, "--output", "-o", help=help_text)
-
-
-def load_dump(cli: CliContext, ref: Optional[str], node: Optional[str], file: Optional[str],
-              admin_port: int = DEFAULT_PROXY_ADMIN_PORT, request: Any = None) -> LoadedDump:
-    """Read the dump from `--file` (no cluster) or from a pod's admin port through the API server.
-
-    `request` names the zc views to build while reading (`proxy.target._read`)."""
-    from ambientctl.output import progress
-    from ambientctl.proxy import target
-
-    target.check_source_flags(ref, node, file)
-    if file:
-        return target.read_file(file, request)
-    namespace = cli.namespace if ref else (cli.options.namespace or cli.istio_namespace)
-    pod, workload = target.resolve_proxy_pod(cli.kube, ref, namespace, cli.istio_namespace, node, cli.info)
-    where = f"pod {pod['metadata']['namespace']}/{pod['metadata']['name']}"
-    pod_node = pod.get("spec", {}).get("nodeName")
-    with progress(cli, f"Reading /config_dump of {where}" + (f" on node {pod_node}" if pod_node else "")):
-        return target.read_pod(cli.kube, pod, admin_port, workload, request)
-
-
-@dataclass(frozen=True)
-class DumpSource:
-    """Where a pc/zc command reads its dump: a pod (POD_REF, --node) on --proxy-admin-port, or --file."""
-
-    pod_ref: Optional[str] = None
-    node: Optional[str] = None
-    file: Optional[str] = None
-    admin_port: int = DEFAULT_PROXY_ADMIN_PORT
-
-    def load(self, cli: CliContext, request: Any = None) -> LoadedDump:
-        return load_dump(cli, self.pod_ref, self.node, self.file, self.admin_port, request)
 
 
 _SOURCE_PARAMETERS = (

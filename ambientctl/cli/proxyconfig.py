@@ -1,17 +1,21 @@
-"""`ambientctl proxy-config secret` (alias `pc`): the certificates a ztunnel or Envoy proxy holds."""
+"""`ambientctl proxy-config secret` (alias `pc`): the certificates a ztunnel or Envoy proxy holds.
+
+Flags only: what `secret` does is in cli/dumpviews.py (which cli/fastpath.py also runs).
+"""
 
 # No `from __future__ import annotations` here: typer would eval every annotation string at every start.
 from enum import Enum
 
 import typer
 
+from ambientctl.cli import dumpviews
 from ambientctl.cli.aliases import AliasedGroup, alias_group
 from ambientctl.cli.common import cli_context
 from ambientctl.cli.options import DumpSource, IdentityOption, dump_source_options, output_option
 
 
 class ProxyConfigGroup(AliasedGroup):
-    aliases = {"secrets": "secret", "s": "secret", "rc": "rootca-compare"}  # istioctl's
+    aliases = dumpviews.PROXY_CONFIG_ALIASES
 
 
 app = typer.Typer(
@@ -21,11 +25,7 @@ app = typer.Typer(
 )
 
 
-class SecretFormat(str, Enum):
-    short = "short"
-    json = "json"
-    yaml = "yaml"
-    detail = "detail"
+SecretFormat = Enum("SecretFormat", {name: name for name in dumpviews.SECRET_FORMATS}, type=str)  # type: ignore[misc]
 
 
 @app.command("secret")
@@ -51,19 +51,7 @@ def secret(
         | base64 --decode | openssl x509 -noout -text
       ambientctl pc secret --file config_dump.json
     """
-    from ambientctl.proxy.certificates import print_certificates
-    from ambientctl.proxy.shapes import gc_paused
-
-    cli = cli_context(ctx)
-    with gc_paused():
-        loaded = source.load(cli)
-        if not loaded.dump.is_ztunnel and identity is None and output.value != "detail":
-            from ambientctl.proxy.envoy.secrets import print_secrets
-
-            print_secrets(loaded.dump.raw, loaded.source, output.value)
-            return
-        print_certificates(loaded, identity, output.value, kube=cli.kube if loaded.pod is not None else None,
-                           istio_namespace=cli.istio_namespace, warn=cli.warn)
+    dumpviews.secret(cli_context(ctx), source, output.value, identity)
 
 
 def register(root: typer.Typer) -> None:
