@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ambientctl.kube import DEFAULT_TIMEOUT
 from ambientctl.names import validate_namespace
@@ -29,8 +28,7 @@ def no_color_requested(flag: bool) -> bool:
     return flag or bool(os.environ.get("NO_COLOR"))
 
 
-@dataclass
-class GlobalOptions:
+class GlobalOptions(NamedTuple):
     """The root flags, exactly as the user gave them."""
 
     kubeconfig: str | None = None
@@ -45,12 +43,15 @@ class GlobalOptions:
     impersonate_uid: str | None = None  # --as-uid
 
 
-@dataclass
 class CliContext:
-    """Per-invocation state shared by every command (istioctl's cli.Context)."""
+    """Per-invocation state shared by every command (istioctl's cli.Context).
 
-    options: GlobalOptions = field(default_factory=GlobalOptions)
-    _kube: Any = None
+    Not a dataclass: every command, and every read of a dump, loads this module (see proxy/model.py).
+    """
+
+    def __init__(self, options: GlobalOptions | None = None, _kube: Any = None) -> None:
+        self.options = options or GlobalOptions()
+        self._kube = _kube
 
     @cached_property
     def out(self) -> Console:

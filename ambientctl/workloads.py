@@ -9,8 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from ambientctl.labels import REDIRECTION_ANNOTATION, SIDECAR_CONTAINER, SIDECAR_STATUS_ANNOTATION, annotations_of
-from ambientctl.meshparts import PART, ZTUNNEL
-
 
 TRUST_DOMAIN = "cluster.local"  # Istio's default trust domain (meshConfig.trustDomain)
 
@@ -45,6 +43,8 @@ def has_sidecar(pod: dict[str, Any]) -> bool:
     """
     if SIDECAR_STATUS_ANNOTATION in annotations_of(pod):
         return True
+    from ambientctl.meshparts import PART, ZTUNNEL  # here: reading a dump loads this module, never needs that one
+
     if PART[ZTUNNEL].matches_pod(pod):
         return False
     spec = pod.get("spec") or {}

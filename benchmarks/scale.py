@@ -52,6 +52,9 @@ COMMANDS = [
     ("zc policy", ["zc", "policy"], ["zc", "policy"]),
     ("zc certificate", ["zc", "certificate"], ["zc", "certificate"]),
     ("zc all", ["zc", "all"], ["zc", "all"]),
+    ("zc workload -o yaml", ["zc", "workload", "-o", "yaml"], ["zc", "workload", "-o", "yaml"]),
+    # istioctl's pc secret does not read ztunnel dumps; zc certificate is its command for them
+    ("pc secret", ["pc", "secret"], ["zc", "certificate"]),
 ]
 GOAL_FLOOR_RATIO = 2.0   # zc workload --file at 100k: within 2x of the JSON-parse floor
 GOAL_RSS_RATIO = 3.0     # peak RSS within 3x the dump's size

@@ -3,8 +3,7 @@ and which ones a ztunnel holds a certificate for on behalf of its node's workloa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ambientctl.errors import UsageError
 from ambientctl.lazyre import LazyPattern
@@ -14,8 +13,7 @@ from ambientctl.workloads import TRUST_DOMAIN, spiffe_id
 _SPIFFE_RE = LazyPattern(r"^spiffe://[^/]+/ns/([^/]+)/sa/([^/]+)$")
 
 
-@dataclass(frozen=True)
-class IdentityFilter:
+class IdentityFilter(NamedTuple):
     """`--identity NS/SA` (any trust domain) or a full `spiffe://TD/ns/NS/sa/SA`."""
 
     text: str

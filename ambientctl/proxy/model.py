@@ -1,12 +1,13 @@
 """The one model every proxy dump is read into: identities (workload certificates or Envoy secrets) and their entries.
 
 Plain data; `shapes` fills it from any of the three dump shapes, `decode` adds
-decoded certificates, printers and `documents` read it.
+decoded certificates, printers and `documents` read it. Plain classes, not
+dataclasses: defining a dataclass costs ~1 ms at import, and these load on
+every read of a dump (docs/performance.md, "No Typer or Click for a file read").
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable
 
 from ambientctl.errors import InvalidInputError
@@ -29,30 +30,43 @@ SHAPE_ENVOY = "envoy"
 AVAILABLE, INITIALIZING, UNAVAILABLE = "Available", "Initializing", "Unavailable"
 
 
-@dataclass(slots=True)
 class CertEntry:
     """One certificate as the dump gives it; `pem` is None when it could not be decoded."""
 
-    where: str                    # e.g. "spiffe://…/sa/sleep certChain[0]", for error messages
-    pem: bytes | None
-    serial: str | None = None     # decimal, as the dump gives it
-    valid_from: str | None = None
-    expiration: str | None = None
-    error: str | None = None      # why `pem` could not be decoded (never contains key material)
-    info: CertInfo | None = field(default=None, repr=False)
+    __slots__ = ("where", "pem", "serial", "valid_from", "expiration", "error", "info")
+
+    def __init__(self, where: str, pem: bytes | None, serial: str | None = None, valid_from: str | None = None,
+                 expiration: str | None = None, error: str | None = None, info: CertInfo | None = None) -> None:
+        self.where = where            # e.g. "spiffe://…/sa/sleep certChain[0]", for error messages
+        self.pem = pem
+        self.serial = serial          # decimal, as the dump gives it
+        self.valid_from = valid_from
+        self.expiration = expiration
+        self.error = error            # why `pem` could not be decoded (never contains key material)
+        self.info = info              # the decoded certificate (proxy.decode), once asked for
+
+    def __repr__(self) -> str:
+        return f"CertEntry(where={self.where!r}, serial={self.serial!r}, error={self.error!r})"
 
 
-@dataclass(slots=True)
 class Identity:
     """A workload identity (ztunnel) or a named secret (Envoy), with its state and certificates."""
 
-    name: str
-    state: str
-    chain: list[CertEntry] = field(default_factory=list)
-    roots: list[CertEntry] = field(default_factory=list)
-    trust_bundle: bool = False    # an Envoy validation-context secret (ROOTCA): roots only
-    version_info: str | None = None
-    last_updated: str | None = None
+    __slots__ = ("name", "state", "chain", "roots", "trust_bundle", "version_info", "last_updated")
+
+    def __init__(self, name: str, state: str, chain: list[CertEntry] | None = None,
+                 roots: list[CertEntry] | None = None, trust_bundle: bool = False, version_info: str | None = None,
+                 last_updated: str | None = None) -> None:
+        self.name = name
+        self.state = state
+        self.chain = [] if chain is None else chain
+        self.roots = [] if roots is None else roots
+        self.trust_bundle = trust_bundle  # an Envoy validation-context secret (ROOTCA): roots only
+        self.version_info = version_info
+        self.last_updated = last_updated
+
+    def __repr__(self) -> str:
+        return f"Identity(name={self.name!r}, state={self.state!r}, chain={self.chain!r}, roots={self.roots!r})"
 
     @property
     def status(self) -> str:
@@ -73,16 +87,16 @@ class Identity:
         yield from self.roots
 
 
-@dataclass
 class ConfigDump:
     """A parsed dump's certificates: its shape and its identities (zc's views: `proxy.ztunneldump`).
 
     `raw`: an Envoy dump's document (`{"configs": [...]}`, redacted) for the Envoy views;
     None for ztunnel, whose dump is never held decoded."""
 
-    shape: str
-    identities: list[Identity]
-    raw: dict[str, Any] | None = None
+    def __init__(self, shape: str, identities: list[Identity], raw: dict[str, Any] | None = None) -> None:
+        self.shape = shape
+        self.identities = identities
+        self.raw = raw
 
     @property
     def is_ztunnel(self) -> bool:

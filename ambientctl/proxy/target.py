@@ -7,7 +7,6 @@ identity. The cluster is reached only through the `KubeClient` passed in.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
 from ambientctl.errors import InvalidInputError, UsageError
@@ -17,16 +16,16 @@ if TYPE_CHECKING:
     from ambientctl.proxy.model import ConfigDump
 
 
-
-@dataclass
 class LoadedDump:
-    """A parsed dump and where it came from (the pod, when read live)."""
+    """A parsed dump and where it came from (the pod, when read live). Not a dataclass: see proxy/model.py."""
 
-    dump: ConfigDump
-    source: str          # "pod istio-system/ztunnel-x", "dump.json" or "stdin"
-    pod: dict[str, Any] | None = None
-    workload_identity: str | None = None  # NS/SA when the user pointed at a workload pod
-    views: Any = None    # proxy.ztunneldump.ZtunnelDump: the zc views built while reading
+    def __init__(self, dump: ConfigDump, source: str, pod: dict[str, Any] | None = None,
+                 workload_identity: str | None = None, views: Any = None) -> None:
+        self.dump = dump
+        self.source = source      # "pod istio-system/ztunnel-x", "dump.json" or "stdin"
+        self.pod = pod
+        self.workload_identity = workload_identity  # NS/SA when the user pointed at a workload pod
+        self.views = views        # proxy.ztunneldump.ZtunnelDump: the zc views built while reading
 
 
 def check_source_flags(ref: str | None, node: str | None, file: str | None) -> None:

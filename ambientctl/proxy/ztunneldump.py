@@ -18,8 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, NamedTuple, Sequence
 
 from ambientctl.errors import InvalidInputError
 from ambientctl.proxy.identities import needs_certificate, workload_spiffe_id
@@ -52,8 +51,7 @@ def _eq(a: Any, b: str) -> bool:
 # -- what the caller wants ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class WorkloadFilter:
+class WorkloadFilter(NamedTuple):
     namespace: str = ""
     node: str = ""
     address: str = ""
@@ -75,8 +73,7 @@ class WorkloadFilter:
         return not (self.node and not _eq(wl.get("node"), self.node))
 
 
-@dataclass(frozen=True)
-class ConnectionFilter:
+class ConnectionFilter(NamedTuple):
     namespace: str = ""
     direction: str = ""  # "", "inbound" or "outbound"
     raw: bool = False
@@ -89,8 +86,7 @@ class ConnectionFilter:
         return self
 
 
-@dataclass(frozen=True)
-class Request:
+class Request(NamedTuple):
     """The views to build while reading; None means that section is not wanted (its items are only checked)."""
 
     workloads: WorkloadFilter | None = None
@@ -110,24 +106,27 @@ class Request:
 # (sort key, node, start, end) for -o json/yaml. Services and policies likewise.
 
 
-@dataclass
 class ZtunnelDump:
-    """What one pass over a dump kept: the certificates (as `ConfigDump`), and each wanted view's records."""
+    """What one pass over a dump kept: the certificates (as `ConfigDump`), and each wanted view's records.
 
-    dump: ConfigDump
-    document: Document | None
-    redact: bool
-    request: Request
-    workloads: list[tuple] = field(default_factory=list)
-    services: list[tuple] = field(default_factory=list)
-    policies: list[tuple] = field(default_factory=list)
-    workload_state: list[dict[str, Any]] = field(default_factory=list)
-    waypoints: WaypointIndex = field(default_factory=lambda: WaypointIndex())
-    healthy: set[str] = field(default_factory=set)
-    service_names: dict[str, str] = field(default_factory=dict)
-    workload_names: dict[str, str] = field(default_factory=dict)
-    local_node: str | None = None     # the dump's config.localNode: the node this ztunnel serves
-    certificate_users: set[str] | None = None  # SPIFFE IDs its node's workloads need; None: node unknown
+    (Named tuples and plain classes here, not dataclasses: see proxy/model.py.)
+    """
+
+    def __init__(self, dump: ConfigDump, document: Document | None, redact: bool, request: Request) -> None:
+        self.dump = dump
+        self.document = document
+        self.redact = redact
+        self.request = request
+        self.workloads: list[tuple] = []
+        self.services: list[tuple] = []
+        self.policies: list[tuple] = []
+        self.workload_state: list[dict[str, Any]] = []
+        self.waypoints = WaypointIndex()
+        self.healthy: set[str] = set()
+        self.service_names: dict[str, str] = {}
+        self.workload_names: dict[str, str] = {}
+        self.local_node: str | None = None     # the dump's config.localNode: the node this ztunnel serves
+        self.certificate_users: set[str] | None = None  # SPIFFE IDs its node's workloads need; None: node unknown
 
 
 class WaypointIndex:
