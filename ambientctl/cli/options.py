@@ -1,4 +1,10 @@
-"""Options shared by the proxy commands, declared once (istioctl's `commonFlags.attach()`).
+"""Options shared by several commands, declared once (istioctl's `commonFlags.attach()`).
+
+The render inputs `--set`, `-f/--filename` and `-r/--revision` of `install`,
+`manifest generate|translate`, `verify-install`, `upgrade`, `uninstall` and
+`profile dump` come from `set_option()`, `filenames_option()` and
+`revision_option()` (a command whose flag means more, such as upgrade's
+"on top of the recorded install", passes its own help text).
 
 `pc` and `zc` subcommands take the same pod reference, `--node`, `--file`
 and `--proxy-admin-port`: `@dump_source_options` adds all four to a command,
@@ -11,14 +17,55 @@ here too, so help text and flag names cannot drift apart.
 import functools
 import inspect
 from dataclasses import dataclass
-from typing import Annotated, Any, Callable, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Callable, Optional
 
 import typer
-from ambientctl.cli.completion import complete_pod_refs
 
-
+from ambientctl.cli.completion import complete_pod_refs, complete_revisions
 from ambientctl.context import CliContext
-from ambientctl.proxy.target import LoadedDump
+
+if TYPE_CHECKING:  # imported when a dump is read: the render commands load this module too
+    from ambientctl.proxy.target import LoadedDump
+
+SET_HELP = "Set a configuration value, as istioctl: --set profile=ambient, --set tag=1.31.0 (repeatable)."
+FILENAMES_HELP = "IstioOperator overlay file (repeatable; later files win)."
+REVISION_HELP = "Control plane revision, istiod-<rev> (default: the default revision)."
+
+
+def set_option(help_text: str = SET_HELP) -> Any:
+    """`--set/-s PATH=VALUE`, repeatable: a value on top of the profile and the -f files."""
+    return typer.Option([], "--set", "-s", help=help_text)
+
+
+def filenames_option(help_text: str = FILENAMES_HELP) -> Any:
+    """`-f/--filename FILE`, repeatable: IstioOperator overlays, merged in order."""
+    return typer.Option([], "--filename", "-f", help=help_text)
+
+
+def revision_option(help_text: str = REVISION_HELP) -> Any:
+    """`-r/--revision REV` of a control plane, completed from the cluster's revisions and tags."""
+    return typer.Option(None, "--revision", "-r", help=help_text, autocompletion=complete_revisions)
+
+
+def skip_confirmation_option(help_text: str = "Do not ask for confirmation.") -> Any:
+    """`-y/--skip-confirmation` of the commands that ask before they change the cluster."""
+    return typer.Option(False, "--skip-confirmation", "-y", help=help_text)
+
+
+def readiness_timeout_option() -> Any:
+    """`--readiness-timeout` (a Go duration) of install and upgrade."""
+    return typer.Option("5m", "--readiness-timeout", help="How long to wait for each component's pods (e.g. 90s, 5m).")
+
+
+def skip_wait_option() -> Any:
+    """`--skip-wait` of install and upgrade."""
+    return typer.Option(False, "--skip-wait", help="Do not wait for pods to become ready.")
+
+
+def verify_option() -> Any:
+    """`--verify` of install and upgrade: verify-install afterwards."""
+    return typer.Option(False, "--verify", help="Run verify-install afterwards (exit 3 if it fails).")
+
 
 DEFAULT_PROXY_ADMIN_PORT = 15000
 
@@ -43,7 +90,7 @@ def output_option(default: Any, help_text: str) -> Any:
 
 
 def load_dump(cli: CliContext, ref: Optional[str], node: Optional[str], file: Optional[str],
-              admin_port: int = DEFAULT_PROXY_ADMIN_PORT, request: Any = None) -> LoadedDump:
+              admin_port: int = DEFAULT_PROXY_ADMIN_PORT, request: Any = None) -> "LoadedDump":
     """Read the dump from `--file` (no cluster) or from a pod's admin port through the API server.
 
     `request` names the zc views to build while reading (`proxy.target._read`)."""
@@ -70,7 +117,7 @@ class DumpSource:
     file: Optional[str] = None
     admin_port: int = DEFAULT_PROXY_ADMIN_PORT
 
-    def load(self, cli: CliContext, request: Any = None) -> LoadedDump:
+    def load(self, cli: CliContext, request: Any = None) -> "LoadedDump":
         return load_dump(cli, self.pod_ref, self.node, self.file, self.admin_port, request)
 
 
