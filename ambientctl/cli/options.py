@@ -17,7 +17,7 @@ here too, so help text and flag names cannot drift apart.
 import functools
 import inspect
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, Callable, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Callable, Optional, Sequence
 
 import typer
 
@@ -130,21 +130,31 @@ _SOURCE_PARAMETERS = (
 )
 
 
-def dump_source_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Attach POD_REF, --node, --file and --proxy-admin-port to `command`, which takes `source: DumpSource`.
+def shared_parameters(name: str, parameters: Sequence[inspect.Parameter],
+                      build: Callable[..., Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A decorator: Typer sees `parameters` (right after `ctx`) where the command has its parameter `name`,
+    and the command receives `build(*their values)` as `name`.
 
     Typer reads a command's parameters from its signature, so the wrapper
-    shows the four shared ones (right after `ctx`) in place of `source`.
+    shows the shared ones in place of the one object the command works with.
     """
-    signature = inspect.signature(command)
-    own = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in signature.parameters.values() if p.name != "source"]
-    parameters = own[:1] + list(_SOURCE_PARAMETERS) + own[1:]
+    def attach(command: Callable[..., Any]) -> Callable[..., Any]:
+        signature = inspect.signature(command)
+        own = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in signature.parameters.values() if p.name != name]
+        shown = own[:1] + list(parameters) + own[1:]
 
-    @functools.wraps(command)
-    def with_source(**kwargs: Any) -> Any:
-        source = DumpSource(*(kwargs.pop(p.name) for p in _SOURCE_PARAMETERS))
-        return command(source=source, **kwargs)
+        @functools.wraps(command)
+        def with_shared(**kwargs: Any) -> Any:
+            value = build(*(kwargs.pop(p.name) for p in parameters))
+            return command(**{name: value}, **kwargs)
 
-    with_source.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
-    with_source.__annotations__ = {p.name: p.annotation for p in parameters}
-    return with_source
+        with_shared.__signature__ = signature.replace(parameters=shown)  # type: ignore[attr-defined]
+        with_shared.__annotations__ = {p.name: p.annotation for p in shown}
+        return with_shared
+
+    return attach
+
+
+def dump_source_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Attach POD_REF, --node, --file and --proxy-admin-port to `command`, which takes `source: DumpSource`."""
+    return shared_parameters("source", _SOURCE_PARAMETERS, DumpSource)(command)
