@@ -42,7 +42,7 @@ def every_ztunnel(cli: CliContext, namespace: str) -> list[dict[str, Any]]:
 def target_pods(cli: CliContext, ref: Optional[str], selector: Optional[str]) -> list[dict[str, Any]]:
     """Every pod the reference names (`ds/ztunnel`: one per node; a waypoint or gateway name: its pods;
     `svc/NAME`: one pod behind the Service), or the pods matching -l."""
-    from ambientctl.kube.pods import parse_pod_ref, pods_of
+    from ambientctl.kube.pods import is_service_ref, parse_pod_ref, pods_of
 
     if ref and selector:
         raise UsageError(f"give either a pod ({ref}) or --selector, not both", "drop one of them")
@@ -52,7 +52,7 @@ def target_pods(cli: CliContext, ref: Optional[str], selector: Optional[str]) ->
             raise NotFoundError(f"no pods match selector {selector!r} in namespace {cli.namespace}",
                                 "check the labels and the namespace (-n)")
         return sorted(pods, key=lambda p: p["metadata"]["name"])
-    if ref and ref.partition("/")[0].lower() in ("svc", "service", "services"):
+    if ref and is_service_ref(ref):
         from ambientctl.proxy.envoy.target import resolve_envoy_pod
 
         return [resolve_envoy_pod(cli.kube, ref, cli.namespace)]
