@@ -14,7 +14,8 @@ from ambientctl.cli.common import cli_context
 from ambientctl.cli.options import DEFAULT_PROXY_ADMIN_PORT, ProxyAdminPortOption
 from ambientctl.cli.completion import complete_pod_refs
 from ambientctl.context import CliContext
-from ambientctl.errors import AmbientctlError, ChecksFailedError, InvalidInputError, NotFoundError, UsageError
+from ambientctl.errors import (AmbientctlError, ChecksFailedError, InvalidInputError, NotFoundError, UsageError,
+                               raise_first)
 
 _LEVEL_HELP = ("Comma-separated [<logger>:]<level> (level alone: every logger); levels: trace, debug, info, "
                "warning, error, critical, off. Without --level, the current levels are shown.")
@@ -101,11 +102,7 @@ def _for_each(pods: list[dict[str, Any]], action: Callable[[dict[str, Any]], str
             write_stdout(action(pod))
         except AmbientctlError as exc:
             failed.append((where, exc))
-    if failed:
-        where, first = failed[0]
-        more = f" (and {len(failed) - 1} more pod(s))" if len(failed) > 1 else ""
-        first.message = f"{where}: {first.message}{more}"
-        raise first
+    raise_first(failed)
 
 
 def _envoy_log(cli: CliContext, pod: dict[str, Any], port: int, changes: list[Any]) -> str:
