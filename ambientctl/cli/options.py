@@ -89,6 +89,13 @@ def output_option(default: Any, help_text: str) -> Any:
     return typer.Option(default, "--output", "-o", help=help_text)
 
 
+def table_output_option() -> Any:
+    """`-o/--output table|json|yaml` (output.OutputFormat), a table by default: the listing commands' -o."""
+    from ambientctl.output import OutputFormat
+
+    return output_option(OutputFormat.table, "Output format.")
+
+
 def load_dump(cli: CliContext, ref: Optional[str], node: Optional[str], file: Optional[str],
               admin_port: int = DEFAULT_PROXY_ADMIN_PORT, request: Any = None) -> "LoadedDump":
     """Read the dump from `--file` (no cluster) or from a pod's admin port through the API server.

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from ambientctl.cli.common import BoolValuesCommand, cli_context, manifests_refused
-from ambientctl.cli.options import skip_confirmation_option
+from ambientctl.cli.options import skip_confirmation_option, table_output_option
 from ambientctl.context import CliContext
 from ambientctl.errors import AbortedError, ConflictError
 from ambientctl.output import OutputFormat, format_yaml_stream, print_document, write_stdout
@@ -100,7 +100,7 @@ def generate(
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    output: OutputFormat = typer.Option(OutputFormat.table, "--output", "-o", help="Output format."),
+    output: OutputFormat = table_output_option(),
 ) -> None:
     """Every revision tag, its revision and the namespaces that use it (alias: show)."""
     from ambientctl.revision.tags import format_tags, list_tags
