@@ -8,6 +8,7 @@ that tells the user what to do next.
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Sequence
 
 
 class ExitCode(IntEnum):
@@ -45,6 +46,16 @@ class AmbientctlError(Exception):
         if self.hint:
             text = f"{text}; {self.hint}"
         return text
+
+
+def raise_first(failed: Sequence[tuple[str, AmbientctlError]], noun: str = "pod") -> None:
+    """Of (where, error) pairs from a command run on several targets, raise the first, naming where and how many
+    more failed; nothing when none did. Why: the other targets' answers are printed first, the failure once."""
+    if failed:
+        where, first = failed[0]
+        more = f" (and {len(failed) - 1} more {noun}(s))" if len(failed) > 1 else ""
+        first.message = f"{where}: {first.message}{more}"
+        raise first
 
 
 class InvalidInputError(AmbientctlError):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ambientctl.gateways import is_waypoint
+from ambientctl.kube.pods import POD_REF_KINDS
 from ambientctl.labels import REVISION_LABEL, labels_of
 from ambientctl.meshparts import ISTIOD_POD_SELECTOR
 from ambientctl.names import is_dns_label
@@ -18,13 +19,6 @@ from ambientctl.names import is_dns_label
 if TYPE_CHECKING:
     from ambientctl.kube.client import KubeClient
 
-# The kinds a pod reference may name before its `/` (kube/pods.py), and what to list for each.
-POD_REF_KINDS: dict[str, tuple[str, str]] = {
-    "pod": ("v1", "Pod"), "pods": ("v1", "Pod"), "po": ("v1", "Pod"),
-    "ds": ("apps/v1", "DaemonSet"), "daemonset": ("apps/v1", "DaemonSet"),
-    "deploy": ("apps/v1", "Deployment"), "deployment": ("apps/v1", "Deployment"),
-    "sts": ("apps/v1", "StatefulSet"), "statefulset": ("apps/v1", "StatefulSet"),
-}
 # istioctl's revision tags are MutatingWebhookConfigurations with this label.
 TAG_LABEL = "istio.io/tag"
 

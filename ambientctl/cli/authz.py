@@ -9,6 +9,7 @@ import typer
 
 from ambientctl.mesh import authz as az
 from ambientctl.cli.common import cli_context
+from ambientctl.cli.options import table_output_option
 from ambientctl.cli.completion import complete_pod_refs
 from ambientctl.context import CliContext
 from ambientctl.errors import AmbientctlError, ConflictError
@@ -119,7 +120,7 @@ def check(
     ctx: typer.Context,
     pod: str = typer.Argument(..., help="Pod: NAME, NAME.NAMESPACE, pod/NAME or deploy/NAME.",
                              autocompletion=complete_pod_refs),
-    output: OutputFormat = typer.Option(OutputFormat.table, "--output", "-o", help="Output format."),
+    output: OutputFormat = table_output_option(),
 ) -> None:
     """The AuthorizationPolicies that apply to traffic reaching a pod, and who enforces each.
 

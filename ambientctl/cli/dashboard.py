@@ -1,7 +1,7 @@
 """`ambientctl dashboard` (aliases `dash`, `d`): open a web UI through a port-forward (istioctl dashboard)."""
 
 # No `from __future__ import annotations` here: typer would eval every annotation string at every start.
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import typer
 
@@ -41,6 +41,10 @@ def _selector_option() -> Optional[str]:
     return typer.Option(None, "--selector", "-l", help="Label selector picking the pod (instead of a name).")
 
 
+def _istiod_pod_argument() -> Optional[str]:
+    return typer.Argument(None, metavar="[<type>/]<name>[.<namespace>]", help="An istiod pod, or deploy/istiod.")
+
+
 def _check_flags(address: str, browser: bool) -> bool:
     """--address is checked before any cluster call; returns whether to open a browser."""
     from ambientctl.kube.forward import listen_addresses
@@ -62,6 +66,18 @@ def _find_pod(ctx: typer.Context, pod: Optional[str], selector: Optional[str], a
     want_browser = _check_flags(address, browser)
     namespace = cli.istio_namespace if in_istio_namespace and not cli.options.namespace else cli.namespace
     return cli, pod_from_args(cli.kube, pod, selector, namespace, cli.warn), want_browser
+
+
+def _open_pod_page(ctx: typer.Context, pod: Optional[str], selector: Optional[str], port: int, address: str,
+                   browser: bool, title: str, remote_port: Callable[[dict[str, Any]], int], path: str = "",
+                   in_istio_namespace: bool = True) -> None:
+    """Find the pod, then serve `remote_port(pod)` and `path` of it: the body of every pod-based target."""
+    from ambientctl.dashboard import Target
+
+    cli, found, want_browser = _find_pod(ctx, pod, selector, address, browser, in_istio_namespace)
+    meta = found["metadata"]
+    target = Target(f"{title} {meta['name']}", meta["name"], meta["namespace"], remote_port(found), path)
+    _serve(cli, target, address, port, want_browser)
 
 
 def _serve(cli: CliContext, target: "Target", address: str, port: int, want_browser: bool) -> None:
@@ -136,18 +152,13 @@ def proxy(
       ambientctl dashboard proxy deploy/waypoint -n bookinfo
       ambientctl d proxy -l gateway.networking.k8s.io/gateway-name=waypoint -n bookinfo
     """
-    from ambientctl.dashboard import Target
-
-    cli, found, want_browser = _find_pod(ctx, pod, selector, address, browser, in_istio_namespace=False)
-    meta = found["metadata"]
-    _serve(cli, Target(f"proxy admin of {meta['name']}", meta["name"], meta["namespace"], ui_port), address, port,
-           want_browser)
+    _open_pod_page(ctx, pod, selector, port, address, browser, "proxy admin of", lambda _: ui_port,
+                   in_istio_namespace=False)
 
 
 def controlz(
     ctx: typer.Context,
-    pod: Optional[str] = typer.Argument(None, metavar="[<type>/]<name>[.<namespace>]",
-                                        help="An istiod pod, or deploy/istiod."),
+    pod: Optional[str] = _istiod_pod_argument(),
     selector: Optional[str] = _selector_option(),
     port: int = _port_option(),
     address: str = _address_option(),
@@ -161,18 +172,12 @@ def controlz(
       ambientctl dashboard controlz deploy/istiod
       ambientctl dashboard controlz -l app=istiod --browser=false
     """
-    from ambientctl.dashboard import Target
-
-    cli, found, want_browser = _find_pod(ctx, pod, selector, address, browser, in_istio_namespace=True)
-    meta = found["metadata"]
-    _serve(cli, Target(f"ControlZ {meta['name']}", meta["name"], meta["namespace"], ctrlz_port), address, port,
-           want_browser)
+    _open_pod_page(ctx, pod, selector, port, address, browser, "ControlZ", lambda _: ctrlz_port)
 
 
 def istiod_debug(
     ctx: typer.Context,
-    pod: Optional[str] = typer.Argument(None, metavar="[<type>/]<name>[.<namespace>]",
-                                        help="An istiod pod, or deploy/istiod."),
+    pod: Optional[str] = _istiod_pod_argument(),
     selector: Optional[str] = _selector_option(),
     port: int = _port_option(),
     address: str = _address_option(),
@@ -184,13 +189,9 @@ def istiod_debug(
     Examples:
       ambientctl dashboard istiod-debug deploy/istiod --browser=false
     """
-    from ambientctl.dashboard import Target
     from ambientctl.workloads import monitoring_port
 
-    cli, found, want_browser = _find_pod(ctx, pod, selector, address, browser, in_istio_namespace=True)
-    meta = found["metadata"]
-    target = Target(f"Istio debug {meta['name']}", meta["name"], meta["namespace"], monitoring_port(found), "/debug")
-    _serve(cli, target, address, port, want_browser)
+    _open_pod_page(ctx, pod, selector, port, address, browser, "Istio debug", monitoring_port, "/debug")
 
 
 app.command("proxy", cls=BoolValuesCommand)(proxy)

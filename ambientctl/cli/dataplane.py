@@ -8,6 +8,7 @@ import typer
 
 from ambientctl.mesh import dataplane as dp
 from ambientctl.cli.common import cli_context
+from ambientctl.cli.options import table_output_option
 from ambientctl.cli.completion import complete_namespaces
 from ambientctl.context import CliContext
 from ambientctl.output import OutputFormat, print_records
@@ -81,7 +82,7 @@ def unenroll(
 def status(
     ctx: typer.Context,
     all_namespaces: bool = typer.Option(False, "--all-namespaces", "-A", help="Every namespace."),
-    output: OutputFormat = typer.Option(OutputFormat.table, "--output", "-o", help="Output format."),
+    output: OutputFormat = table_output_option(),
 ) -> None:
     """Per namespace: data-plane mode, pods, and how many pods ztunnel has captured."""
     cli = cli_context(ctx)

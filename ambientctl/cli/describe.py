@@ -5,13 +5,13 @@ import typer
 
 from ambientctl.cli.common import cli_context
 from ambientctl.cli.completion import complete_pod_refs, complete_services
-from ambientctl.cli.options import DEFAULT_PROXY_ADMIN_PORT, ProxyAdminPortOption
+from ambientctl.cli.options import DEFAULT_PROXY_ADMIN_PORT, ProxyAdminPortOption, table_output_option
 from ambientctl.output import OutputFormat, print_document, write_stdout
 
 app = typer.Typer(help="Describe a pod or Service and its ambient configuration (data plane, ztunnel, "
                   "waypoints, policies).", no_args_is_help=True)
 
-_OUTPUT = typer.Option(OutputFormat.table, "--output", "-o", help="Output format: table (text), json or yaml.")
+_OUTPUT = table_output_option()
 
 
 @app.command("pod")

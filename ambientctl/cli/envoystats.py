@@ -14,7 +14,7 @@ import typer
 from ambientctl.cli.common import cli_context
 from ambientctl.cli.options import DEFAULT_PROXY_ADMIN_PORT, output_option
 from ambientctl.context import CliContext
-from ambientctl.errors import AmbientctlError, UsageError
+from ambientctl.errors import AmbientctlError, UsageError, raise_first
 
 
 class StatsFormat(str, Enum):
@@ -94,7 +94,7 @@ def _print_text(cli: CliContext, requests: list[Any], fmt: str) -> None:
                                                                          else text))
         else:
             write_stdout((stats.prometheus_header(_where(pod)) if len(requests) > 1 else "") + text)
-    _raise_first(failed)
+    raise_first(failed)
 
 
 def _print_document(cli: CliContext, requests: list[Any], fmt: str) -> None:
@@ -113,15 +113,7 @@ def _print_document(cli: CliContext, requests: list[Any], fmt: str) -> None:
         cli.info(f"{len(requests)} pods: one document keyed by POD.NAMESPACE")
     if answers:
         print_document(stats.document_of(answers, len(requests) > 1), fmt)
-    _raise_first(failed)
-
-
-def _raise_first(failed: list[tuple[str, AmbientctlError]]) -> None:
-    if failed:
-        where, first = failed[0]
-        more = f" (and {len(failed) - 1} more pod(s))" if len(failed) > 1 else ""
-        first.message = f"{where}: {first.message}{more}"
-        raise first
+    raise_first(failed)
 
 
 def register(root: typer.Typer) -> None:

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, List, Optional
 import typer
 
 from ambientctl.cli.common import BoolValuesCommand, cli_context, manifests_refused, refused_option
-from ambientctl.cli.completion import complete_revisions
+from ambientctl.cli.options import (filenames_option, readiness_timeout_option, revision_option, set_option,
+                                    skip_confirmation_option, skip_wait_option, verify_option)
 from ambientctl.context import CliContext
 from ambientctl.errors import AbortedError, UsageError
 from ambientctl.output import print_document, write_stdout
@@ -28,11 +29,6 @@ class CheckOutput(str, Enum):
     log = "log"  # istioctl's name for the text form
     json = "json"
     yaml = "yaml"
-
-
-_SET_HELP = "Set a configuration value, as istioctl: --set profile=ambient, --set tag=1.31.0 (repeatable)."
-_FILE_HELP = "IstioOperator overlay file (repeatable; later files win)."
-_REVISION_HELP = "Istio revision to install (default: the default revision)."
 
 
 def _render(cli: CliContext, files: list[str], sets: list[str], revision: Optional[str]) -> Rendered:
@@ -90,18 +86,17 @@ def _confirm(cli: CliContext, summary: str, skip: bool, changes_nothing: bool, q
 
 def install(
     ctx: typer.Context,
-    set_values: List[str] = typer.Option([], "--set", "-s", help=_SET_HELP),
-    filenames: List[str] = typer.Option([], "--filename", "-f", help=_FILE_HELP),
-    revision: Optional[str] = typer.Option(None, "--revision", "-r", help=_REVISION_HELP,
-                                            autocompletion=complete_revisions),
-    readiness_timeout: str = typer.Option("5m", "--readiness-timeout", help="How long to wait for each component's pods (e.g. 90s, 5m)."),
-    skip_wait: bool = typer.Option(False, "--skip-wait", help="Do not wait for pods to become ready."),
+    set_values: List[str] = set_option(),
+    filenames: List[str] = filenames_option(),
+    revision: Optional[str] = revision_option(),
+    readiness_timeout: str = readiness_timeout_option(),
+    skip_wait: bool = skip_wait_option(),
     dry_run: bool = typer.Option(False, "--dry-run", help="Validate every object on the server (server-side dry run); change nothing."),
     diff: bool = typer.Option(False, "--diff", help="Print what would change (unified diff per object, plus creations and prunes); change nothing."),
     force_conflicts: bool = typer.Option(False, "--force-conflicts", help="Take ownership of fields another field manager owns."),
-    skip_confirmation: bool = typer.Option(False, "--skip-confirmation", "-y", help="Do not ask for confirmation."),
+    skip_confirmation: bool = skip_confirmation_option(),
     lock_timeout: str = typer.Option("30s", "--lock-timeout", help="How long to wait for another running install to finish."),
-    verify: bool = typer.Option(False, "--verify", help="Run verify-install after installing (exit 3 if it fails)."),
+    verify: bool = verify_option(),
     force: bool = typer.Option(False, "--force", help="istioctl's flag: accepted; ambientctl never installs an invalid "
                                "configuration, so it changes nothing."),
     manifests: Optional[str] = manifests_refused(),
@@ -192,15 +187,13 @@ def _print_diff(cli: CliContext, report: InstallReport) -> None:
 def uninstall(
     ctx: typer.Context,
     purge: bool = typer.Option(False, "--purge", help="Remove everything ambientctl installed, all revisions and the CRDs."),
-    revision: Optional[str] = typer.Option(None, "--revision", "-r", help="Revision to remove (default: the default revision).",
-                                            autocompletion=complete_revisions),
+    revision: Optional[str] = revision_option("Revision to remove (default: the default revision)."),
     force: bool = typer.Option(False, "--force", help="Remove even while namespaces are enrolled in ambient or waypoints exist."),
-    skip_confirmation: bool = typer.Option(False, "--skip-confirmation", "-y", help="Do not ask for confirmation."),
+    skip_confirmation: bool = skip_confirmation_option(),
     dry_run: bool = typer.Option(False, "--dry-run", help="List and validate the deletions on the server; change nothing."),
     filename: Optional[str] = typer.Option(None, "--filename", "-f", help="The install's IstioOperator file: "
                                            "its revision is the one removed."),
-    set_values: List[str] = typer.Option([], "--set", "-s", help="The install's --set flags: "
-                                         "--set revision=X removes that revision."),
+    set_values: List[str] = set_option("The install's --set flags: --set revision=X removes that revision."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Print each object as it is removed."),
     manifests: Optional[str] = manifests_refused(),
 ) -> None:
@@ -309,10 +302,9 @@ def _say_record(cli: CliContext, revision: Optional[str], purge: bool) -> None:
 
 def verify_install(
     ctx: typer.Context,
-    set_values: List[str] = typer.Option([], "--set", "-s", help=_SET_HELP),
-    filenames: List[str] = typer.Option([], "--filename", "-f", help=_FILE_HELP),
-    revision: Optional[str] = typer.Option(None, "--revision", "-r", help=_REVISION_HELP,
-                                            autocompletion=complete_revisions),
+    set_values: List[str] = set_option(),
+    filenames: List[str] = filenames_option(),
+    revision: Optional[str] = revision_option(),
     output: CheckOutput = typer.Option(CheckOutput.text, "--output", "-o", help="Output format."),
 ) -> None:
     """Check that the installation matches its render: objects present, ours, unchanged and ready.

@@ -13,7 +13,7 @@ import typer
 from ambientctl.cli.common import cli_context, refused_option
 from ambientctl.cli.options import output_option
 from ambientctl.context import CliContext
-from ambientctl.errors import AmbientctlError, UsageError
+from ambientctl.errors import AmbientctlError, UsageError, raise_first
 from ambientctl.istiod.pods import ISTIOD_SELECTOR  # the one definition (meshparts)
 
 _SELECTOR_KEY = "ambientctl.istiod_selector"
@@ -169,20 +169,12 @@ def remote_clusters(
             body = admin.debug_get(cli.kube, pod, debug.CLUSTERZ_PATH)
             rows += debug.parse_clusterz(body, pod["metadata"]["name"], pods.revision_of(pod))
         except AmbientctlError as exc:
-            failed.append((admin.where(pod), exc))
+            failed.append((f"istiod {admin.where(pod)}", exc))
     if output.value == "table":
         write_stdout(debug.format_remote_clusters(rows))
     else:
         print_document(debug.remote_clusters_document(rows), output.value)
-    _raise_first(failed)
-
-
-def _raise_first(failed: list[tuple[str, AmbientctlError]]) -> None:
-    if failed:
-        where, first = failed[0]
-        more = f" (and {len(failed) - 1} more istiod(s))" if len(failed) > 1 else ""
-        first.message = f"istiod {where}: {first.message}{more}"
-        raise first
+    raise_first(failed, "istiod")
 
 
 # -- x internal-debug ------------------------------------------------------------------------------------
@@ -235,10 +227,10 @@ def internal_debug(
         try:
             answers[admin.where(pod)] = admin.debug_get(cli.kube, pod, path, seconds)
         except AmbientctlError as exc:
-            failed.append((admin.where(pod), exc))
+            failed.append((f"istiod {admin.where(pod)}", exc))
     if answers:
         write_stdout(debug.format_list(answers) if list_endpoints else debug.format_answers(answers, all_istiods))
-    _raise_first(failed)
+    raise_first(failed, "istiod")
 
 
 def _seconds(timeout: Optional[str]) -> Optional[float]:

@@ -14,6 +14,7 @@ from typing import Any, List, Optional
 import typer
 
 from ambientctl.cli.common import BoolValuesCommand, cli_context, manifests_refused, refused_option
+from ambientctl.cli.options import filenames_option, revision_option, set_option
 from ambientctl.context import CliContext
 from ambientctl.errors import InvalidInputError
 from ambientctl.output import format_json, write_stdout
@@ -28,16 +29,12 @@ class DocumentFormat(str, Enum):
     json = "json"
 
 
-SET_HELP = "Override an IstioOperator value, e.g. --set components.cni.enabled=true (repeatable)."
-FILE_HELP = "IstioOperator overlay file, merged in order (repeatable)."
-
-
 @manifest_app.command("generate", cls=BoolValuesCommand)
 def generate(
     ctx: typer.Context,
-    set_values: List[str] = typer.Option([], "--set", "-s", help=SET_HELP),
-    filenames: List[str] = typer.Option([], "--filename", "-f", help=FILE_HELP),
-    revision: Optional[str] = typer.Option(None, "--revision", "-r", help="Control plane revision (istiod-<rev>)."),
+    set_values: List[str] = set_option(),
+    filenames: List[str] = filenames_option(),
+    revision: Optional[str] = revision_option(),
     output_dir: Optional[str] = typer.Option(
         None, "--output", "-o", help="Write one file per component (DIR/Base.yaml, ...) instead of stdout."
     ),
@@ -74,9 +71,9 @@ def generate(
 @manifest_app.command("translate", cls=BoolValuesCommand)
 def translate(
     ctx: typer.Context,
-    set_values: List[str] = typer.Option([], "--set", "-s", help=SET_HELP),
-    filenames: List[str] = typer.Option([], "--filename", "-f", help=FILE_HELP),
-    revision: Optional[str] = typer.Option(None, "--revision", "-r", help="Control plane revision (istiod-<rev>)."),
+    set_values: List[str] = set_option(),
+    filenames: List[str] = filenames_option(),
+    revision: Optional[str] = revision_option(),
     output_dir: Optional[str] = typer.Option(
         None, "--output", "-o", help="Write values files, install scripts and a README into DIR (else: the "
         "values, as one YAML document keyed by Helm release, to stdout)."
@@ -169,8 +166,8 @@ def dump(
     config_path: Optional[str] = typer.Option(
         None, "--config-path", "-p", help="Show only this subtree, e.g. spec.components or spec.values.pilot."
     ),
-    set_values: List[str] = typer.Option([], "--set", "-s", help=SET_HELP),
-    filenames: List[str] = typer.Option([], "--filename", "-f", help=FILE_HELP),
+    set_values: List[str] = set_option(),
+    filenames: List[str] = filenames_option(),
     output: DocumentFormat = typer.Option(DocumentFormat.yaml, "--output", "-o", help="yaml or json."),
 ) -> None:
     """Print a profile merged over the default profile: every value `manifest generate` reads.

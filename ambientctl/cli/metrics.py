@@ -11,6 +11,7 @@ import typer
 
 from ambientctl.waypoint import metrics as mx
 from ambientctl.cli.common import cli_context
+from ambientctl.cli.options import table_output_option
 from ambientctl.cli.completion import complete_waypoints
 from ambientctl.context import CliContext
 from ambientctl.durations import parse_duration
@@ -27,7 +28,7 @@ def metrics(
     watch: bool = typer.Option(False, "--watch", "-w", help="Refresh every --interval."),
     interval_text: str = typer.Option("2s", "--interval", help="Time between refreshes with --watch (e.g. 2s, 500ms; at least 200ms)."),
     count: int = typer.Option(0, "--count", min=0, help="With --watch: stop after this many refreshes (0: never)."),
-    output: OutputFormat = typer.Option(OutputFormat.table, "--output", "-o", help="Output format."),
+    output: OutputFormat = table_output_option(),
 ) -> None:
     """Requests the waypoint handled (istio_requests_total from its :15020/stats/prometheus).
 

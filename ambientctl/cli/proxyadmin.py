@@ -14,7 +14,8 @@ from ambientctl.cli.common import cli_context
 from ambientctl.cli.options import DEFAULT_PROXY_ADMIN_PORT, ProxyAdminPortOption
 from ambientctl.cli.completion import complete_pod_refs
 from ambientctl.context import CliContext
-from ambientctl.errors import AmbientctlError, ChecksFailedError, InvalidInputError, NotFoundError, UsageError
+from ambientctl.errors import (AmbientctlError, ChecksFailedError, InvalidInputError, NotFoundError, UsageError,
+                               raise_first)
 
 _LEVEL_HELP = ("Comma-separated [<logger>:]<level> (level alone: every logger); levels: trace, debug, info, "
                "warning, error, critical, off. Without --level, the current levels are shown.")
@@ -42,7 +43,7 @@ def every_ztunnel(cli: CliContext, namespace: str) -> list[dict[str, Any]]:
 def target_pods(cli: CliContext, ref: Optional[str], selector: Optional[str]) -> list[dict[str, Any]]:
     """Every pod the reference names (`ds/ztunnel`: one per node; a waypoint or gateway name: its pods;
     `svc/NAME`: one pod behind the Service), or the pods matching -l."""
-    from ambientctl.kube.pods import parse_pod_ref, pods_of
+    from ambientctl.kube.pods import is_service_ref, parse_pod_ref, pods_of
 
     if ref and selector:
         raise UsageError(f"give either a pod ({ref}) or --selector, not both", "drop one of them")
@@ -52,7 +53,7 @@ def target_pods(cli: CliContext, ref: Optional[str], selector: Optional[str]) ->
             raise NotFoundError(f"no pods match selector {selector!r} in namespace {cli.namespace}",
                                 "check the labels and the namespace (-n)")
         return sorted(pods, key=lambda p: p["metadata"]["name"])
-    if ref and ref.partition("/")[0].lower() in ("svc", "service", "services"):
+    if ref and is_service_ref(ref):
         from ambientctl.proxy.envoy.target import resolve_envoy_pod
 
         return [resolve_envoy_pod(cli.kube, ref, cli.namespace)]
@@ -101,11 +102,7 @@ def _for_each(pods: list[dict[str, Any]], action: Callable[[dict[str, Any]], str
             write_stdout(action(pod))
         except AmbientctlError as exc:
             failed.append((where, exc))
-    if failed:
-        where, first = failed[0]
-        more = f" (and {len(failed) - 1} more pod(s))" if len(failed) > 1 else ""
-        first.message = f"{where}: {first.message}{more}"
-        raise first
+    raise_first(failed)
 
 
 def _envoy_log(cli: CliContext, pod: dict[str, Any], port: int, changes: list[Any]) -> str:

@@ -6,15 +6,17 @@ attaches the commands (and istioctl's short names) to the proxy-config group.
 """
 
 # No `from __future__ import annotations`: typer would eval every annotation string at every start.
-from enum import Enum
-from typing import Any, Callable, Optional
+import inspect
+from dataclasses import dataclass
+from typing import Annotated, Any, Callable, Optional
 
 import click
 import typer
 from typer.core import TyperCommand
 
 from ambientctl.cli.common import cli_context
-from ambientctl.cli.options import DEFAULT_PROXY_ADMIN_PORT, FileOption, ProxyAdminPortOption, output_option
+from ambientctl.cli.options import (DEFAULT_PROXY_ADMIN_PORT, FileOption, ProxyAdminPortOption, ProxyFormat,
+                                    output_option, shared_parameters)
 from ambientctl.cli.completion import complete_pod_refs
 from ambientctl.context import CliContext
 from ambientctl.errors import UsageError
@@ -26,23 +28,24 @@ ALIASES = {"clusters": "cluster", "c": "cluster", "listeners": "listener", "l": 
            "r": "route", "endpoints": "endpoint", "ep": "endpoint", "b": "bootstrap", "ec": "ecds", "a": "all"}
 
 
-class Format(str, Enum):
-    short = "short"
-    json = "json"
-    yaml = "yaml"
+# The filters, declared once for the views that take them (`pc all` takes them all).
+VerboseOption = Annotated[str, typer.Option("--verbose", metavar="BOOL", help=_VERBOSE_HELP)]
+FqdnOption = Annotated[str, typer.Option("--fqdn", help="Clusters whose name contains this (the service FQDN).")]
+SubsetOption = Annotated[str, typer.Option("--subset", help="Clusters whose name contains this subset.")]
+DirectionOption = Annotated[str, typer.Option("--direction", help="Clusters whose name contains this direction "
+                                                                   "(inbound also matches a waypoint's inbound-vip).")]
+TypeOption = Annotated[str, typer.Option("--type", help="Listeners of this type: HTTP, TCP, HTTP+TCP or UNKNOWN.")]
+RouteNameOption = Annotated[str, typer.Option("--name", help="Only the route config of this name.")]
 
 
-def _ref_arg() -> Any:
-    return typer.Argument(None, metavar="[<type>/]<name>[.<namespace>]", help=_REF_HELP,
-                          autocompletion=complete_pod_refs)
+def _port_option(help_text: str) -> Any:
+    """`--port` (0: any), with what it selects in this view."""
+    return typer.Option(0, "--port", help=help_text)
 
 
-def _output(default: Format = Format.short) -> Any:
-    return output_option(default, "short (istioctl's table), json or yaml (the resources, in istioctl's field names).")
-
-
-def _verbose() -> Any:
-    return typer.Option("true", "--verbose", metavar="BOOL", help=_VERBOSE_HELP)
+def _address_option(help_text: str) -> Any:
+    """`--address` (empty: any), with what it selects in this view."""
+    return typer.Option("", "--address", help=help_text)
 
 
 class BoolValueCommand(TyperCommand):
@@ -76,55 +79,85 @@ def _bool(text: str, flag: str) -> bool:
     raise UsageError(f"invalid value {text!r} for {flag}", f"use {flag}=true or {flag}=false")
 
 
-def _load(cli: CliContext, ref: Optional[str], file: Optional[str], port: int, what: str, path: str) -> tuple[bytes, str]:
-    """The dump's bytes and where they came from (a file, stdin, or the pod's admin `path`)."""
-    from ambientctl.proxy.sources import read_dump_file
-
-    if (ref is None) == (file is None):
-        if ref:
-            raise UsageError(f"give either a pod ({ref}) or --file, not both", "drop one of them")
-        raise UsageError(f"{what} needs a pod or --file", f"e.g. `ambientctl pc {what} deploy/waypoint` "
-                         f"or `ambientctl pc {what} --file config_dump.json`")
-    if file is not None:
-        return read_dump_file(file), "stdin" if file == "-" else file
-    from ambientctl.kube.portforward import http_get
-    from ambientctl.output import progress
-    from ambientctl.proxy.envoy.target import resolve_envoy_pod
-
-    pod = resolve_envoy_pod(cli.kube, ref, cli.namespace)
-    name, namespace = pod["metadata"]["name"], pod["metadata"]["namespace"]
-    where = f"pod {namespace}/{name}"
-    with progress(cli, f"Reading {path.split('?')[0]} of {where}"):
-        return http_get(cli.kube, name, namespace, port, path), where
-
-
-def _envoy(cli: CliContext, ref: Optional[str], file: Optional[str], port: int, what: str,
-           include_eds: bool = False) -> Any:
-    from ambientctl.proxy.envoy import dump as envoydump
-
-    data, source = _load(cli, ref, file, port, what, "/config_dump" + ("?include_eds=true" if include_eds else ""))
-    return envoydump.parse(data, source, redact=False)  # tables show no key material; documents go through _emit
-
-
-def _emit(fmt: Format, table: Callable[[], str], document: Callable[[], Any]) -> None:
+def _emit(fmt: ProxyFormat, table: Callable[[], str], document: Callable[[], Any]) -> None:
     """The table, or the document with every private key it could hold redacted (one JSON/YAML document)."""
     from ambientctl.output import print_document, write_stdout
     from ambientctl.proxy.envoy.dump import redacted
 
-    if fmt == Format.short:
+    if fmt == ProxyFormat.short:
         write_stdout(table())
     else:
         print_document(redacted(document()), fmt.value)
 
 
+@dataclass(frozen=True)
+class EnvoyView:
+    """What every Envoy view shares: the proxy it reads (POD_REF or --file, --proxy-admin-port) and -o."""
+
+    pod_ref: Optional[str]
+    output: ProxyFormat
+    file: Optional[str]
+    admin_port: int
+
+    def load(self, cli: CliContext, what: str, path: str) -> tuple[bytes, str]:
+        """The bytes and where they came from (a file, stdin, or the pod's admin `path`)."""
+        from ambientctl.proxy.sources import read_dump_file
+
+        ref, file = self.pod_ref, self.file
+        if (ref is None) == (file is None):
+            if ref:
+                raise UsageError(f"give either a pod ({ref}) or --file, not both", "drop one of them")
+            raise UsageError(f"{what} needs a pod or --file", f"e.g. `ambientctl pc {what} deploy/waypoint` "
+                             f"or `ambientctl pc {what} --file config_dump.json`")
+        if file is not None:
+            return read_dump_file(file), "stdin" if file == "-" else file
+        from ambientctl.kube.portforward import http_get
+        from ambientctl.output import progress
+        from ambientctl.proxy.envoy.target import resolve_envoy_pod
+
+        pod = resolve_envoy_pod(cli.kube, ref, cli.namespace)
+        name, namespace = pod["metadata"]["name"], pod["metadata"]["namespace"]
+        where = f"pod {namespace}/{name}"
+        with progress(cli, f"Reading {path.split('?')[0]} of {where}"):
+            return http_get(cli.kube, name, namespace, self.admin_port, path), where
+
+    def dump(self, cli: CliContext, what: str, include_eds: bool = False) -> Any:
+        """The parsed /config_dump (unredacted: tables show no key material; documents go through emit)."""
+        from ambientctl.proxy.envoy import dump as envoydump
+
+        data, source = self.load(cli, what, "/config_dump" + ("?include_eds=true" if include_eds else ""))
+        return envoydump.parse(data, source, redact=False)
+
+    def emit(self, table: Callable[[], str], document: Callable[[], Any]) -> None:
+        """Print in -o's format (see _emit)."""
+        _emit(self.output, table, document)
+
+
+def _view_parameters(default_output: ProxyFormat) -> tuple[inspect.Parameter, ...]:
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    return (
+        inspect.Parameter("pod_ref", keyword, annotation=Optional[str], default=typer.Argument(
+            None, metavar="[<type>/]<name>[.<namespace>]", help=_REF_HELP, autocompletion=complete_pod_refs)),
+        inspect.Parameter("output", keyword, annotation=ProxyFormat, default=output_option(
+            default_output, "short (istioctl's table), json or yaml (the resources, in istioctl's field names).")),
+        inspect.Parameter("file", keyword, annotation=FileOption, default=None),
+        inspect.Parameter("proxy_admin_port", keyword, annotation=ProxyAdminPortOption,
+                          default=DEFAULT_PROXY_ADMIN_PORT),
+    )
+
+
+def envoy_view_options(default_output: ProxyFormat = ProxyFormat.short) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Attach POD_REF, -o, --file and --proxy-admin-port to a command, which takes `view: EnvoyView`."""
+    return shared_parameters("view", _view_parameters(default_output), EnvoyView)
+
+
+@envoy_view_options()
 def cluster(
-    ctx: typer.Context, pod_ref: Optional[str] = _ref_arg(), output: Format = _output(),
-    file: FileOption = None, proxy_admin_port: ProxyAdminPortOption = DEFAULT_PROXY_ADMIN_PORT,
-    fqdn: str = typer.Option("", "--fqdn", help="Clusters whose name contains this (the service FQDN)."),
-    port: int = typer.Option(0, "--port", help="Clusters of this port."),
-    subset: str = typer.Option("", "--subset", help="Clusters whose name contains this subset."),
-    direction: str = typer.Option("", "--direction", help="Clusters whose name contains this direction "
-                                                          "(inbound also matches a waypoint's inbound-vip)."),
+    ctx: typer.Context, view: EnvoyView,
+    fqdn: FqdnOption = "",
+    port: int = _port_option("Clusters of this port."),
+    subset: SubsetOption = "",
+    direction: DirectionOption = "",
 ) -> None:
     """Envoy clusters: SERVICE FQDN, PORT, SUBSET, DIRECTION, TYPE, DESTINATION RULE (istioctl pc cluster).
 
@@ -138,18 +171,18 @@ def cluster(
     from ambientctl.proxy.envoy import clusters
 
     with gc_paused():
-        dump = _envoy(cli_context(ctx), pod_ref, file, proxy_admin_port, "cluster")
+        dump = view.dump(cli_context(ctx), "cluster")
         flt = clusters.ClusterFilter(fqdn, port, subset, direction)
-        _emit(output, lambda: clusters.format_clusters(dump, flt), lambda: clusters.clusters_document(dump, flt))
+        view.emit(lambda: clusters.format_clusters(dump, flt), lambda: clusters.clusters_document(dump, flt))
 
 
+@envoy_view_options()
 def listener(
-    ctx: typer.Context, pod_ref: Optional[str] = _ref_arg(), output: Format = _output(),
-    file: FileOption = None, proxy_admin_port: ProxyAdminPortOption = DEFAULT_PROXY_ADMIN_PORT,
-    address: str = typer.Option("", "--address", help="Listeners on this address (additional addresses too)."),
-    port: int = typer.Option(0, "--port", help="Listeners on this port."),
-    type_: str = typer.Option("", "--type", help="HTTP, TCP, HTTP+TCP or UNKNOWN."),
-    verbose: str = _verbose(),
+    ctx: typer.Context, view: EnvoyView,
+    address: str = _address_option("Listeners on this address (additional addresses too)."),
+    port: int = _port_option("Listeners on this port."),
+    type_: TypeOption = "",
+    verbose: VerboseOption = "true",
     waypoint: bool = typer.Option(False, "--waypoint", help="Show how each filter chain is reached through the "
                                                             "listener's matcher tree (a waypoint's main_internal)."),
 ) -> None:
@@ -166,20 +199,20 @@ def listener(
 
     is_verbose = _bool(verbose, "--verbose")
     with gc_paused():
-        dump = _envoy(cli_context(ctx), pod_ref, file, proxy_admin_port, "listener")
+        dump = view.dump(cli_context(ctx), "listener")
         flt = listeners.ListenerFilter(address, port, type_)
         if waypoint:  # istioctl prints this table whatever -o says
-            _emit(Format.short, lambda: listeners.format_waypoint(dump), lambda: None)
+            _emit(ProxyFormat.short, lambda: listeners.format_waypoint(dump), lambda: None)
             return
-        _emit(output, lambda: listeners.format_listeners(dump, flt, is_verbose),
+        view.emit(lambda: listeners.format_listeners(dump, flt, is_verbose),
               lambda: listeners.listeners_document(dump, flt))
 
 
+@envoy_view_options()
 def route(
-    ctx: typer.Context, pod_ref: Optional[str] = _ref_arg(), output: Format = _output(),
-    file: FileOption = None, proxy_admin_port: ProxyAdminPortOption = DEFAULT_PROXY_ADMIN_PORT,
-    name: str = typer.Option("", "--name", help="Only the route config of this name."),
-    verbose: str = _verbose(),
+    ctx: typer.Context, view: EnvoyView,
+    name: RouteNameOption = "",
+    verbose: VerboseOption = "true",
 ) -> None:
     """Envoy routes: NAME, VHOST NAME, DOMAINS, MATCH, VIRTUAL SERVICE (istioctl pc route).
 
@@ -193,16 +226,16 @@ def route(
 
     is_verbose = _bool(verbose, "--verbose")
     with gc_paused():
-        dump = _envoy(cli_context(ctx), pod_ref, file, proxy_admin_port, "route")
+        dump = view.dump(cli_context(ctx), "route")
         flt = routes.RouteFilter(name)
-        _emit(output, lambda: routes.format_routes(dump, flt, is_verbose), lambda: routes.routes_document(dump, flt))
+        view.emit(lambda: routes.format_routes(dump, flt, is_verbose), lambda: routes.routes_document(dump, flt))
 
 
+@envoy_view_options()
 def endpoint(
-    ctx: typer.Context, pod_ref: Optional[str] = _ref_arg(), output: Format = _output(),
-    file: FileOption = None, proxy_admin_port: ProxyAdminPortOption = DEFAULT_PROXY_ADMIN_PORT,
-    address: str = typer.Option("", "--address", help="Endpoints of this address."),
-    port: int = typer.Option(0, "--port", help="Endpoints of this port."),
+    ctx: typer.Context, view: EnvoyView,
+    address: str = _address_option("Endpoints of this address."),
+    port: int = _port_option("Endpoints of this port."),
     cluster_name: str = typer.Option("", "--cluster", help="Endpoints of this cluster."),
     status: str = typer.Option("", "--status", help="HEALTHY, UNHEALTHY, DRAINING, TIMEOUT, DEGRADED or UNKNOWN."),
 ) -> None:
@@ -223,20 +256,20 @@ def endpoint(
     cli = cli_context(ctx)
     flt = endpoints.EndpointFilter(address, port, cluster_name, status)
     with gc_paused():
-        data, source = _load(cli, pod_ref, file, proxy_admin_port, "endpoint", "/clusters?format=json")
+        data, source = view.load(cli, "endpoint", "/clusters?format=json")
         doc = load_json(data, source)
         if "clusterStatuses" in doc:  # re-encoded by protobuf tooling: Envoy's own spelling first
             doc = envoydump.snake_keys(doc)
         if envoydump.is_envoy_dump(doc):
             dump = envoydump.from_document(doc, source)
-            _emit(output, lambda: endpoints.format_eds(dump, flt), lambda: endpoints.eds_document(dump, flt))
+            view.emit(lambda: endpoints.format_eds(dump, flt), lambda: endpoints.eds_document(dump, flt))
             return
-        _emit(output, lambda: endpoints.format_hosts(doc, flt), lambda: endpoints.hosts_document(doc, flt))
+        view.emit(lambda: endpoints.format_hosts(doc, flt), lambda: endpoints.hosts_document(doc, flt))
 
 
+@envoy_view_options(ProxyFormat.json)
 def bootstrap(
-    ctx: typer.Context, pod_ref: Optional[str] = _ref_arg(), output: Format = _output(Format.json),
-    file: FileOption = None, proxy_admin_port: ProxyAdminPortOption = DEFAULT_PROXY_ADMIN_PORT,
+    ctx: typer.Context, view: EnvoyView,
 ) -> None:
     """The Envoy bootstrap (JSON by default, as istioctl); -o short: Istio and Envoy versions.
 
@@ -249,35 +282,35 @@ def bootstrap(
     from ambientctl.proxy.envoy import bootstrap as views
 
     with gc_paused():
-        dump = _envoy(cli_context(ctx), pod_ref, file, proxy_admin_port, "bootstrap")
-        _emit(output, lambda: views.format_summary(dump), lambda: views.bootstrap_document(dump))
+        dump = view.dump(cli_context(ctx), "bootstrap")
+        view.emit(lambda: views.format_summary(dump), lambda: views.bootstrap_document(dump))
 
 
+@envoy_view_options()
 def ecds(
-    ctx: typer.Context, pod_ref: Optional[str] = _ref_arg(), output: Format = _output(),
-    file: FileOption = None, proxy_admin_port: ProxyAdminPortOption = DEFAULT_PROXY_ADMIN_PORT,
+    ctx: typer.Context, view: EnvoyView,
 ) -> None:
     """Extension configs from ECDS (Wasm plugins and other filters): ECDS NAME, TYPE (istioctl pc ecds)."""
     from ambientctl.proxy.shapes import gc_paused
     from ambientctl.proxy.envoy import ecds as views
 
     with gc_paused():
-        dump = _envoy(cli_context(ctx), pod_ref, file, proxy_admin_port, "ecds")
-        _emit(output, lambda: views.format_ecds(dump), lambda: views.ecds_document(dump))
+        dump = view.dump(cli_context(ctx), "ecds")
+        view.emit(lambda: views.format_ecds(dump), lambda: views.ecds_document(dump))
 
 
+@envoy_view_options()
 def all_config(
-    ctx: typer.Context, pod_ref: Optional[str] = _ref_arg(), output: Format = _output(),
-    file: FileOption = None, proxy_admin_port: ProxyAdminPortOption = DEFAULT_PROXY_ADMIN_PORT,
+    ctx: typer.Context, view: EnvoyView,
     with_headers: bool = typer.Option(False, "--with-headers", help="A `------ CLUSTER INFO ------` line per section."),
-    verbose: str = _verbose(),
-    fqdn: str = typer.Option("", "--fqdn", help="Clusters whose name contains this."),
-    direction: str = typer.Option("", "--direction", help="Clusters whose name contains this direction."),
-    subset: str = typer.Option("", "--subset", help="Clusters whose name contains this subset."),
-    port: int = typer.Option(0, "--port", help="Clusters, listeners and endpoints of this port."),
-    address: str = typer.Option("", "--address", help="Listeners and endpoints of this address."),
-    type_: str = typer.Option("", "--type", help="Listeners of this type."),
-    name: str = typer.Option("", "--name", help="Only the route config of this name."),
+    verbose: VerboseOption = "true",
+    fqdn: FqdnOption = "",
+    direction: DirectionOption = "",
+    subset: SubsetOption = "",
+    port: int = _port_option("Clusters, listeners and endpoints of this port."),
+    address: str = _address_option("Listeners and endpoints of this address."),
+    type_: TypeOption = "",
+    name: RouteNameOption = "",
 ) -> None:
     """Everything: bootstrap, clusters, listeners, routes, secrets, endpoints (istioctl pc all).
 
@@ -297,9 +330,9 @@ def all_config(
 
     is_verbose = _bool(verbose, "--verbose")
     with gc_paused():
-        dump = _envoy(cli_context(ctx), pod_ref, file, proxy_admin_port, "all", include_eds=True)
-        if output != Format.short:
-            print_document(envoydump.redacted(dump.raw), output.value)
+        dump = view.dump(cli_context(ctx), "all", include_eds=True)
+        if view.output != ProxyFormat.short:
+            print_document(envoydump.redacted(dump.raw), view.output.value)
             return
         filters = summary.AllFilters(clusters.ClusterFilter(fqdn, port, subset, direction),
                                      listeners.ListenerFilter(address, port, type_), routes.RouteFilter(name),

@@ -8,6 +8,7 @@ import typer
 
 from ambientctl import samples as smp
 from ambientctl.cli.common import cli_context
+from ambientctl.cli.options import table_output_option
 from ambientctl.output import OutputFormat, check_line, format_yaml_stream, print_records, write_stdout
 
 app = typer.Typer(help="The guide's sample apps (bookinfo, sleep, notsleep, policies, routes).", no_args_is_help=True)
@@ -18,7 +19,7 @@ _NAMES_HELP = "Sample names (see `ambientctl samples list`)."
 @app.command("list")
 def list_samples(
     ctx: typer.Context,
-    output: OutputFormat = typer.Option(OutputFormat.table, "--output", "-o", help="Output format."),
+    output: OutputFormat = table_output_option(),
 ) -> None:
     """The samples, with the guide step each belongs to (needs no cluster)."""
     cli = cli_context(ctx)

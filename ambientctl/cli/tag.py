@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from ambientctl.cli.common import BoolValuesCommand, cli_context, manifests_refused
+from ambientctl.cli.options import skip_confirmation_option, table_output_option
 from ambientctl.context import CliContext
 from ambientctl.errors import AbortedError, ConflictError
 from ambientctl.output import OutputFormat, format_yaml_stream, print_document, write_stdout
@@ -19,7 +20,6 @@ _REVISION_HELP = "Control plane revision the tag points at (required)."
 _OVERWRITE_HELP = "Point an existing tag at another revision (otherwise an existing tag is refused)."
 _WEBHOOK_NAME_HELP = "Name of the tag's MutatingWebhookConfiguration (default: istio-revision-tag-TAG)."
 _AUTO_INJECT_HELP = "With tag `default`: inject sidecars into every namespace without a label (istioctl's flag)."
-_YES_HELP = "Do not ask for confirmation."
 
 
 def _options(cli: CliContext, tag: str, revision: str, webhook_name: Optional[str], auto_inject: bool,
@@ -36,7 +36,7 @@ def set_(
     tag: str = typer.Argument(..., help="The tag to create or move (e.g. prod)."),
     revision: str = typer.Option(..., "--revision", "-r", help=_REVISION_HELP),
     overwrite: bool = typer.Option(False, "--overwrite", help=_OVERWRITE_HELP),
-    skip_confirmation: bool = typer.Option(False, "--skip-confirmation", "-y", help=_YES_HELP),
+    skip_confirmation: bool = skip_confirmation_option(),
     webhook_name: Optional[str] = typer.Option(None, "--webhook-name", help=_WEBHOOK_NAME_HELP),
     auto_inject: bool = typer.Option(False, "--auto-inject-namespaces", help=_AUTO_INJECT_HELP),
     dry_run: bool = typer.Option(False, "--dry-run", help="Validate on the server; change nothing."),
@@ -76,7 +76,7 @@ def generate(
     revision: str = typer.Option(..., "--revision", "-r", help=_REVISION_HELP),
     overwrite: bool = typer.Option(False, "--overwrite", help="Accepted for istioctl scripts (generate never "
                                    "refuses an existing tag)."),
-    skip_confirmation: bool = typer.Option(False, "--skip-confirmation", "-y", help=_YES_HELP),
+    skip_confirmation: bool = skip_confirmation_option(),
     webhook_name: Optional[str] = typer.Option(None, "--webhook-name", help=_WEBHOOK_NAME_HELP),
     auto_inject: bool = typer.Option(False, "--auto-inject-namespaces", help=_AUTO_INJECT_HELP),
     manifests: Optional[str] = manifests_refused(),
@@ -100,7 +100,7 @@ def generate(
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    output: OutputFormat = typer.Option(OutputFormat.table, "--output", "-o", help="Output format."),
+    output: OutputFormat = table_output_option(),
 ) -> None:
     """Every revision tag, its revision and the namespaces that use it (alias: show)."""
     from ambientctl.revision.tags import format_tags, list_tags
@@ -121,8 +121,7 @@ def list_(
 def remove(
     ctx: typer.Context,
     tag: str = typer.Argument(..., help="The tag to remove."),
-    skip_confirmation: bool = typer.Option(False, "--skip-confirmation", "-y",
-                                           help="Remove even while namespaces use the tag."),
+    skip_confirmation: bool = skip_confirmation_option("Remove even while namespaces use the tag."),
 ) -> None:
     """Remove a revision tag (alias: delete). Refused while namespaces use it, unless -y (or confirmed).
 

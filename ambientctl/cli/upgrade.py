@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any, List, Optional
 import typer
 
 from ambientctl.cli.common import BoolValuesCommand, cli_context, manifests_refused
+from ambientctl.cli.options import (filenames_option, readiness_timeout_option, revision_option, set_option,
+                                    skip_confirmation_option, skip_wait_option, verify_option)
 from ambientctl.errors import UsageError
 from ambientctl.output import write_stdout
 
@@ -21,19 +23,15 @@ if TYPE_CHECKING:
 
 def upgrade(
     ctx: typer.Context,
-    revision: Optional[str] = typer.Option(None, "--revision", "-r", help="Revision to upgrade (default: the "
-                                           "default revision)."),
-    set_values: List[str] = typer.Option([], "--set", "-s", help="Change a value on top of the recorded install "
-                                         "(repeatable)."),
-    filenames: List[str] = typer.Option([], "--filename", "-f", help="IstioOperator overlay on top of the recorded "
-                                        "install (repeatable)."),
-    skip_confirmation: bool = typer.Option(False, "--skip-confirmation", "-y", help="Do not ask for confirmation."),
+    revision: Optional[str] = revision_option("Revision to upgrade (default: the default revision)."),
+    set_values: List[str] = set_option("Change a value on top of the recorded install (repeatable)."),
+    filenames: List[str] = filenames_option("IstioOperator overlay on top of the recorded install (repeatable)."),
+    skip_confirmation: bool = skip_confirmation_option(),
     dry_run: bool = typer.Option(False, "--dry-run", help="Precheck and print the diff; change nothing."),
     force: bool = typer.Option(False, "--force", help="Upgrade even when a precheck fails."),
-    readiness_timeout: str = typer.Option("5m", "--readiness-timeout", help="How long to wait for each "
-                                          "component's pods."),
-    skip_wait: bool = typer.Option(False, "--skip-wait", help="Do not wait for pods to become ready."),
-    verify: bool = typer.Option(False, "--verify", help="Run verify-install afterwards (exit 3 if it fails)."),
+    readiness_timeout: str = readiness_timeout_option(),
+    skip_wait: bool = skip_wait_option(),
+    verify: bool = verify_option(),
     manifests: Optional[str] = manifests_refused(),
 ) -> None:
     """Upgrade a revision in place to the Istio release ambientctl pins: precheck, diff, confirm, apply.

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, List, Optional
 import typer
 
 from ambientctl.cli.common import BoolValuesCommand, cli_context
+from ambientctl.cli.options import table_output_option
 from ambientctl.cli.completion import complete_revisions, complete_waypoints
 from ambientctl.context import CliContext
 from ambientctl.durations import parse_duration
@@ -193,7 +194,7 @@ def _say(cli: CliContext, text: str) -> None:
 def list_(
     ctx: typer.Context,
     all_namespaces: bool = typer.Option(False, "--all-namespaces", "-A", help="Waypoints of every namespace."),
-    output: OutputFormat = typer.Option(OutputFormat.table, "--output", "-o", help="Output format."),
+    output: OutputFormat = table_output_option(),
     name: SelectNameOption = None,
 ) -> None:
     """List the waypoints of the namespace: revision, traffic type, programmed."""
@@ -224,7 +225,7 @@ def status(
     all_namespaces: bool = typer.Option(False, "--all-namespaces", "-A", help="Waypoints of every namespace."),
     wait: bool = typer.Option(False, "--wait", "-w", help="Wait until the waypoints are Programmed first."),
     waypoint_timeout: TimeoutOption = "90s",
-    output: OutputFormat = typer.Option(OutputFormat.table, "--output", "-o", help="Output format."),
+    output: OutputFormat = table_output_option(),
     name_option: SelectNameOption = None,
 ) -> None:
     """Show the waypoints' conditions now (no waiting unless --wait, unlike istioctl; --wait=false is accepted)."""

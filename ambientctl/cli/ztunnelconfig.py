@@ -4,14 +4,12 @@ Flags only: what each subcommand does is in cli/dumpviews.py (which cli/fastpath
 """
 
 # No `from __future__ import annotations`: typer would eval every annotation string at every start.
-from enum import Enum
-
 import typer
 
 from ambientctl.cli import dumpviews
 from ambientctl.cli.aliases import AliasedGroup, alias_group
 from ambientctl.cli.common import cli_context
-from ambientctl.cli.options import DumpSource, IdentityOption, dump_source_options, output_option
+from ambientctl.cli.options import DumpSource, IdentityOption, ProxyFormat, dump_source_options, output_option
 
 
 class ZtunnelConfigGroup(AliasedGroup):
@@ -26,8 +24,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-ZcFormat = Enum("ZcFormat", {name: name for name in dumpviews.TABLE_OR_DOCUMENT}, type=str)  # type: ignore[misc]
-
 _OUTPUT_HELP = "short (istioctl's table), json or yaml."
 
 
@@ -36,7 +32,7 @@ _OUTPUT_HELP = "short (istioctl's table), json or yaml."
 def workload(
     ctx: typer.Context,
     source: DumpSource,
-    output: ZcFormat = output_option(ZcFormat.short, _OUTPUT_HELP),
+    output: ProxyFormat = output_option(ProxyFormat.short, _OUTPUT_HELP),
     workload_namespace: str = typer.Option("", "--workload-namespace", help="Only workloads in this namespace."),
     workload_node: str = typer.Option("", "--workload-node", help="Only workloads on this node."),
     address: str = typer.Option("", "--address", help="Only the workload with this IP address."),
@@ -57,7 +53,7 @@ def workload(
 def service(
     ctx: typer.Context,
     source: DumpSource,
-    output: ZcFormat = output_option(ZcFormat.short, _OUTPUT_HELP),
+    output: ProxyFormat = output_option(ProxyFormat.short, _OUTPUT_HELP),
     service_namespace: str = typer.Option("", "--service-namespace", help="Only services in this namespace."),
 ) -> None:
     """Services ztunnel knows: VIPs, waypoint, healthy/total endpoints."""
@@ -69,7 +65,7 @@ def service(
 def policy(
     ctx: typer.Context,
     source: DumpSource,
-    output: ZcFormat = output_option(ZcFormat.short, _OUTPUT_HELP),
+    output: ProxyFormat = output_option(ProxyFormat.short, _OUTPUT_HELP),
     policy_namespace: str = typer.Option("", "--policy-namespace", help="Only policies in this namespace."),
 ) -> None:
     """Authorization policies ztunnel enforces: namespace, name, action, scope."""
@@ -81,7 +77,7 @@ def policy(
 def certificate(
     ctx: typer.Context,
     source: DumpSource,
-    output: ZcFormat = output_option(ZcFormat.short, _OUTPUT_HELP),
+    output: ProxyFormat = output_option(ProxyFormat.short, _OUTPUT_HELP),
     identity: IdentityOption = None,
 ) -> None:
     """Certificates of the workloads on this ztunnel's node (same table as `pc secret`).
@@ -97,7 +93,7 @@ def certificate(
 def connections(
     ctx: typer.Context,
     source: DumpSource,
-    output: ZcFormat = output_option(ZcFormat.short, _OUTPUT_HELP),
+    output: ProxyFormat = output_option(ProxyFormat.short, _OUTPUT_HELP),
     workload_namespace: str = typer.Option("", "--workload-namespace", help="Only workloads in this namespace."),
     direction: str = typer.Option("", "--direction", help="inbound or outbound only."),
     raw: bool = typer.Option(False, "--raw", help="Show IP addresses instead of names."),
@@ -111,7 +107,7 @@ def connections(
 def all_config(
     ctx: typer.Context,
     source: DumpSource,
-    output: ZcFormat = output_option(ZcFormat.short, _OUTPUT_HELP),
+    output: ProxyFormat = output_option(ProxyFormat.short, _OUTPUT_HELP),
     with_headers: bool = typer.Option(False, "--with-headers", help="Title each section."),
 ) -> None:
     """Every summary (workloads, services, policies, certificates, connections), or the whole dump."""

@@ -23,16 +23,13 @@ def load_pod(kube: KubeClient, ref: str, namespace: str, istio_namespace: str) -
     return state, pod
 
 
-def load_service(kube: KubeClient, name: str, namespace: str,
+def load_service(kube: KubeClient, ref: str, namespace: str,
                  istio_namespace: str) -> tuple[MeshState, dict[str, Any]]:
+    """The Service a reference (`[svc/]NAME[.NAMESPACE]`) names, and the mesh model of its namespace."""
+    from ambientctl.kube.pods import parse_service_ref
     from ambientctl.mesh.load import load_cluster
 
-    if "/" in name:
-        kind, _, name = name.partition("/")
-        if kind.lower() not in ("svc", "service", "services"):
-            raise NotFoundError(f"{kind}/{name} is not a Service reference", "use NAME, svc/NAME or NAME.NAMESPACE")
-    if "." in name:
-        name, _, namespace = name.partition(".")
+    name, namespace = parse_service_ref(ref, namespace)
     service = kube.get("v1", "Service", name, namespace)
     state = load_cluster(kube, namespace, istio_namespace)
     state.add(service)

@@ -1,4 +1,5 @@
-"""Resolve istioctl-style pod references (`ds/ztunnel`, `deploy/x`, `pod/x`, `x.ns`) to one pod."""
+"""istioctl-style references: pods (`ds/ztunnel`, `deploy/x`, `pod/x`, `x.ns`), resolved to one pod, and
+Services (`svc/x`, `x.ns`); `NAME.NAMESPACE` is read the same way in both."""
 
 from __future__ import annotations
 
@@ -20,6 +21,18 @@ _OWNER_KINDS = {
     "statefulset": ("apps/v1", "StatefulSet"),
 }
 _POD_KINDS = {"pod", "pods", "po"}
+# Every kind a pod reference may name before its `/`, and its API version and kind (shell completion lists them).
+POD_REF_KINDS: dict[str, tuple[str, str]] = {**{kind: ("v1", "Pod") for kind in sorted(_POD_KINDS)}, **_OWNER_KINDS}
+SERVICE_KINDS = frozenset({"svc", "service", "services"})
+_SERVICE_REF_HINT = "use NAME[.NAMESPACE] or svc/NAME[.NAMESPACE]"
+
+
+def _split_namespace(name: str, default_namespace: str) -> tuple[str, str]:
+    """`NAME.NAMESPACE` → (NAME, NAMESPACE); a name without a dot is in `default_namespace`."""
+    if "." in name:
+        name, _, namespace = name.rpartition(".")
+        return name, namespace
+    return name, default_namespace
 
 
 def parse_pod_ref(ref: str, default_namespace: str) -> tuple[str, str, str]:
@@ -34,12 +47,29 @@ def parse_pod_ref(ref: str, default_namespace: str) -> tuple[str, str, str]:
         raise InvalidInputError(
             f"unsupported resource type {kind!r} in {ref!r}", "use ds/NAME, deploy/NAME, sts/NAME or pod/NAME"
         )
-    namespace = default_namespace
-    if "." in name:
-        name, _, namespace = name.rpartition(".")
+    name, namespace = _split_namespace(name, default_namespace)
     if not name or not namespace:
         raise InvalidInputError(f"invalid pod reference {ref!r}", "use ds/NAME, deploy/NAME, pod/NAME or NAME[.NAMESPACE]")
     return kind, name, namespace
+
+
+def is_service_ref(ref: str) -> bool:
+    """Whether the reference names a Service by its kind (`svc/NAME`, `service/NAME`, `services/NAME`)."""
+    kind, sep, _ = ref.partition("/")
+    return bool(sep) and kind.lower() in SERVICE_KINDS
+
+
+def parse_service_ref(ref: str, default_namespace: str) -> tuple[str, str]:
+    """Split a Service reference, `[svc/]NAME[.NAMESPACE]`, into (name, namespace)."""
+    if not ref or ref.strip() != ref:
+        raise InvalidInputError(f"invalid Service reference {ref!r}", _SERVICE_REF_HINT)
+    kind, sep, rest = ref.partition("/")
+    if sep and kind.lower() not in SERVICE_KINDS:
+        raise InvalidInputError(f"{ref!r} is not a Service reference", _SERVICE_REF_HINT)
+    name, namespace = _split_namespace(rest if sep else ref, default_namespace)
+    if not name or not namespace or "/" in name:
+        raise InvalidInputError(f"invalid Service reference {ref!r}", _SERVICE_REF_HINT)
+    return name, namespace
 
 
 def _is_ready(pod: dict[str, Any]) -> bool:

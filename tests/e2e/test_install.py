@@ -30,32 +30,17 @@ LOOKALIKE_NS = "e2e-install-lookalikes"
 USER_CONFIGMAP = "istio-user-notes"
 
 
-@pytest.fixture(scope="module")
-def kube(cluster):
-    from ambientctl.kube.client import KubeClient
-
-    return KubeClient.connect(cluster.kubeconfig)
-
-
-@pytest.fixture(scope="module")
-def run(cluster):
-    def _run(*args: str, stdin: str = ""):
-        return invoke("-c", cluster.kubeconfig, *args, stdin=stdin)
-    return _run
-
-
-def _purge(run, kube) -> None:
+def _purge(kube, purge_mesh) -> None:
     kube.delete("v1", "ConfigMap", LOCK_NAME, NS)
     kube.delete("v1", "ConfigMap", USER_CONFIGMAP, NS)  # left by an interrupted run of this module
-    result = run("uninstall", "--purge", "--force", "-y")
-    assert result.exit_code == 0, result.stderr
+    purge_mesh()
 
 
 @pytest.fixture(scope="module", autouse=True)
-def clean_slate(run, kube):
-    _purge(run, kube)
+def clean_slate(kube, purge_mesh):
+    _purge(kube, purge_mesh)
     yield kube.get_or_none("v1", "Namespace", NS) is None
-    _purge(run, kube)
+    _purge(kube, purge_mesh)
     kube.delete("v1", "Namespace", LOOKALIKE_NS)
 
 

@@ -9,7 +9,6 @@ import pytest
 
 from ambientctl.errors import ExitCode
 from ambientctl.install.uninstall import list_owned
-from tests.support.cli import invoke
 
 pytestmark = pytest.mark.e2e
 
@@ -17,30 +16,11 @@ NS = "istio-system"
 WAIT = ("--readiness-timeout", "120s")
 
 
-@pytest.fixture(scope="module")
-def kube(cluster):
-    from ambientctl.kube.client import KubeClient
-
-    return KubeClient.connect(cluster.kubeconfig)
-
-
-@pytest.fixture(scope="module")
-def run(cluster):
-    def _run(*args: str):
-        return invoke("-c", cluster.kubeconfig, *args)
-    return _run
-
-
-def _purge(run) -> None:
-    result = run("uninstall", "--purge", "--force", "-y")
-    assert result.exit_code == 0, result.stderr
-
-
 @pytest.fixture(autouse=True)
-def clean_slate(run):
-    _purge(run)
+def clean_slate(purge_mesh):
+    purge_mesh()
     yield
-    _purge(run)
+    purge_mesh()
 
 
 def test_remote_installs_only_the_webhook_side_and_uninstalls(run, kube):

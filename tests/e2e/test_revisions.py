@@ -8,14 +8,13 @@ anything of ours (`uninstall --purge --force -y`).
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import pytest
 
 from ambientctl.errors import ExitCode
-from tests.support.cli import invoke
 from tests.support.istiod import start_istiod
+from tests.support.waiting import wait_until
 from tests.support.reference import pilot_discovery_bin, reference_binaries  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.e2e
@@ -28,20 +27,6 @@ ADMISSION = "admissionregistration.k8s.io/v1"
 
 
 @pytest.fixture(scope="module")
-def kube(cluster):
-    from ambientctl.kube.client import KubeClient
-
-    return KubeClient.connect(cluster.kubeconfig)
-
-
-@pytest.fixture(scope="module")
-def run(cluster):
-    def _run(*args: str, stdin: str = ""):
-        return invoke("-c", cluster.kubeconfig, *args, stdin=stdin)
-    return _run
-
-
-@pytest.fixture(scope="module")
 def app_ns(kube):
     name = f"e2e-rev-{uuid.uuid4().hex[:6]}"
     kube.create({"apiVersion": "v1", "kind": "Namespace",
@@ -50,33 +35,21 @@ def app_ns(kube):
     kube.delete("v1", "Namespace", name)
 
 
-def _purge(run, kube) -> None:
+def _purge(kube, purge_mesh) -> None:
     for hook in kube.list(ADMISSION, "MutatingWebhookConfiguration", label_selector="istio.io/tag"):
         kube.delete(ADMISSION, "MutatingWebhookConfiguration", hook["metadata"]["name"])
-    result = run("uninstall", "--purge", "--force", "-y")
-    assert result.exit_code == 0, result.stderr
+    purge_mesh()
 
 
 @pytest.fixture(scope="module", autouse=True)
-def clean_slate(run, kube):
-    _purge(run, kube)
+def clean_slate(kube, purge_mesh):
+    _purge(kube, purge_mesh)
     yield
-    _purge(run, kube)
+    _purge(kube, purge_mesh)
 
 
 def _nodes(kube) -> list[str]:
     return sorted(n["metadata"]["name"] for n in kube.list("v1", "Node"))
-
-
-def _wait_for(what: str, check, timeout: float = 90):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}", pytrace=False)
-        time.sleep(1)
 
 
 # ---------------------------------------------------------------------------------------- an old release
@@ -90,7 +63,7 @@ def test_install_an_older_release_and_version_reports_it_per_node(run, kube):
     def ztunnels():
         doc = run("version", "-o", "json").json
         return doc if len(doc["dataPlane"]["ztunnel"]) == len(nodes) else None
-    doc = _wait_for("a ztunnel pod on every node", ztunnels)
+    doc = wait_until("a ztunnel pod on every node", ztunnels, timeout=90, interval=1)
     assert [(c["revision"], c["version"], c["ready"]) for c in doc["controlPlane"]] == [("default", OLD, 1)]
     assert sorted(z["node"] for z in doc["dataPlane"]["ztunnel"]) == nodes
     assert {z["version"] for z in doc["dataPlane"]["ztunnel"]} == {OLD}
@@ -127,7 +100,7 @@ def test_upgrade_in_place_to_the_pinned_release(run, kube):
         doc = run("version", "-o", "json").json
         versions = {c["version"] for c in doc["controlPlane"]} | {z["version"] for z in doc["dataPlane"]["ztunnel"]}
         return doc if versions == {NEW} else None
-    _wait_for("every pod on the new release", upgraded)
+    wait_until("every pod on the new release", upgraded, timeout=90, interval=1)
     again = run("upgrade", "-y")
     assert again.exit_code == 0 and "Nothing to upgrade" in again.stderr
 
@@ -222,7 +195,7 @@ def test_uninstalling_the_canary_leaves_the_default_working_with_the_real_istiod
         def waypoint_versions():
             doc = run("version", "-o", "json").json
             return [w for w in doc["dataPlane"]["waypoints"] if w["namespace"] == app_ns and w["pods"]]
-        waypoints = _wait_for("the waypoint's pod in version's report", waypoint_versions)
+        waypoints = wait_until("the waypoint's pod in version's report", waypoint_versions, timeout=90, interval=1)
     finally:
         istiod.stop()
     assert [(w["name"], w["revision"], w["version"]) for w in waypoints] == [("waypoint", "default", NEW)]

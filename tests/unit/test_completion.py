@@ -161,6 +161,9 @@ def test_pod_references_in_the_namespace(cluster, shell, monkeypatch):
     assert complete(cluster, shell, "ambientctl pc cluster -n bookinfo pod/r", monkeypatch).words == [
         "pod/reviews-v1-def"]
     assert complete(cluster, shell, "ambientctl pc cluster -n bookinfo nosuchkind/", monkeypatch).words == []
+    # Every kind the pod-reference parser takes (kube/pods.py) is completed, its plural forms too.
+    assert complete(cluster, shell, "ambientctl zc all -n istio-system daemonsets/", monkeypatch).words == [
+        "daemonsets/ztunnel"]
 
 
 @pytest.mark.parametrize("shell", SHELLS)

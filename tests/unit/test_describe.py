@@ -133,3 +133,17 @@ def test_missing_pod_is_not_found_in_one_line(cluster):
     result = invoke_with(cluster, "x", "describe", "pod", "nothing")
     assert result.exit_code == ExitCode.NOT_FOUND
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_a_reference_to_another_kind_is_invalid_input_in_one_line(cluster):
+    result = invoke_with(cluster, "x", "describe", "service", "deploy/ratings")
+    assert result.exit_code == ExitCode.INVALID_INPUT
+    assert "'deploy/ratings' is not a Service reference" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_service_in_another_namespace_by_name_dot_namespace(cluster):
+    here = invoke_with(cluster, "x", "describe", "service", "svc/ratings", "-o", "json")
+    there = invoke_with(cluster, "-n", "elsewhere", "x", "describe", "service", "ratings.default", "-o", "json")
+    assert here.exit_code == there.exit_code == 0, there.stderr
+    assert there.json["service"] == here.json["service"] == "default/ratings"

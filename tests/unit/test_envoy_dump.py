@@ -58,3 +58,12 @@ def test_parse_redacts_private_keys():
         "name": "x", "tls_certificate": {"private_key": {"inline_string": "-----BEGIN PRIVATE KEY-----abc"}}}}]}]}
     dump = envoydump.parse(json.dumps(doc).encode(), "d.json")
     assert "BEGIN PRIVATE KEY" not in json.dumps(dump.raw)
+
+
+def test_views_read_active_configs_then_static_ones_never_warming_or_draining():
+    def res(name, state):
+        return envoydump.Resource(name, state, {"name": name}, {})
+
+    resources = [res("s1", envoydump.STATIC), res("a1", envoydump.ACTIVE), res("w", envoydump.WARMING),
+                 res("d", envoydump.DRAINING), res("s2", envoydump.STATIC), res("a2", envoydump.ACTIVE)]
+    assert [c["name"] for c in envoydump.active_then_static(resources)] == ["a1", "a2", "s1", "s2"]

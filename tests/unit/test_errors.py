@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ambientctl.cli.app import app
-from ambientctl.errors import ExitCode
+from ambientctl.errors import ExitCode, NotFoundError, UsageError, raise_first
 from tests.support.cli import invoke
 from tests.support.fakeapi import FakeApiServer, status_body, write_kubeconfig
 
@@ -44,6 +44,17 @@ def fake_api():
 def test_exit_codes_are_distinct():
     values = [code.value for code in ExitCode]
     assert len(values) == len(set(values))
+
+
+def test_raise_first_names_where_and_counts_the_rest():
+    raise_first([])  # nothing failed: nothing raised
+    with pytest.raises(NotFoundError) as one:
+        raise_first([("a.ns", NotFoundError("gone", "look"))])
+    assert one.value.message == "a.ns: gone" and one.value.hint == "look"
+    with pytest.raises(NotFoundError) as several:
+        raise_first([("istiod x", NotFoundError("gone")), ("istiod y", UsageError("other"))], "istiod")
+    assert several.value.message == "istiod x: gone (and 1 more istiod(s))"
+    assert several.value.exit_code == ExitCode.NOT_FOUND  # the first error's own kind and exit code
 
 
 def test_missing_kubeconfig_names_the_file(tmp_path):

@@ -7,7 +7,7 @@ import pytest
 from ambientctl.mesh.dataplane import namespace_mode, namespace_status, sidecar_warnings
 from ambientctl.workloads import has_sidecar
 from ambientctl.errors import InvalidInputError
-from ambientctl.kube.pods import parse_pod_ref
+from ambientctl.kube.pods import is_service_ref, parse_pod_ref, parse_service_ref
 from ambientctl.kube.resources import KNOWN_RESOURCES, sort_for_apply, sort_for_delete
 from ambientctl.kube.wait import workload_readiness
 
@@ -31,6 +31,48 @@ def test_parse_pod_ref(ref, expected):
 def test_parse_pod_ref_rejects(ref):
     with pytest.raises(InvalidInputError):
         parse_pod_ref(ref, "def")
+
+
+@pytest.mark.parametrize(
+    ("ref", "expected"),
+    [
+        ("productpage", ("productpage", "def")),
+        ("productpage.bookinfo", ("productpage", "bookinfo")),
+        ("svc/productpage", ("productpage", "def")),
+        ("SVC/productpage.bookinfo", ("productpage", "bookinfo")),
+        ("service/ratings", ("ratings", "def")),
+        ("services/ratings.ns", ("ratings", "ns")),
+    ],
+)
+def test_parse_service_ref(ref, expected):
+    assert parse_service_ref(ref, "def") == expected
+
+
+@pytest.mark.parametrize(
+    ("ref", "message"),
+    [
+        ("deploy/productpage", "'deploy/productpage' is not a Service reference"),
+        ("pod/x", "'pod/x' is not a Service reference"),
+        ("", "invalid Service reference ''"),
+        ("svc/", "invalid Service reference 'svc/'"),
+        ("svc/x.", "invalid Service reference 'svc/x.'"),
+        (".ns", "invalid Service reference '.ns'"),
+        ("svc/a/b", "invalid Service reference 'svc/a/b'"),
+        (" svc/x", "invalid Service reference ' svc/x'"),
+        ("pod /x", "'pod /x' is not a Service reference"),
+    ],
+)
+def test_parse_service_ref_rejects(ref, message):
+    with pytest.raises(InvalidInputError) as raised:
+        parse_service_ref(ref, "def")
+    assert raised.value.message == message
+    assert "svc/NAME" in raised.value.hint
+
+
+@pytest.mark.parametrize(("ref", "expected"), [("svc/x", True), ("Service/x.ns", True), ("services/x", True),
+                                               ("svc", False), ("x", False), ("deploy/svc", False)])
+def test_is_service_ref_needs_the_kind_and_a_slash(ref, expected):
+    assert is_service_ref(ref) is expected
 
 
 def _obj(kind, name="x"):

@@ -281,6 +281,12 @@ def require(dump: EnvoyDump, type_url: str) -> None:
             "save the whole dump: `curl -s localhost:15000/config_dump` (no ?mask= or ?resource=)")
 
 
+def active_then_static(resources: list[Resource]) -> list[dict[str, Any]]:
+    """The configs istioctl's listener, route and endpoint views read, in its order before sorting: the dynamic
+    active ones, then the static ones (warming and draining ones are not shown)."""
+    return [r.config for r in resources if r.state == ACTIVE] + [r.config for r in resources if r.state == STATIC]
+
+
 def nothing_found(dump: EnvoyDump, noun: str) -> Exception:
     """istioctl's `no clusters found` (and listeners, routes): the section is there but empty."""
     from ambientctl.errors import NotFoundError

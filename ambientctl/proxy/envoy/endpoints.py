@@ -176,9 +176,7 @@ def _locality(locality: Any) -> str:
 
 def filtered_assignments(dump: EnvoyDump, flt: EndpointFilter) -> list[dict[str, Any]]:
     """ClusterLoadAssignments that keep at least one matching endpoint (others dropped), istioctl's order."""
-    resources = dump.endpoint_configs()
-    ordered = [r.config for r in resources if r.state == envoydump.ACTIVE] + \
-              [r.config for r in resources if r.state == envoydump.STATIC]
+    ordered = envoydump.active_then_static(dump.endpoint_configs())
     kept = []
     for cla in ordered:
         cluster = str(cla.get("cluster_name") or "")

@@ -230,9 +230,7 @@ def describe_route_match(match: Any) -> str:
 def active_listeners(dump: EnvoyDump) -> list[dict[str, Any]]:
     """Dynamic active listeners, then static ones (istioctl's order before sorting)."""
     envoydump.require(dump, envoydump.LISTENERS)
-    resources = dump.listeners()
-    found = [r.config for r in resources if r.state == envoydump.ACTIVE] + \
-            [r.config for r in resources if r.state == envoydump.STATIC]
+    found = envoydump.active_then_static(dump.listeners())
     if not found:
         raise envoydump.nothing_found(dump, "listeners")
     return found

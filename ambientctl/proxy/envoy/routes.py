@@ -50,9 +50,7 @@ def _less(a: dict[str, Any], b: dict[str, Any]) -> bool:
 
 def sorted_route_configs(dump: EnvoyDump) -> list[dict[str, Any]]:
     envoydump.require(dump, envoydump.ROUTES)
-    resources = dump.route_configs()
-    found = [r.config for r in resources if r.state == envoydump.ACTIVE] + \
-            [r.config for r in resources if r.state == envoydump.STATIC]
+    found = envoydump.active_then_static(dump.route_configs())
     if not found:
         raise envoydump.nothing_found(dump, "routes")
     return sort_slice(found, _less)

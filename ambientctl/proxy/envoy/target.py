@@ -17,17 +17,6 @@ if TYPE_CHECKING:
     from ambientctl.kube.client import KubeClient
 
 GATEWAY_NAME_LABEL = "gateway.networking.k8s.io/gateway-name"
-_SERVICE_KINDS = {"svc", "service", "services"}
-
-
-def _name_and_namespace(text: str, default_namespace: str, ref: str) -> tuple[str, str]:
-    name, namespace = text, default_namespace
-    if "." in text:
-        name, _, namespace = text.rpartition(".")
-    if not name or not namespace:
-        raise InvalidInputError(f"invalid proxy reference {ref!r}",
-                                "use NAME[.NAMESPACE], pod/NAME, deploy/NAME, svc/NAME or a waypoint/gateway name")
-    return name, namespace
 
 
 def _first(pods: list[dict[str, Any]]) -> dict[str, Any]:
@@ -38,11 +27,10 @@ def _first(pods: list[dict[str, Any]]) -> dict[str, Any]:
 
 def resolve_envoy_pod(kube: KubeClient, ref: str, default_namespace: str) -> dict[str, Any]:
     """One pod for the reference (see the module docstring); NotFoundError naming what was tried."""
-    from ambientctl.kube.pods import resolve_pod, selector_string
+    from ambientctl.kube.pods import is_service_ref, parse_pod_ref, parse_service_ref, resolve_pod, selector_string
 
-    kind, sep, rest = ref.partition("/")
-    if sep and kind.lower() in _SERVICE_KINDS:
-        name, namespace = _name_and_namespace(rest, default_namespace, ref)
+    if is_service_ref(ref):
+        name, namespace = parse_service_ref(ref, default_namespace)
         service = kube.get("v1", "Service", name, namespace)
         selector = (service.get("spec") or {}).get("selector") or {}
         if not selector:
@@ -55,9 +43,9 @@ def resolve_envoy_pod(kube: KubeClient, ref: str, default_namespace: str) -> dic
     try:
         return resolve_pod(kube, ref, default_namespace)
     except NotFoundError:
-        if sep:
+        if "/" in ref:
             raise
-        name, namespace = _name_and_namespace(ref, default_namespace, ref)
+        _, name, namespace = parse_pod_ref(ref, default_namespace)  # a bare NAME[.NAMESPACE]: a gateway's name?
         pods = kube.list("v1", "Pod", namespace, label_selector=f"{GATEWAY_NAME_LABEL}={name}")
         if not pods:
             raise NotFoundError(f"no pod, waypoint or gateway named {name} in namespace {namespace}",
