@@ -228,7 +228,7 @@ def goals(rows: list[dict]) -> list[str]:
             for r in large if r["ambientctl_rss_mib"] > GOAL_RSS_RATIO * r["dump_mib"]]
     if large:
         out.append(f"peak RSS within {GOAL_RSS_RATIO:.0f}x the dump (sizes ≥ 50k; below that the interpreter's own "
-                   "~40 MiB dominates): " + ("met" if not over else "**missed** for " + ", ".join(over)))
+                   "~30 MiB dominates): " + ("met" if not over else "**missed** for " + ", ".join(over)))
     ceiling = [r for r in rows if r.get("no_ceiling")]
     for r in ceiling:
         ok = r["ambientctl_s"] is not None
