@@ -8,6 +8,7 @@ errors of `ambientctl.errors`, so no command ever sees an ApiException.
 
 from __future__ import annotations
 
+import gc
 import json
 import time
 from typing import Any, Iterator, Mapping, Sequence
@@ -203,7 +204,7 @@ class KubeClient:
         except ApiException as exc:  # TLS failures surface as status 0
             raise self._transport_error(exc, what or f"{method} {path}") from None
         if 200 <= response.status < 300:
-            return json.loads(data) if data else {}
+            return decode_json(data) if data else {}
         raise self._http_error(method, path, response.status, data, what)
 
     def stream_lines(self, path: str, query: list[tuple[str, Any]], timeout: float) -> Iterator[dict[str, Any]]:
@@ -532,6 +533,22 @@ class KubeClient:
                 )
             time.sleep(0.2)
         self.forget_discovery()
+
+
+def decode_json(data: bytes) -> Any:
+    """json.loads with the cycle collector paused.
+
+    A decoded document holds no reference cycles, yet a 500-pod page (1.7 MB) allocates
+    ~10^5 dicts and lists, each counted towards a collection that then walks every object
+    decoded so far: 10,000 pods took 0.77 s CPU to decode with it, 0.53 s without (issue 17).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return json.loads(data)
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _first_line(exc: BaseException) -> str:
