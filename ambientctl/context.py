@@ -116,8 +116,22 @@ class CliContext:
 
     def warn(self, message: str) -> None:
         """A warning on stderr, never on stdout."""
-        self.err.print(f"[yellow]![/yellow] {message}", markup=True)
+        if not self._plain_err(f"! {message}"):
+            self.err.print(f"[yellow]![/yellow] {message}", markup=True)
 
     def info(self, message: str) -> None:
         """Progress text on stderr."""
-        self.err.print(message, markup=False)
+        if not self._plain_err(message):
+            self.err.print(message, markup=False)
+
+    def _plain_err(self, line: str) -> bool:
+        """Write one line to stderr without rich when there is nothing to style (no colour: a pipe, a file).
+
+        Why: rich's print costs ~0.3 ms a line, and `uninstall` on a 1,000-namespace mesh warns
+        once per enrolled namespace; the text is the same (soft wrap, no colour).
+        """
+        console = self.err
+        if console.color_system is not None or console.is_terminal:
+            return False
+        console.file.write(line + "\n")
+        return True

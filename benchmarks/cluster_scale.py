@@ -98,6 +98,14 @@ def run_tool(argv: list[str], env: dict) -> tuple[float, float, float, int, str]
 
 
 def measure(proxy, argv: list[str], env: dict, runs: int) -> dict:
+    """Median of `runs` timed runs after one untimed warm-up run.
+
+    Why the warm-up: the private bytecode dir (warm_bytecode_env) starts empty but for
+    ambientctl's own modules, so the first command to import the kubernetes client, rich,
+    urllib3... compiled them all (2.3 s CPU; `waypoint list -A`, measured first, showed
+    3.15 s CPU for one LIST). A user's second run never pays that; istioctl gets the same warm-up.
+    """
+    run_tool(argv, env)
     times, cpu, rss = [], [], []
     for _ in range(runs):
         proxy.reset()
@@ -199,7 +207,9 @@ def dump_over_portforward(kubeconfig: str, state_dir: str, workloads: list[int],
 def render_markdown(facts: dict, size: dict, rows: list[dict], runs: int, forwarded: list[dict] | None = None) -> str:
     shown = ", ".join(f"{v:,} {k}" if isinstance(v, int) else f"{k} {v}" for k, v in size.items())
     lines = [f"Measured {facts['date']} on the kwok test cluster ({shown}) seeded by benchmarks/cluster_seed.py; "
-             f"through the counting proxy; median of {runs} run(s). LIST = a collection request (pages of 500), "
+             f"through the counting proxy; median of {runs} run(s) after one warm-up run; "
+             f"1-minute load average {facts['load_average']} before and {facts.get('load_after', '?')} after "
+             "(2 cores, shared with the API server, etcd and kwok). LIST = a collection request (pages of 500), "
              "GET = one object.", "",
              "| command | tool | exit | wall | CPU | peak RSS | requests | LIST | GET | discovery | other |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
@@ -264,6 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     subprocess.run([PYTHON, "-m", "compileall", "-q", str(ROOT / "ambientctl")], env={**os.environ, **py_env},
                    check=False, stdout=subprocess.DEVNULL)
     size, rows = run(args.kubeconfig, istioctl, args.runs, py_env, their_env) if COMMANDS else ({}, [])
+    facts["load_after"] = round(os.getloadavg()[0], 2)
     forwarded = []
     if args.state and args.forward_sizes:
         forwarded = dump_over_portforward(args.kubeconfig, args.state, [int(s) for s in args.forward_sizes.split(",")],

@@ -168,6 +168,11 @@ def policy_without_workloads(state: MeshState) -> Iterator[Message]:
                    f"Check the labels, or enrol the workloads (`ambientctl dataplane enroll {ns}`).")
 
 
+def _is_wildcard(pattern: str) -> bool:
+    """`*`, `*suffix` or `prefix*`: matched by _namespace_matches against every name; others are exact."""
+    return pattern.startswith("*") or pattern.endswith("*")
+
+
 def _namespace_matches(namespace: str, pattern: str) -> bool:
     if pattern == "*":
         return True
@@ -182,6 +187,7 @@ def policy_namespace_not_found(state: MeshState) -> Iterator[Message]:
     """IST0101 (istioctl's AuthorizationPoliciesAnalyzer): a rule names a source namespace that does not exist."""
     if not state.cluster_read:
         return  # without the cluster, a namespace missing from the files may well exist
+    lowered = {name.lower() for name in state.namespaces}  # exact names: a set lookup, not a scan per pattern
     for policy in state.policies:
         if not _analyzed(state, policy):
             continue
@@ -190,7 +196,10 @@ def policy_namespace_not_found(state: MeshState) -> Iterator[Message]:
                 src = (source or {}).get("source") or {}
                 for field in ("namespaces", "notNamespaces"):
                     for k, pattern in enumerate(src.get(field) or []):
-                        if any(_namespace_matches(n, pattern) for n in state.namespaces):
+                        if _is_wildcard(pattern):
+                            if any(_namespace_matches(n, pattern) for n in state.namespaces):
+                                continue
+                        elif pattern.lower() in lowered:
                             continue
                         yield _msg(state, "IST0101", policy,
                                    f'Referenced namespace not found: "{pattern}" (rules[{i}].from[{j}].source.'

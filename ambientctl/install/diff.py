@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import difflib
 from typing import Any
 
@@ -14,17 +13,23 @@ _VOLATILE_ANNOTATIONS = ("deployment.kubernetes.io/revision", "deprecated.daemon
 
 
 def normalize_for_diff(obj: dict[str, Any]) -> dict[str, Any]:
-    """The object without what the server changes on its own: status, versions, timestamps, managedFields."""
-    clean = copy.deepcopy(obj)
+    """The object without what the server changes on its own: status, versions, timestamps, managedFields.
+
+    Only the top level, metadata and annotations are copied (the rest is shared with `obj`,
+    read-only): a deep copy of every CRD's schema was a quarter of verify-install's CPU.
+    """
+    clean = dict(obj)
     clean.pop("status", None)
-    meta = clean.get("metadata") or {}
-    for key in _VOLATILE_METADATA:
-        meta.pop(key, None)
+    meta = clean.get("metadata")
+    if not isinstance(meta, dict):
+        return clean
+    meta = clean["metadata"] = {k: v for k, v in meta.items() if k not in _VOLATILE_METADATA}
     annotations = meta.get("annotations")
     if isinstance(annotations, dict):
-        for key in _VOLATILE_ANNOTATIONS:
-            annotations.pop(key, None)
-        if not annotations:
+        annotations = {k: v for k, v in annotations.items() if k not in _VOLATILE_ANNOTATIONS}
+        if annotations:
+            meta["annotations"] = annotations
+        else:
             meta.pop("annotations", None)
     return clean
 

@@ -152,9 +152,13 @@ def check_kubernetes_version(kube: KubeClient) -> CheckResult:
 
 
 def check_permissions(kube: KubeClient) -> CheckResult:
+    """One access review for a cluster admin; else one per (verb, resource), to name each missing one."""
     from ambientctl.install.kinds import MANAGED_KINDS
+    from ambientctl.kube.permissions import may_do_anything
 
     missing: list[tuple[str, str]] = []
+    if may_do_anything(kube):
+        return permissions_result(missing)
     resources = [("", "namespaces")] + [(kind.group, kind.plural) for kind in MANAGED_KINDS]
     for group, plural in resources:
         resource = f"{plural}.{group}" if group else plural

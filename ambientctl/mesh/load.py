@@ -8,7 +8,7 @@ and waypoints other namespaces point at. A kind RBAC hides is recorded in
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from ambientctl.gateways import GATEWAY_API_VERSION
 from ambientctl.labels import USE_WAYPOINT_LABEL, labels_of
@@ -18,11 +18,14 @@ if TYPE_CHECKING:
     from ambientctl.kube.client import KubeClient
 
 
-def _served(kube: KubeClient, state: MeshState, api_version: str, kind: str,
+READERS = 4  # LISTs of different kinds in flight at once (client-go's informers list theirs in parallel too)
+
+
+def _served(kube: KubeClient, notes: list[str], api_version: str, kind: str,
             namespace: str | None) -> list[dict[str, Any]] | None:
     """List a kind; None when the cluster does not serve it (its CRDs are missing).
 
-    A kind the user may not read is recorded in `state.unreadable` and
+    A kind the user may not read is noted (for `state.unreadable`) and
     treated as empty, so a read-only user still gets the other checks.
     """
     from ambientctl.errors import CRDMissingError, ForbiddenError, NotFoundError
@@ -33,13 +36,11 @@ def _served(kube: KubeClient, state: MeshState, api_version: str, kind: str,
         return None
     except ForbiddenError:
         where = f" in namespace {namespace}" if namespace else ""
-        note = f"not allowed to list {kind} objects ({api_version}){where}"
-        if note not in state.unreadable:
-            state.unreadable.append(note)
+        notes.append(f"not allowed to list {kind} objects ({api_version}){where}")
         return []
 
 
-def _namespaces(kube: KubeClient, state: MeshState, namespace: str | None) -> list[dict[str, Any]]:
+def _namespaces(kube: KubeClient, notes: list[str], namespace: str | None) -> list[dict[str, Any]]:
     """Every Namespace; a user who may not list them still gets their own (namespace labels only)."""
     from ambientctl.errors import ForbiddenError
 
@@ -48,12 +49,37 @@ def _namespaces(kube: KubeClient, state: MeshState, namespace: str | None) -> li
     except ForbiddenError:
         if namespace is None:
             raise
-        state.unreadable.append("not allowed to list Namespaces (namespace-level waypoints elsewhere are unknown)")
+        notes.append("not allowed to list Namespaces (namespace-level waypoints elsewhere are unknown)")
         try:
             return [kube.get("v1", "Namespace", namespace)]
         except ForbiddenError:
-            state.unreadable.append(f"not allowed to read Namespace {namespace} (its labels are unknown)")
+            notes.append(f"not allowed to read Namespace {namespace} (its labels are unknown)")
             return []
+
+
+Read = Callable[[list[str]], Any]
+
+
+def read_concurrently(reads: list[Read]) -> list[tuple[Any, list[str]]]:
+    """Run independent reads READERS at a time; (result, notes) of each, in the order given.
+
+    Why: `analyze -A` made its ~15 LISTs one after the other, so every kind waited for the
+    10,000 pods' 21 pages; the API server answers other kinds meanwhile. The first failing
+    read (in the order given) raises, as it would have one after the other.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    if len(reads) < 2:
+        return [(read(notes), notes) for read, notes in ((r, []) for r in reads)]
+    with ThreadPoolExecutor(max_workers=READERS, thread_name_prefix="list") as pool:
+        started = [(pool.submit(read, notes), notes) for read, notes in ((r, []) for r in reads)]
+        return [(future.result(), notes) for future, notes in started]
+
+
+def _note(state: MeshState, notes: Iterable[str]) -> None:
+    for note in notes:
+        if note not in state.unreadable:
+            state.unreadable.append(note)
 
 
 def load_cluster(kube: KubeClient, namespace: str | None, root_namespace: str,
@@ -66,28 +92,34 @@ def load_cluster(kube: KubeClient, namespace: str | None, root_namespace: str,
     `istio_analyzer_kinds` also reads what istioctl's analyzers need (routes,
     DestinationRules, Telemetry, Deployments, ...): analyze asks for them,
     the other readers of the model do not pay for them.
+    The kinds are listed concurrently (read_concurrently) and added in this order.
     """
     state = MeshState(root_namespace=root_namespace, scope=None if namespace is None else {namespace})
-    for ns in _namespaces(kube, state, namespace):
-        state.add(ns)
-    for pod in kube.list("v1", "Pod", namespace, all_namespaces=namespace is None):
-        state.add(pod)
-    for svc in kube.list("v1", "Service", namespace, all_namespaces=namespace is None):
-        state.add(svc)
-    gateways = _served(kube, state, GATEWAY_API_VERSION, "Gateway", namespace)
-    state.gateway_api = gateways is not None
-    for gw in gateways or []:
-        state.add(gw)
+    every = namespace is None
     policy_namespaces = [namespace] if namespace is None or namespace == root_namespace else [namespace, root_namespace]
-    for ns in policy_namespaces:
-        for pol in _served(kube, state, f"{SECURITY_GROUP}/v1", AUTHZ_KIND, ns) or []:
-            state.add(pol)
-    for api_version, kind, where in _ISTIO_ANALYZER_KINDS if istio_analyzer_kinds else ():
-        for obj in _served(kube, state, api_version, kind, None if where == "all" else namespace) or []:
+    reads: list[Read] = [
+        lambda notes: _namespaces(kube, notes, namespace),
+        lambda notes: kube.list("v1", "Pod", namespace, all_namespaces=every),
+        lambda notes: kube.list("v1", "Service", namespace, all_namespaces=every),
+        lambda notes: _served(kube, notes, GATEWAY_API_VERSION, "Gateway", namespace),
+    ]
+    reads += [_served_read(kube, f"{SECURITY_GROUP}/v1", AUTHZ_KIND, ns) for ns in policy_namespaces]
+    reads += [_served_read(kube, api_version, kind, None if where == "all" else namespace)
+              for api_version, kind, where in (_ISTIO_ANALYZER_KINDS if istio_analyzer_kinds else ())]
+    results = read_concurrently(reads)
+    for index, (objects, notes) in enumerate(results):
+        _note(state, notes)
+        if index == 3:
+            state.gateway_api = objects is not None
+        for obj in objects or []:
             state.add(obj)
     state.pods_known_in = None if namespace is None else {namespace}
     state.cluster_read = True
     return state
+
+
+def _served_read(kube: KubeClient, api_version: str, kind: str, namespace: str | None) -> Read:
+    return lambda notes: _served(kube, notes, api_version, kind, namespace)
 
 
 # Kinds istioctl's analyzers read besides the ones above ("all": every namespace, as references cross them).

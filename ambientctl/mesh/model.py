@@ -223,7 +223,20 @@ class MeshState:
         return self._by_key("gateway", self.gateways).get((namespace, gateway_name))
 
     def waypoints(self, namespace: str | None = None) -> list[dict[str, Any]]:
-        return [g for g in self.gateways if is_waypoint(g) and (namespace is None or namespace_of(g) == namespace)]
+        """The waypoint Gateways of a namespace (None: of every namespace), in list order.
+
+        From a table by namespace: `x graph -A` asks once per namespace, and a scan of
+        every Gateway each time was 1,000 x 500 checks (1.5 s) on a 500-waypoint mesh."""
+        if namespace is None:
+            return [g for g in self.gateways if is_waypoint(g)]
+        return self._lookup("waypoints", self._waypoints_by_namespace).get(namespace, [])
+
+    def _waypoints_by_namespace(self) -> dict[str, list[dict[str, Any]]]:
+        table: dict[str, list[dict[str, Any]]] = {}
+        for gateway in self.gateways:
+            if is_waypoint(gateway):
+                table.setdefault(namespace_of(gateway), []).append(gateway)
+        return table
 
     def service(self, namespace: str, service_name: str) -> dict[str, Any] | None:
         return self._by_key("service", self.services).get((namespace, service_name))

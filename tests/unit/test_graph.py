@@ -117,3 +117,21 @@ def test_authz_check_command_lists_policies_and_enforcers() -> None:
     code, out, err = _run(mesh_kube(state), "x", "authz", "check", "old-app.legacy")
     assert code == 0 and "no AuthorizationPolicy applies to pod legacy/old-app" in out
     assert "is not in the ambient mesh" in err
+
+
+def test_waypoints_of_every_namespace_are_read_once_not_per_namespace(monkeypatch) -> None:
+    """Issue 17: `x graph -A` asked each of 1,000 namespaces for its waypoints by scanning all 500 Gateways."""
+    from ambientctl.mesh import model
+
+    calls = []
+    real = model.is_waypoint
+    monkeypatch.setattr(model, "is_waypoint", lambda gw: calls.append(gw) or real(gw))
+    state = MeshState()
+    for i in range(40):
+        state.add(ns(f"ns-{i}", **{"istio.io/dataplane-mode": "ambient"}))
+        state.add(waypoint("waypoint", namespace=f"ns-{i}"))
+    nodes = gr.build(state, all_namespaces=True)
+    assert [n.waypoints[0].name for n in nodes] == ["waypoint"] * 40
+    assert len(calls) == 40  # each Gateway checked once, not 40 x 40
+    state.add(waypoint("second", namespace="ns-3"))  # the table follows a change to the list
+    assert [w["metadata"]["name"] for w in state.waypoints("ns-3")] == ["waypoint", "second"]

@@ -144,6 +144,17 @@ def test_normalize_does_not_mutate_its_input():
     assert live["metadata"]["resourceVersion"] == "10" and "status" in live
 
 
+def test_normalize_drops_volatile_annotations_without_touching_the_input():
+    """normalize_for_diff copies only what it changes (issue 17: it deep-copied every CRD schema)."""
+    live = _live_deployment()
+    live["metadata"]["annotations"] = {"deployment.kubernetes.io/revision": "3"}
+    clean = normalize_for_diff(live)
+    assert "annotations" not in clean["metadata"]
+    assert live["metadata"]["annotations"] == {"deployment.kubernetes.io/revision": "3"}
+    live["metadata"]["annotations"]["keep"] = "x"
+    assert normalize_for_diff(live)["metadata"]["annotations"] == {"keep": "x"}
+
+
 def test_diff_is_empty_when_only_server_fields_differ():
     a, b = _live_deployment(rv="10"), _live_deployment(rv="11")
     b["status"] = {"readyReplicas": 0}

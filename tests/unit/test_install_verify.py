@@ -82,3 +82,39 @@ def test_verifier_passes_after_install_and_fails_on_drift_and_deletion():
     assert outcome.description == "Istiod"
     assert outcome.result.status is Status.FAIL
     assert "1 missing" in outcome.result.message and "1 changed since install" in outcome.result.message
+
+
+def _groups(rendered):
+    counts = {}
+    for obj in rendered.all_objects():
+        key = (obj["apiVersion"], obj["kind"], obj["metadata"].get("namespace", ""))
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def test_verifier_reads_each_kind_with_one_list_not_one_get_per_object():
+    """Issue 17: a GET per rendered object (51 for the ambient profile) became a LIST per kind and namespace."""
+    kube = FakeKube()
+    rendered = make_render()
+    run_install(kube, rendered)[0].install()
+    kube.requests.clear()
+    verifier = Verifier(kube, rendered)
+    outcomes = [verifier.component(c) for c in rendered.components]
+    assert all(o.result.status is Status.OK for o in outcomes)
+    groups = _groups(rendered)
+    assert any(count > 1 for count in groups.values())
+    assert kube.requests["list"] == sum(1 for count in groups.values() if count > 1)
+    assert kube.requests["get"] == sum(1 for count in groups.values() if count == 1)
+    assert kube.requests["get"] + kube.requests["list"] < len(rendered.all_objects())
+
+
+def test_verifier_still_finds_an_object_that_lost_our_labels():
+    """The LISTs select our owner label; an object without it is read by a GET and reported as not ours."""
+    kube = FakeKube()
+    rendered = make_render()
+    run_install(kube, rendered)[0].install()
+    live = kube.store[("", "ServiceAccount", "istio-system", "istiod")]
+    live["metadata"]["labels"] = {}
+    outcome = Verifier(kube, rendered).component(rendered.components[1])
+    assert outcome.result.status is Status.FAIL
+    assert any("ServiceAccount" in d and "istiod" in d and "lacks" in d for d in outcome.result.details)

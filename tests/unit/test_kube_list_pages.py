@@ -88,3 +88,42 @@ def test_http_410_becomes_list_expired_with_a_hint():
                              b'{"kind":"Status","reason":"Expired","message":"continue token too old"}', "pods")
     assert isinstance(error, kube_client.ListExpiredError)
     assert "continue token too old" in error.one_line() and "narrow it with -n" in error.one_line()
+
+
+def test_decoding_pauses_the_cycle_collector_and_restores_it():
+    """decode_json (every response body) runs without the cycle collector, then leaves it as it was;
+    a big document is frozen, so later collections never walk it (issue 17: 10,000 pods' LIST CPU)."""
+    import gc
+
+    import pytest
+
+    seen = []
+
+    def watch(phase, info):
+        seen.append(phase)
+
+    body = b'{"items": [' + b",".join([b'{"a": [1, {"b": 2}]}'] * 200_000) + b"]}"
+    assert len(body) >= kube_client.FREEZE_AFTER
+    assert gc.isenabled()
+    gc.callbacks.append(watch)
+    try:
+        gc.collect()
+        frozen_before = gc.get_freeze_count()
+        seen.clear()
+        page = kube_client.decode_json(body)
+        collections = len(seen)  # read before anything allocates
+        assert collections == 0  # 600,000 new containers, no collection
+        assert gc.get_freeze_count() >= frozen_before + 400_000  # the items and their lists
+        assert len(page["items"]) == 200_000
+        assert gc.isenabled()
+        with pytest.raises(ValueError):
+            kube_client.decode_json(b"{not json")
+        assert gc.isenabled()
+        gc.disable()
+        frozen = gc.get_freeze_count()
+        kube_client.decode_json(b'{"small": [1]}')
+        assert not gc.isenabled() and gc.get_freeze_count() == frozen  # a small body is not frozen
+    finally:
+        gc.enable()
+        gc.unfreeze()
+        gc.callbacks.remove(watch)

@@ -166,3 +166,28 @@ def test_precheck_names_are_unique_and_described():
     names = [c.name for c in PRECHECKS]
     assert len(names) == len(set(names)) == 5
     assert all(c.description for c in PRECHECKS)
+
+
+def test_install_permissions_cost_one_review_for_a_cluster_admin():
+    """Issue 17: 60 access reviews (20 kinds x 3 verbs) for a cluster admin became one."""
+    from ambientctl.install.precheck import check_permissions
+    from tests.support.fakekube import FakeKube
+
+    kube = FakeKube()
+    result = check_permissions(kube)
+    assert result.status is Status.OK
+    assert kube.requests["review"] == 1
+
+
+def test_install_permissions_name_each_missing_one_when_not_an_admin():
+    """Without `*`, every (verb, resource) is still asked, so the report names each one missing."""
+    from ambientctl.install.kinds import MANAGED_KINDS
+    from ambientctl.install.precheck import INSTALL_VERBS, check_permissions
+    from tests.support.fakekube import FakeKube
+
+    kube = FakeKube(allowed=[("*", "", "namespaces")])
+    result = check_permissions(kube)
+    assert kube.requests["review"] == 1 + len(INSTALL_VERBS) * (1 + len(MANAGED_KINDS))
+    assert result.status is Status.FAIL
+    assert "namespaces" not in " ".join(result.details)
+    assert len(result.details) == len({(k.group, k.plural) for k in MANAGED_KINDS})
