@@ -50,7 +50,7 @@ class CliContext:
     """
 
     def __init__(self, options: GlobalOptions | None = None, _kube: Any = None) -> None:
-        self.options = options or GlobalOptions()
+        self.options = options if options is not None else GlobalOptions()
         self._kube = _kube
 
     @cached_property
