@@ -122,7 +122,8 @@ def test_decoding_pauses_the_cycle_collector_and_restores_it():
         gc.disable()
         frozen = gc.get_freeze_count()
         kube_client.decode_json(b'{"small": [1]}')
-        assert not gc.isenabled() and gc.get_freeze_count() == frozen  # a small body is not frozen
+        # a small body freezes nothing (the count may only fall: a frozen object freed by reference counting)
+        assert not gc.isenabled() and gc.get_freeze_count() <= frozen
     finally:
         gc.enable()
         gc.unfreeze()
