@@ -65,15 +65,20 @@ def read_concurrently(reads: list[Read]) -> list[tuple[Any, list[str]]]:
 
     Why: `analyze -A` made its ~15 LISTs one after the other, so every kind waited for the
     10,000 pods' 21 pages; the API server answers other kinds meanwhile. The first failing
-    read (in the order given) raises, as it would have one after the other.
+    read (in the order given) raises, as it would have one after the other, and so does
+    Ctrl-C, at once: reads not started are cancelled and the ones in flight are not waited
+    for (the process leaves without joining them, cli.main).
     """
     from concurrent.futures import ThreadPoolExecutor
 
     if len(reads) < 2:
         return [(read(notes), notes) for read, notes in ((r, []) for r in reads)]
-    with ThreadPoolExecutor(max_workers=READERS, thread_name_prefix="list") as pool:
+    pool = ThreadPoolExecutor(max_workers=READERS, thread_name_prefix="list")
+    try:
         started = [(pool.submit(read, notes), notes) for read, notes in ((r, []) for r in reads)]
         return [(future.result(), notes) for future, notes in started]
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _note(state: MeshState, notes: Iterable[str]) -> None:

@@ -37,6 +37,31 @@ def test_the_first_failing_read_in_order_raises():
         read_concurrently([lambda notes: 1, fail(first), fail(second)])
 
 
+def test_a_failure_raises_without_waiting_for_reads_in_flight():
+    """Ctrl-C or an error must not wait for a slow LIST (10,000 pods: seconds) still running beside it."""
+    release = threading.Event()
+    ran = []
+
+    def slow(notes):
+        release.wait(10)
+        return "slow"
+
+    def interrupted(notes):
+        raise KeyboardInterrupt
+
+    def later(notes):
+        ran.append("later")
+
+    reads = [interrupted, slow] + [slow] * READERS + [later]
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            read_concurrently(reads)
+        assert not release.is_set()  # raised while the slow reads were still blocked
+        assert ran == []             # the read queued behind them was cancelled, never run
+    finally:
+        release.set()
+
+
 def test_load_cluster_adds_every_kind_in_order_with_its_notes():
     objects = [ns("a", **{"istio.io/dataplane-mode": "ambient"}), ns("b"),
                pod("p1", "sa", "x", namespace="a"), pod("p2", "sa", "x", namespace="b"),
