@@ -11,27 +11,19 @@ Stop it with:  AMBIENTCTL_CLUSTER_STATE=~/.cache/ambientctl/cluster/parity-state
 from __future__ import annotations
 
 import os
-import subprocess
+from typing import Iterator
 
 import pytest
 
-from tests.support.cluster import CLUSTER_SCRIPT, UP_TIMEOUT, Cluster, _tail
+from tests.support import clusterctl
+from tests.support.cluster import Cluster, cluster_instance
 from tests.support.istiod import local_istiod  # noqa: F401
 from tests.support.reference import istioctl_bin, pilot_discovery_bin, reference_binaries  # noqa: F401
 
-PARITY_STATE = os.environ.get("AMBIENTCTL_PARITY_CLUSTER_STATE") or os.path.join(
-    os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "ambientctl", "cluster", "parity-state")
+PARITY_STATE = os.environ.get("AMBIENTCTL_PARITY_CLUSTER_STATE") or os.path.join(clusterctl.CACHE, "parity-state")
 
 
 @pytest.fixture(scope="session")
-def parity_cluster() -> Cluster:
+def parity_cluster() -> Iterator[Cluster]:
     """A test cluster of our own (see module docstring); reused if already running."""
-    env = dict(os.environ, AMBIENTCTL_CLUSTER_STATE=PARITY_STATE)
-    result = subprocess.run([CLUSTER_SCRIPT, "up"], capture_output=True, text=True, env=env, timeout=UP_TIMEOUT)
-    lines = result.stdout.strip().splitlines()
-    if result.returncode != 0 or not lines or not lines[-1].startswith("KUBECONFIG="):
-        pytest.fail(f"tests/cluster up (state {PARITY_STATE}) failed:\n{_tail(result.stderr)}", pytrace=False)
-    cluster = Cluster.from_state(PARITY_STATE)
-    yield cluster
-    if os.environ.get("AMBIENTCTL_CLUSTER_DOWN") == "1":
-        subprocess.run([CLUSTER_SCRIPT, "down"], env=env, capture_output=True, timeout=120)
+    yield from cluster_instance(PARITY_STATE)

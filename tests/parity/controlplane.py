@@ -43,3 +43,10 @@ def install_istio(tool: str, istioctl_bin, kubeconfig: str) -> Outcome:
     if tool == "istioctl":
         return istioctl(istioctl_bin, "install", "--set", "profile=ambient", "-y", kubeconfig=kubeconfig, timeout=900)
     return ambientctl_subprocess("install", "--set", "profile=ambient", "-y", kubeconfig=kubeconfig, timeout=900)
+
+
+def reinstall_istio(tool: str, istioctl_bin, kubeconfig: str) -> None:
+    """A fresh mesh installed by ``tool`` alone: whatever was there removed first; the test fails if install does."""
+    remove_istio(istioctl_bin, kubeconfig)
+    installed = install_istio(tool, istioctl_bin, kubeconfig)
+    assert installed.ok, installed

@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 import yaml
 
 from tests.parity.compare import Difference, classify, load_known_differences
 from tests.parity.tools import Outcome, ambientctl, istioctl
-from tests.support.cluster import CLUSTER_SCRIPT, UP_TIMEOUT, Cluster, _tail
+from tests.support import clusterctl
+from tests.support.cluster import Cluster, cluster_instance
 
 AREA = "analyze"
 NET = "networking.istio.io/v1"
@@ -177,21 +178,13 @@ def test_the_cases_really_find_issues(istioctl_bin, tmp_path):
 
 # ------------------------------------------------------------------------------------------ cluster
 
-ANALYZE_STATE = os.environ.get("AMBIENTCTL_ANALYZE_CLUSTER_STATE") or os.path.join(
-    os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "ambientctl", "cluster", "state-analyze")
+ANALYZE_STATE = os.environ.get("AMBIENTCTL_ANALYZE_CLUSTER_STATE") or clusterctl.instance_state_dir("analyze")
 
 
 @pytest.fixture(scope="module")
-def analyze_cluster() -> Cluster:
+def analyze_cluster() -> Iterator[Cluster]:
     """A test cluster instance of this test's own (other parity tests install Istio on theirs)."""
-    env = dict(os.environ, AMBIENTCTL_CLUSTER_STATE=ANALYZE_STATE)
-    result = subprocess.run([CLUSTER_SCRIPT, "up"], capture_output=True, text=True, env=env, timeout=UP_TIMEOUT)
-    lines = result.stdout.strip().splitlines()
-    if result.returncode != 0 or not lines or not lines[-1].startswith("KUBECONFIG="):
-        pytest.fail(f"tests/cluster up (state {ANALYZE_STATE}) failed:\n{_tail(result.stderr)}", pytrace=False)
-    yield Cluster.from_state(ANALYZE_STATE)
-    if os.environ.get("AMBIENTCTL_CLUSTER_DOWN") == "1":
-        subprocess.run([CLUSTER_SCRIPT, "down"], env=env, capture_output=True, timeout=120)
+    yield from cluster_instance(ANALYZE_STATE)
 
 
 def _pod(name: str, namespace: str, app: str, annotations: dict | None = None) -> dict:

@@ -20,7 +20,7 @@ import uuid
 
 import pytest
 
-from tests.parity.controlplane import install_istio, remove_istio
+from tests.parity.controlplane import reinstall_istio, remove_istio
 from tests.parity.tools import ambientctl, istioctl, parse_table
 from tests.support import dumpgen, foreignmesh
 from tests.support.standin import StandIn
@@ -34,9 +34,7 @@ NODES = ("ambient-control-plane", "ambient-worker", "ambient-worker2")
 def istio_control_plane(istioctl_bin, parity_cluster) -> str:
     """Istio installed by istioctl alone on the private cluster; its admin kubeconfig (local_istiod reads it)."""
     kubeconfig = parity_cluster.kubeconfig
-    remove_istio(istioctl_bin, kubeconfig)
-    installed = install_istio("istioctl", istioctl_bin, kubeconfig)
-    assert installed.ok, installed
+    reinstall_istio("istioctl", istioctl_bin, kubeconfig)
     yield kubeconfig
     remove_istio(istioctl_bin, kubeconfig)
 

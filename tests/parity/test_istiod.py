@@ -15,7 +15,7 @@ import uuid
 import pytest
 import yaml
 
-from tests.parity.controlplane import install_istio, remove_istio
+from tests.parity.controlplane import reinstall_istio
 from tests.parity.tools import ambientctl_subprocess, istioctl, parse_table
 
 pytestmark = pytest.mark.e2e
@@ -25,9 +25,7 @@ pytestmark = pytest.mark.e2e
 def istio_control_plane(request, istioctl_bin, parity_cluster) -> str:
     """Istio installed on the private cluster by the tool of the parameter; its admin kubeconfig."""
     kubeconfig = parity_cluster.kubeconfig
-    remove_istio(istioctl_bin, kubeconfig)
-    installed = install_istio(request.param, istioctl_bin, kubeconfig)
-    assert installed.ok, installed
+    reinstall_istio(request.param, istioctl_bin, kubeconfig)
     return kubeconfig
 
 

@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from tests.parity.controlplane import install_istio, remove_istio
+from tests.parity.controlplane import reinstall_istio
 from tests.parity.tools import ambientctl, istioctl, parse_table
 from tests.support.istiod import _free_ports, start_istiod
 from tests.support.waiting import wait_until
@@ -45,9 +45,7 @@ class RealIstiod:
 @pytest.fixture(scope="module")
 def real(istioctl_bin, pilot_discovery_bin, parity_cluster):
     kubeconfig = parity_cluster.kubeconfig
-    remove_istio(istioctl_bin, kubeconfig)
-    installed = install_istio("ambientctl", istioctl_bin, kubeconfig)
-    assert installed.ok, installed
+    reinstall_istio("ambientctl", istioctl_bin, kubeconfig)
     [ctrlz] = _free_ports(1)
     try:
         istiod = start_istiod(pilot_discovery_bin, kubeconfig,

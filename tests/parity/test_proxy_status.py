@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.parity.compare import Difference, classify, diff_tables, load_known_differences
-from tests.parity.controlplane import install_istio, remove_istio
+from tests.parity.compare import classify, diff_tables, load_known_differences
+from tests.parity.controlplane import reinstall_istio
 from tests.parity.tools import ambientctl, istioctl, parse_table
 
 pytestmark = pytest.mark.e2e
@@ -23,9 +23,7 @@ COMMAND = "proxy-status"
 def istio_control_plane(istioctl_bin, parity_cluster) -> str:
     """The control plane's objects, installed by ambientctl (istiod reads its config from them)."""
     kubeconfig = parity_cluster.kubeconfig
-    remove_istio(istioctl_bin, kubeconfig)
-    installed = install_istio("ambientctl", istioctl_bin, kubeconfig)
-    assert installed.ok, installed
+    reinstall_istio("ambientctl", istioctl_bin, kubeconfig)
     return kubeconfig
 
 

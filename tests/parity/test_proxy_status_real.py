@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tests.parity.compare import classify, diff_tables, load_known_differences
-from tests.parity.controlplane import install_istio, remove_istio
+from tests.parity.controlplane import reinstall_istio
 from tests.parity.tools import ambientctl, istioctl, parse_table
 from tests.support.realmesh import RealMesh, RealMeshUnavailable, build_pilot_discovery, build_ztunnel
 
@@ -22,9 +22,7 @@ COMMAND = "proxy-status real"
 @pytest.fixture(scope="module")
 def real_mesh(istioctl_bin, parity_cluster):
     kubeconfig = parity_cluster.kubeconfig
-    remove_istio(istioctl_bin, kubeconfig)
-    installed = install_istio("ambientctl", istioctl_bin, kubeconfig)
-    assert installed.ok, installed
+    reinstall_istio("ambientctl", istioctl_bin, kubeconfig)
     try:
         real = RealMesh(parity_cluster).start(build_pilot_discovery(), build_ztunnel())
     except RealMeshUnavailable as exc:

@@ -156,27 +156,34 @@ class Cluster:
         self.gateway_api = installed
 
 
-def _bring_up() -> Cluster:
-    args = ["up"]
+def bring_up(state_dir: str | None = None) -> Cluster:
+    """`tests/cluster up` for the default instance, or the one in `state_dir` (reused when healthy);
+    the test fails with the script's and the components' log tails when it cannot."""
+    where = f" (state {state_dir})" if state_dir else ""
     try:
-        res = run_cluster_script(*args)
+        res = run_cluster_script("up", state_dir=state_dir)
     except subprocess.TimeoutExpired as e:
-        pytest.fail(f"tests/cluster up timed out after {UP_TIMEOUT}s:\n{_tail(str(e.stderr or ''))}", pytrace=False)
+        pytest.fail(f"tests/cluster up{where} timed out after {UP_TIMEOUT}s:\n{_tail(str(e.stderr or ''))}",
+                    pytrace=False)
     lines = res.stdout.strip().splitlines()
     if res.returncode != 0 or not lines or not lines[-1].startswith("KUBECONFIG="):
-        state_dir = clusterctl.default_state_dir()
-        pytest.fail(f"tests/cluster up failed (exit {res.returncode}).\nstderr:\n{_tail(res.stderr)}\n"
-                    f"{_log_tails(state_dir)}", pytrace=False)
+        pytest.fail(f"tests/cluster up{where} failed (exit {res.returncode}).\nstderr:\n{_tail(res.stderr)}\n"
+                    f"{_log_tails(state_dir or clusterctl.default_state_dir())}", pytrace=False)
     kubeconfig = lines[-1].split("=", 1)[1]
     return Cluster.from_state(os.path.dirname(kubeconfig))
 
 
-@pytest.fixture(scope="session")
-def cluster():
-    c = _bring_up()
+def cluster_instance(state_dir: str | None = None):
+    """A fixture body: the instance brought up, and stopped afterwards only when AMBIENTCTL_CLUSTER_DOWN=1."""
+    c = bring_up(state_dir)
     yield c
     if os.environ.get("AMBIENTCTL_CLUSTER_DOWN") == "1":
         run_cluster_script("down", timeout=120, state_dir=c.state_dir)
+
+
+@pytest.fixture(scope="session")
+def cluster():
+    yield from cluster_instance()
 
 
 class StandIns:
